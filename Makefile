@@ -1,0 +1,43 @@
+# mam: `make demo` runs the whole pipeline on the embedded default; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export MAM_HOME ?= $(CURDIR)/mam-data
+
+.PHONY: install demo test lint typecheck check services bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Generate sample footage, ingest it and render it in-process; leaves everything in $(MAM_HOME).
+demo: install
+	$(BIN)/mam samples "$(MAM_HOME)/samples"
+	$(BIN)/mam ingest "$(MAM_HOME)/samples" --wait --tag demo
+
+## Start the servers the tests talk to (PostgreSQL, Redis) if they are installed but not running.
+services:
+	@bash .ci/services
+
+test: install services
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: install
+	$(BIN)/python benchmarks/render.py
+
+clean:
+	rm -rf $(VENV) mam-data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""The FastAPI application factory (``uvicorn --factory api.app:create_app``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.routes import analysis, assets, jobs, meta, metadata, search, shares, tus
+from mam.services import Services, open_services
+from mam.settings import Settings
+from mam.watch import watch_from_settings
+from workers.runtime import JobRunner, attach_broker
+
+__all__ = ["create_app"]
+
+_STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(
+    settings: Settings | None = None, services: Services | None = None, run_workers: bool | None = None
+) -> FastAPI:
+    """Build the app. Settings come from MAM_* variables unless given.
+
+    ``run_workers`` defaults to True on the embedded broker (jobs run inside this process) and
+    False with Redis (``mam worker`` processes run them).
+    """
+    settings = settings or (services.settings if services else Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        svc = services or open_services(settings)
+        broker = attach_broker(svc)
+        runner = None
+        if run_workers if run_workers is not None else settings.embedded_broker:
+            runner = JobRunner(svc, broker)
+            runner.start()
+        app.state.services = svc
+        watcher = watch_from_settings(svc)  # watch folders, when MAM_WATCH_CONFIG names some
+        if watcher is not None:
+            watcher.start()
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            if runner is not None:
+                runner.stop()
+            else:
+                broker.close()
+            if own:
+                svc.close()
+
+    app = FastAPI(
+        title="mam",
+        summary="Media asset management for converged media centres: collect once, generate many.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(assets.router)
+    app.include_router(jobs.router)
+    app.include_router(meta.router)
+    app.include_router(search.router)
+    app.include_router(metadata.router)
+    app.include_router(tus.router)
+    app.include_router(analysis.router)
+    app.include_router(shares.router)
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        """The web page: search, upload, follow jobs, play proxies, export sub-clips."""
+        return FileResponse(_STATIC / "index.html")
+
+    return app

@@ -1,0 +1,45 @@
+"""FastAPI dependencies: the services of this app, a catalog session, the calling tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from mam.errors import NotFoundError
+from mam.models import Tenant
+from mam.services import Services
+
+__all__ = ["CurrentTenant", "ServicesDep", "SessionDep"]
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_tenant(
+    services: ServicesDep,
+    session: SessionDep,
+    x_tenant: Annotated[str | None, Header(description="media centre to act as (default: the default tenant)")] = None,
+) -> str:
+    tenant_id = x_tenant or services.settings.default_tenant
+    if session.get(Tenant, tenant_id) is None:
+        raise NotFoundError(f"unknown tenant {tenant_id!r}")
+    return tenant_id
+
+
+CurrentTenant = Annotated[str, Depends(get_tenant)]

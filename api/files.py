@@ -1,0 +1,20 @@
+"""Serve a stored object: the file itself (with HTTP Range) from local disk, or a 307 to a presigned URL."""
+
+from __future__ import annotations
+
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from mam.errors import StorageNotFoundError
+from mam.services import Services
+
+__all__ = ["serve_stored"]
+
+
+def serve_stored(services: Services, key: str, media_type: str, filename: str) -> Response:
+    local = services.storage.local_path(key)
+    if local is not None:
+        return FileResponse(local, media_type=media_type, filename=filename, content_disposition_type="inline")
+    url = services.storage.presigned_url(key, services.settings.presign_seconds, filename)
+    if url is None:
+        raise StorageNotFoundError(f"{key} is not in the store")
+    return RedirectResponse(url, status_code=307)

@@ -1,0 +1,172 @@
+"""/api/v1/assets: upload, list, read, describe, and download renditions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from api.deps import CurrentTenant, ServicesDep, SessionDep
+from api.files import serve_stored
+from api.schemas import AssetList, AssetPublic, AssetSummary, AssetUpdate, ExportCreate, JobPublic
+from api.uploads import receive_upload
+from mam.catalog import AssetChanges, create_export_job, get_asset, get_rendition, list_assets, update_asset
+from mam.errors import NotFoundError
+from mam.ingest import ingest_file
+from transcode.errors import ProfileError
+from transcode.mediainfo import MediaInfo
+from transcode.plan import unusable_reason
+from transcode.profiles import select_profiles
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AssetPublic,
+    responses={
+        200: {"description": "the same content is already in the catalog", "model": AssetPublic},
+        413: {"description": "the file is larger than MAM_MAX_UPLOAD_MB"},
+        422: {"description": "not a media file we can read, or an unknown profile"},
+    },
+)
+async def upload_asset(
+    services: ServicesDep,
+    tenant: CurrentTenant,
+    file: Annotated[UploadFile, File(description="the media file")],
+    title: Annotated[str | None, Form()] = None,
+    description: Annotated[str, Form()] = "",
+    tags: Annotated[str | None, Form(description="comma-separated tags")] = None,
+    profiles: Annotated[
+        str | None, Form(description="comma-separated profiles (default: MAM_DEFAULT_PROFILES)")
+    ] = None,
+) -> Response:
+    path = await receive_upload(file, services.settings.work_dir / "uploads", services.settings.max_upload_bytes)
+    try:
+        result = await run_in_threadpool(
+            ingest_file,
+            services,
+            path,
+            tenant_id=tenant,
+            title=title,
+            description=description,
+            tags=_split(tags),
+            profiles=_split(profiles) or None,
+            filename=file.filename or path.name,
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    with services.session() as session:
+        asset = get_asset(session, tenant, result.asset.id)
+        body = AssetPublic.of(asset, duplicate=result.duplicate)
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=200 if result.duplicate else 201,
+        headers={"Location": f"/api/v1/assets/{asset.id}"},
+    )
+
+
+@router.get("", response_model=AssetList)
+def list_all(
+    session: SessionDep,
+    tenant: CurrentTenant,
+    q: Annotated[str | None, Query(description="words in the title, description, file name or tags")] = None,
+    status: Annotated[str | None, Query(pattern="^(processing|ready|failed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AssetList:
+    page = list_assets(session, tenant, q=q, status=status, limit=limit, offset=offset)
+    items = [AssetSummary.of(a).model_copy(update={"shared": a.tenant_id != tenant}) for a in page.items]
+    return AssetList(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{asset_id}", response_model=AssetPublic)
+def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
+    """An asset of the tenant, or one shared with it (``shared`` is then true)."""
+    asset = get_asset(session, tenant, asset_id, shared=True)
+    return AssetPublic.of(asset).model_copy(update={"shared": asset.tenant_id != tenant})
+
+
+@router.patch(
+    "/{asset_id}", response_model=AssetPublic, responses={403: {"description": "shared with the caller: read-only"}}
+)
+def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
+    changes = AssetChanges(
+        title=body.title, description=body.description, tags=body.tags, descriptive=body.descriptive()
+    )
+    return AssetPublic.of(update_asset(session, tenant, asset_id, changes))
+
+
+@router.get(
+    "/{asset_id}/renditions/{profile}",
+    responses={
+        206: {"description": "the requested byte range"},
+        307: {"description": "a presigned URL of the object store, or a folder rendition's master playlist"},
+    },
+)
+def download(
+    asset_id: str, profile: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+) -> Response:
+    rendition = get_rendition(session, tenant, asset_id, profile)
+    known = services.profiles.get(profile)
+    if known is not None and known.is_directory:
+        master = rendition.storage_key.rsplit("/", 1)[1]
+        return RedirectResponse(f"/api/v1/assets/{asset_id}/renditions/{profile}/{master}", status_code=307)
+    asset = rendition.asset
+    filename = f"{asset.title or asset.id}.{profile}{_suffix(rendition.storage_key)}"
+    return serve_stored(services, rendition.storage_key, rendition.content_type, filename)
+
+
+@router.get(
+    "/{asset_id}/renditions/{profile}/{path:path}", responses={206: {"description": "the requested byte range"}}
+)
+def download_part(
+    asset_id: str, profile: str, path: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+) -> Response:
+    """A file of a folder rendition (an HLS playlist, init segment or media segment)."""
+    rendition = get_rendition(session, tenant, asset_id, profile)
+    key = f"{rendition.storage_key.rsplit('/', 1)[0]}/{path}"
+    if ".." in path.split("/") or path.startswith("/") or not services.storage.exists(key):
+        raise NotFoundError(f"no {path!r} in the {profile} rendition of {asset_id}")
+    return serve_stored(services, key, _PART_TYPES.get(Path(path).suffix, "application/octet-stream"), Path(path).name)
+
+
+_PART_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
+
+
+@router.post(
+    "/{asset_id}/exports",
+    status_code=202,
+    response_model=JobPublic,
+    responses={
+        403: {"description": "shared with the caller: only its owner exports"},
+        422: {"description": "unknown profile, or one that cannot be made from this asset"},
+    },
+)
+def export(
+    asset_id: str, body: ExportCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+) -> JobPublic:
+    """Queue a frame-accurate sub-clip export; fetch it from ``/api/v1/jobs/{id}/output`` when done."""
+    profile = select_profiles(services.profiles, [body.profile])[0]
+    asset = get_asset(session, tenant, asset_id)
+    reason = unusable_reason(profile, MediaInfo.model_validate(asset.mediainfo))
+    if reason is not None:
+        raise ProfileError(reason)
+    job = create_export_job(session, tenant, asset_id, profile.name, body.start, body.end)
+    services.enqueue(job.id)
+    return JobPublic.of(job)
+
+
+def _suffix(key: str) -> str:
+    name = key.rsplit("/", 1)[-1]
+    return name[name.rfind(".") :] if "." in name else ""

@@ -1,0 +1,208 @@
+"""/api/v1/uploads: resumable uploads over tus 1.0.0 (creation, creation-with-upload, termination,
+checksum), for tus-js-client in browsers and tuspy. The work is done by :mod:`mam.tus`.
+
+When the last byte arrives the upload is ingested, and the final ``PATCH`` (and any later ``HEAD``)
+answers with ``Mam-Asset-Id``, ``Mam-Asset-Location`` (``/api/v1/assets/<id>``) and
+``Mam-Asset-Duplicate`` (``true`` if the tenant already had the same content).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
+
+from api.deps import CurrentTenant, ServicesDep
+from api.errors import status_for
+from mam.errors import MamError
+from mam.tus import (
+    CHECKSUM_ALGORITHMS,
+    BadUploadRequestError,
+    ChecksumMismatchError,
+    UploadInfo,
+    UploadLockedError,
+    UploadStore,
+    UploadTooLargeError,
+    complete_upload,
+    encode_metadata,
+    parse_checksum,
+    parse_metadata,
+)
+
+__all__ = ["router"]
+
+VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,termination,checksum"
+OCTETS = "application/offset+octet-stream"
+_TUS_STATUS: list[tuple[type[Exception], int]] = [
+    (UploadTooLargeError, 413),
+    (ChecksumMismatchError, 460),
+    (UploadLockedError, 423),
+    (BadUploadRequestError, 400),
+]
+_EXPOSE = (
+    "Location, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Tus-Version, Tus-Extension, "
+    "Tus-Max-Size, Tus-Checksum-Algorithm, Mam-Asset-Id, Mam-Asset-Location, Mam-Asset-Duplicate"
+)
+_ALLOW_HEADERS = (
+    "Content-Type, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, Upload-Defer-Length, "
+    "Upload-Concat, Tus-Resumable, X-HTTP-Method-Override, X-Requested-With, X-Request-ID, X-Tenant, "
+    "Authorization"
+)
+
+
+class TusRoute(APIRoute):
+    """Every answer carries Tus-Resumable and CORS headers; package errors get their tus status."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            if request.method != "OPTIONS" and request.headers.get("tus-resumable") != VERSION:
+                response: Response = PlainTextResponse(
+                    f"Tus-Resumable {VERSION} is required", 412, headers={"Tus-Version": VERSION}
+                )
+            else:
+                try:
+                    response = await handler(request)
+                except MamError as exc:
+                    status = next((s for k, s in _TUS_STATUS if isinstance(exc, k)), None)
+                    response = PlainTextResponse(str(exc), status or status_for(exc))
+            response.headers["Tus-Resumable"] = VERSION
+            response.headers["Access-Control-Allow-Origin"] = request.headers.get("origin", "*")
+            response.headers["Access-Control-Expose-Headers"] = _EXPOSE
+            response.headers["Vary"] = "Origin"
+            return response
+
+        return handle
+
+
+router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"], route_class=TusRoute)
+
+
+def get_store(services: ServicesDep) -> UploadStore:
+    return UploadStore(services.settings.work_dir / "tus", services.settings.max_upload_bytes)
+
+
+StoreDep = Annotated[UploadStore, Depends(get_store)]
+
+
+def _whole(request: Request, name: str) -> int | None:
+    text = request.headers.get(name)
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise BadUploadRequestError(f"{name} must be a whole number of bytes, not {text!r}")
+    return int(text)
+
+
+def _state(info: UploadInfo) -> dict[str, str]:
+    headers = {"Upload-Offset": str(info.offset), "Upload-Length": str(info.length), "Cache-Control": "no-store"}
+    if info.asset_id is not None:
+        headers["Mam-Asset-Id"] = info.asset_id
+        headers["Mam-Asset-Location"] = f"/api/v1/assets/{info.asset_id}"
+        headers["Mam-Asset-Duplicate"] = "true" if info.duplicate else "false"
+    return headers
+
+
+async def _append(
+    request: Request, services: ServicesDep, store: UploadStore, info: UploadInfo, offset: int | None
+) -> UploadInfo:
+    """Stream the body onto the upload at ``offset``; ingest it if that was the last byte."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != OCTETS:
+        raise BadUploadRequestError(f"Content-Type must be {OCTETS}")
+    if offset is None:
+        raise BadUploadRequestError("Upload-Offset is required")
+    checksum = parse_checksum(request.headers.get("upload-checksum"))
+    with store.patch(info, offset, checksum, _whole(request, "content-length")) as writer:
+        try:
+            async for chunk in request.stream():
+                writer.write(chunk)
+        except ClientDisconnect:
+            return info  # the bytes that arrived are kept (unless a checksum could not be verified)
+        writer.commit()
+    if info.complete:
+        info = await run_in_threadpool(complete_upload, services, store, info)
+    return info
+
+
+@router.options("")
+@router.options("/{upload_id}")
+def options(services: ServicesDep) -> Response:
+    """What this server supports (and the answer to a browser's CORS preflight)."""
+    return Response(
+        status_code=204,
+        headers={
+            "Tus-Version": VERSION,
+            "Tus-Extension": EXTENSIONS,
+            "Tus-Max-Size": str(services.settings.max_upload_bytes),
+            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
+            "Access-Control-Allow-Methods": "POST, HEAD, PATCH, DELETE, OPTIONS, GET",
+            "Access-Control-Allow-Headers": _ALLOW_HEADERS,
+            "Access-Control-Max-Age": "86400",
+        },
+    )
+
+
+@router.post("", status_code=201)
+async def create(request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
+    """Start an upload: Upload-Length (refused with 413 over MAM_MAX_UPLOAD_MB) and Upload-Metadata
+    (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``sha256``)."""
+    length = _whole(request, "upload-length")
+    if length is None:
+        raise BadUploadRequestError("Upload-Length is required (Upload-Defer-Length is not supported)")
+    info = store.create(tenant, length, parse_metadata(request.headers.get("upload-metadata")))
+    if request.headers.get("content-type", "").startswith(OCTETS):  # creation-with-upload
+        info = await _append(request, services, store, info, 0)
+    headers = {"Location": f"{request.url.path.rstrip('/')}/{info.id}", **_state(info)}
+    return Response(status_code=201, headers=headers)
+
+
+@router.head("/{upload_id}")
+async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
+    """Where the upload stands (Upload-Offset), to resume after a dropped connection."""
+    info = store.get(tenant, upload_id)
+    if info.complete and info.asset_id is None:  # the last bytes arrived but the server stopped
+        info = await run_in_threadpool(complete_upload, services, store, info)
+    headers = _state(info)
+    if info.metadata:
+        headers["Upload-Metadata"] = encode_metadata(info.metadata)
+    return Response(status_code=200, headers=headers)
+
+
+@router.patch("/{upload_id}", status_code=204)
+async def append(
+    upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
+) -> Response:
+    """Append the body at Upload-Offset (409 if that is not where the upload stands; 460 if the
+    Upload-Checksum does not match). The last byte makes the upload an asset."""
+    info = store.get(tenant, upload_id)
+    info = await _append(request, services, store, info, _whole(request, "upload-offset"))
+    return Response(status_code=204, headers=_state(info))
+
+
+@router.delete("/{upload_id}", status_code=204)
+def terminate(upload_id: str, store: StoreDep, tenant: CurrentTenant) -> Response:
+    """Abandon the upload and free its space (an asset already made from it stays)."""
+    store.terminate(store.get(tenant, upload_id))
+    return Response(status_code=204)
+
+
+@router.post("/{upload_id}", status_code=204)
+async def overridden(
+    upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
+) -> Response:
+    """``X-HTTP-Method-Override: PATCH|DELETE|HEAD`` for clients behind proxies that drop them."""
+    method = request.headers.get("x-http-method-override", "").upper()
+    if method == "PATCH":
+        return await append(upload_id, request, services, store, tenant)
+    if method == "DELETE":
+        return terminate(upload_id, store, tenant)
+    if method == "HEAD":
+        return await status(upload_id, services, store, tenant)
+    raise BadUploadRequestError("POST to an upload needs X-HTTP-Method-Override: PATCH, DELETE or HEAD")

@@ -1,0 +1,296 @@
+"""Search benchmark: index generated Chinese news metadata, time a fixed query mix on both backends.
+
+    .venv/bin/python benchmarks/search.py --assets 100000 --pg-assets 100000
+
+Writes benchmarks/results/search.json and search.md: indexing rate, p50/p95/p99 latency of the
+query mix (first page of 20, with and without facets), and the ratio to a naive LIKE scan
+(mam.catalog.list_assets) for the literal queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mam.catalog import list_assets  # noqa: E402
+from mam.models import Asset  # noqa: E402
+from mam.search import SearchRequest, search  # noqa: E402
+from mam.services import open_services  # noqa: E402
+from mam.settings import Settings  # noqa: E402
+
+PLACES = [
+    "湘乡",
+    "东山街道",
+    "月山镇",
+    "壶天镇",
+    "棋梓镇",
+    "金石镇",
+    "毛田镇",
+    "龙洞镇",
+    "泉塘镇",
+    "山枣镇",
+    "翻江镇",
+    "新湘路街道",
+    "昆仑桥街道",
+    "韶山",
+    "湘潭",
+    "长沙",
+]
+PROGRAMMES = [
+    "湘乡新闻",
+    "新闻联播",
+    "今日关注",
+    "民生直通车",
+    "农业天地",
+    "政务在线",
+    "文化湘乡",
+    "体育快讯",
+    "法治视点",
+    "乡村振兴",
+]
+REPORTERS = [
+    "张三",
+    "李四",
+    "王五",
+    "赵六",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "黄磊",
+    "周敏",
+    "吴昊",
+    "徐丽",
+    "孙伟",
+    "胡军",
+    "朱琳",
+    "高翔",
+    "林峰",
+    "何芳",
+    "郭强",
+    "马超",
+    "罗佳",
+]
+TOPICS = [
+    "防汛",
+    "抢险",
+    "安全生产",
+    "疫情防控",
+    "乡村振兴",
+    "招商引资",
+    "项目建设",
+    "环境保护",
+    "文明创建",
+    "教育",
+    "医疗",
+    "养老",
+    "就业",
+    "交通",
+    "水利",
+    "农业",
+    "茶叶",
+    "春耕",
+    "秋收",
+    "旅游",
+    "文化",
+    "体育",
+    "消防",
+    "扶贫",
+    "党建",
+    "会议",
+    "调研",
+    "座谈",
+    "志愿服务",
+    "民生",
+]
+ACTIONS = ["召开", "部署", "推进", "开展", "举行", "检查", "调研", "启动", "表彰", "慰问"]
+SUBJECTS = [
+    "市委",
+    "市政府",
+    "市人大",
+    "市政协",
+    "县委书记",
+    "镇党委",
+    "街道办事处",
+    "村民",
+    "企业",
+    "学校",
+    "医院",
+    "志愿者",
+]
+
+
+def make_asset(rng: random.Random, tenant: str, n: int) -> Asset:
+    place, topic, topic2 = rng.choice(PLACES), rng.choice(TOPICS), rng.choice(TOPICS)
+    title = f"{place}{rng.choice(SUBJECTS)}{rng.choice(ACTIONS)}{topic}工作"
+    description = (
+        f"{rng.choice(SUBJECTS)}在{place}{rng.choice(ACTIONS)}{topic}和{topic2}工作会议。"
+        f"会议要求各单位{rng.choice(ACTIONS)}{rng.choice(TOPICS)}，确保取得实效。记者{rng.choice(REPORTERS)}报道。"
+    )
+    if n % 10 == 0:  # some material is catalogued in traditional script
+        title = _t2s_inverse(title)
+    return Asset(
+        tenant_id=tenant,
+        title=title,
+        description=description,
+        tags=rng.sample(TOPICS, 2),
+        media_kind=rng.choice(["video", "video", "video", "audio"]),
+        original_filename=f"XX{n:07d}.MXF",
+        original_key=f"k{n}",
+        size=1,
+        sha256=f"{n:064x}",
+        xxh3="0" * 16,
+        duration=rng.uniform(10, 1800),
+        programme=rng.choice(PROGRAMMES),
+        reporter=rng.choice(REPORTERS),
+        place=place,
+        shoot_date=date(2020, 1, 1) + timedelta(days=rng.randrange(1800)),
+    )
+
+
+_S2T = {}
+
+
+def _t2s_inverse(text_: str) -> str:
+    import opencc
+
+    if not _S2T:
+        _S2T["c"] = opencc.OpenCC("s2t")
+    return str(_S2T["c"].convert(text_))
+
+
+QUERIES = [
+    "湘乡",  # common two characters
+    "防汛",
+    "防汛抢险",
+    '"安全生产"',
+    "茶",  # one character
+    "鄉村振興",  # traditional
+    "xiangxiang",  # pinyin
+    "zs",  # initials
+    "programme:农业天地 春耕",
+    "tag:消防 reporter:李四",
+    "月山镇 志愿者",
+    "会议 type:audio",
+    "表彰 date:2023-01-01..2023-06-30",
+    "不存在的词语",
+]
+LIKE_QUERIES = ["湘乡", "防汛", "防汛抢险", "安全生产", "茶", "不存在的词语"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run_backend(name: str, url: str, count: int, rounds: int, home: Path) -> dict[str, Any]:
+    services = open_services(Settings.from_env({"MAM_HOME": str(home), "MAM_DATABASE_URL": url}))
+    rng = random.Random(5)
+    started = time.perf_counter()
+    with services.session() as session:
+        for start in range(0, count, 1000):
+            session.add_all(make_asset(rng, "default", n) for n in range(start, min(count, start + 1000)))
+            session.commit()
+            print(f"{name}: indexed {min(count, start + 1000)}/{count}", end="\r", file=sys.stderr)
+    index_seconds = time.perf_counter() - started
+    if name == "postgresql":
+        with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    timings: dict[str, dict[str, list[float]]] = {"search": {}, "search_facets": {}, "like": {}}
+    totals: dict[str, int] = {}
+    with services.session() as session:
+        for query in QUERIES:  # warm up
+            totals[query] = search(session, "default", SearchRequest(q=query, facets=False)).total
+        for _ in range(rounds):
+            for query in QUERIES:
+                for key, facets in (("search", False), ("search_facets", True)):
+                    t = time.perf_counter()
+                    search(session, "default", SearchRequest(q=query, facets=facets))
+                    timings[key].setdefault(query, []).append((time.perf_counter() - t) * 1000)
+            for query in LIKE_QUERIES:
+                t = time.perf_counter()
+                list_assets(session, "default", q=query.strip('"'), limit=20)
+                timings["like"].setdefault(query, []).append((time.perf_counter() - t) * 1000)
+    services.close()
+
+    def summary(per_query: dict[str, list[float]]) -> dict[str, float]:
+        every = [v for vs in per_query.values() for v in vs]
+        return {p: round(percentile(every, float(p[1:])), 2) for p in ("p50", "p95", "p99")}
+
+    literal = {q: v for q, v in timings["search"].items() if q in LIKE_QUERIES}
+    return {
+        "backend": name,
+        "assets": count,
+        "index_seconds": round(index_seconds, 1),
+        "assets_per_second": round(count / index_seconds),
+        "search_ms": summary(timings["search"]),
+        "search_with_facets_ms": summary(timings["search_facets"]),
+        "like_ms": summary(timings["like"]),
+        "like_over_search_p50": round(summary(timings["like"])["p50"] / summary(literal)["p50"], 1),
+        "per_query_p50_ms": {q: round(statistics.median(v), 2) for q, v in timings["search"].items()},
+        "per_query_p50_ms_with_facets": {
+            q: round(statistics.median(v), 2) for q, v in timings["search_facets"].items()
+        },
+        "totals": totals,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--assets", type=int, default=100_000, help="assets on SQLite")
+    parser.add_argument("--pg-assets", type=int, default=100_000, help="assets on PostgreSQL (0 to skip)")
+    parser.add_argument("--pg-admin", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        results.append(run_backend("sqlite", f"sqlite:///{home / 'bench.db'}", args.assets, args.rounds, home))
+        if args.pg_assets:
+            db = f"mam_bench_search_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(args.pg_admin, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
+            try:
+                url = args.pg_admin.rsplit("/", 1)[0] + f"/{db}"
+                results.append(run_backend("postgresql", url, args.pg_assets, args.rounds, home / "pg"))
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "search.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    lines = [
+        "# Search benchmark",
+        "",
+        f"`{' '.join(['benchmarks/search.py', *sys.argv[1:]])}`; query mix: {', '.join(QUERIES)}",
+        "",
+        "| backend | assets | indexing (assets/s) | p50 / p95 / p99 ms | with facets p50 / p95 / p99 ms "
+        "| LIKE scan p50 ms | LIKE / search (p50, literal queries) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        s, f, like = r["search_ms"], r["search_with_facets_ms"], r["like_ms"]
+        lines.append(
+            f"| {r['backend']} | {r['assets']:,} | {r['assets_per_second']:,} | {s['p50']} / {s['p95']} / {s['p99']} "
+            f"| {f['p50']} / {f['p95']} / {f['p99']} | {like['p50']} | {r['like_over_search_p50']}× |"
+        )
+    (out / "search.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

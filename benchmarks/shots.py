@@ -1,0 +1,211 @@
+"""Shot detection side by side: ours vs PySceneDetect (ContentDetector, AdaptiveDetector), one run.
+
+On generated clips with known hard cuts, dissolves, fades, flashes and fast motion
+(tests/analysis_media.py), it measures:
+
+- bare decoding (the floor: PyAV, frame threading), our detector standalone (decode + a 160 px grey
+  picture per frame), PySceneDetect's two default detectors (its own OpenCV decode);
+- precision/recall/F1 for hard cuts at 0 and 1 frame tolerance (a detection inside a dissolve or a
+  fade is not counted against anyone: it is a boundary, just not a cut) and for shot boundaries
+  (cuts and gradual transitions);
+- inside a worker job that renders ``proxy`` and ``web_720p``: the wall time with and without the
+  analysis (shots, keyframes, storyboard, QC) riding the same decode.
+
+PySceneDetect is installed into the virtualenv for this run only, without its opencv-python
+dependency (the project's opencv-python-headless provides cv2). Writes benchmarks/results/shots.json
+and shots.md.
+
+    .venv/bin/python benchmarks/shots.py --shots 24 --rounds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import av
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from analysis_media import ShotsTruth, evaluate_cuts, evaluate_graduals, shots_clip  # noqa: E402
+
+from transcode.analysis.standalone import detect_shots  # noqa: E402
+from transcode.pipeline import make_renditions  # noqa: E402
+from transcode.probe import probe  # noqa: E402
+from transcode.profiles import load_profiles  # noqa: E402
+
+
+def ensure_scenedetect() -> None:
+    if importlib.util.find_spec("scenedetect") is None:
+        pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "--no-deps", "scenedetect"], check=True)
+        subprocess.run([*pip, "click", "platformdirs", "tqdm"], check=True)
+
+
+def bare_decode(path: Path) -> int:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        return sum(1 for _ in container.decode(stream))
+
+
+def ours(path: Path) -> tuple[list[int], list[tuple[int, int]]]:
+    segments = detect_shots(path)
+    cuts = [s.first for s in segments if s.kind == "cut"]
+    graduals = [(s.first, s.last) for s in segments if s.kind != "cut"]
+    return cuts, graduals
+
+
+def pyscenedetect(path: Path, kind: str) -> list[int]:
+    from scenedetect import AdaptiveDetector, ContentDetector, detect
+
+    detector = ContentDetector() if kind == "content" else AdaptiveDetector()
+    scenes = detect(str(path), detector)
+    return [start.frame_num for start, _ in scenes[1:]]
+
+
+def score(cuts: list[int], graduals: list[tuple[int, int]], truth: ShotsTruth) -> dict[str, float]:
+    def inside(frame: int) -> bool:
+        return any(a - 1 <= frame <= b + 1 for a, b in truth.graduals)
+
+    hard = [c for c in cuts if not inside(c)]
+    result: dict[str, float] = {}
+    for tolerance in (0, 1):
+        p, r, f = evaluate_cuts(hard, truth.cuts, tolerance)
+        result |= {
+            f"cut_precision_{tolerance}": round(p, 3),
+            f"cut_recall_{tolerance}": round(r, 3),
+            f"cut_f1_{tolerance}": round(f, 3),
+        }
+    found = graduals + [(c, c) for c in cuts if inside(c)]
+    result["gradual_f1"] = round(evaluate_graduals(found, truth.graduals)[2], 3)
+    return result
+
+
+def timed(call: Any, rounds: int) -> tuple[float, Any]:
+    times, value = [], None
+    for _ in range(rounds):
+        started = time.perf_counter()
+        value = call()
+        times.append(time.perf_counter() - started)
+    return min(times), value
+
+
+def job_overhead(source: Path, rounds: int) -> dict[str, float]:
+    profiles = load_profiles()
+    info = probe(source)
+    walls: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for analyze in (False, True):
+            with tempfile.TemporaryDirectory() as out:
+                outputs = [(profiles[n], profiles[n].output_path(Path(out))) for n in ("proxy", "web_720p")]
+                started = time.perf_counter()
+                make_renditions(source, info, outputs, analyze=analyze)
+                walls[analyze].append(time.perf_counter() - started)
+    plain, analysed = statistics.median(walls[False]), statistics.median(walls[True])
+    return {
+        "job_seconds": round(plain, 3),
+        "job_with_analysis_seconds": round(analysed, 3),
+        "added_fraction": round(analysed / plain - 1, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shots", type=int, default=24, help="shots in the 1080p clip (about 2.3 s each)")
+    parser.add_argument("--seeds", type=int, default=4, help="small clips (320x180) scored for accuracy")
+    parser.add_argument("--rounds", type=int, default=2, help="timing runs; the best (median for jobs) is kept")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
+    args = parser.parse_args()
+    ensure_scenedetect()
+    args.work.mkdir(parents=True, exist_ok=True)
+    clip = args.work / f"shots_1080p_{args.shots}.mp4"
+    truth_file = clip.with_suffix(".json")
+    if clip.exists() and truth_file.exists():
+        truth = ShotsTruth(**json.loads(truth_file.read_text()))
+    else:
+        clip, truth = shots_clip(clip, shots=args.shots, seed=7, width=1920, height=1080)
+        truth_file.write_text(json.dumps(truth.__dict__))
+    frames = bare_decode(clip)
+    speed: dict[str, dict[str, float]] = {}
+    accuracy: dict[str, list[dict[str, float]]] = {"ours": [], "content": [], "adaptive": []}
+    decode_s, _ = timed(lambda: bare_decode(clip), args.rounds)
+    ours_s, (cuts, graduals) = timed(lambda: ours(clip), args.rounds)
+    accuracy["ours"].append(score(cuts, graduals, truth))
+    speed["decode_only"] = {"seconds": round(decode_s, 3)}
+    speed["ours"] = {"seconds": round(ours_s, 3)}
+    for kind in ("content", "adaptive"):
+        seconds, found = timed(lambda k=kind: pyscenedetect(clip, k), args.rounds)
+        speed[kind] = {"seconds": round(seconds, 3)}
+        accuracy[kind].append(score(found, [], truth))
+    for row in speed.values():
+        row["fps"] = round(frames / row["seconds"], 1)
+        row["vs_decode"] = round(row["seconds"] / decode_s, 3)
+    with tempfile.TemporaryDirectory() as scratch:
+        for seed in range(1, args.seeds + 1):
+            small, small_truth = shots_clip(Path(scratch) / f"s{seed}.mp4", shots=24, seed=seed)
+            found_cuts, found_graduals = ours(small)
+            accuracy["ours"].append(score(found_cuts, found_graduals, small_truth))
+            for kind in ("content", "adaptive"):
+                accuracy[kind].append(score(pyscenedetect(small, kind), [], small_truth))
+    mean = {
+        name: {key: round(statistics.mean(r[key] for r in rows), 3) for key in rows[0]}
+        for name, rows in accuracy.items()
+    }
+    best_pyscene = min(speed["content"]["seconds"], speed["adaptive"]["seconds"])
+    overhead = job_overhead(clip, args.rounds)
+    summary = {
+        "clip": {
+            "path": clip.name,
+            "frames": frames,
+            "size": "1920x1080",
+            "cuts": len(truth.cuts),
+            "graduals": len(truth.graduals),
+            "flashes": len(truth.flashes),
+        },
+        "speed": speed,
+        "accuracy_mean_over_clips": mean,
+        "job": overhead,
+        "ratios": {
+            "pyscenedetect_fastest / ours (goal >= 1.2)": round(best_pyscene / speed["ours"]["seconds"], 3),
+            "ours / bare decode (goal <= ~1.05)": speed["ours"]["vs_decode"],
+            "analysis added to a proxy+web_720p job (goal <= 0.10)": overhead["added_fraction"],
+        },
+        "machine": {"cpus": os.cpu_count(), "load": os.getloadavg(), "av": av.__version__},
+    }
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "shots.json").write_text(json.dumps(summary, indent=2))
+    lines = [
+        "| detector | seconds (1080p) | fps | x bare decode | cut F1 @0 | cut F1 @1 | gradual F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("decode_only", "ours", "content", "adaptive"):
+        acc = mean.get(name, {})
+        lines.append(
+            f"| {name} | {speed[name]['seconds']} | {speed[name]['fps']} | {speed[name]['vs_decode']} | "
+            f"{acc.get('cut_f1_0', '-')} | {acc.get('cut_f1_1', '-')} | {acc.get('gradual_f1', '-')} |"
+        )
+    lines += [
+        "",
+        f"- job (proxy + web_720p): {overhead['job_seconds']} s; with analysis "
+        f"{overhead['job_with_analysis_seconds']} s (+{overhead['added_fraction']:.1%})",
+    ]
+    lines += [f"- {k}: **{v}**" for k, v in summary["ratios"].items()]
+    (results / "shots.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""``mam export``: a frame-accurate sub-clip of an asset with one profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli.waiting import wait_for_jobs
+from mam.catalog import create_export_job, get_asset
+from mam.errors import MamError
+from mam.models import Job
+from mam.services import open_services
+from mam.settings import Settings
+from transcode.errors import TranscodeError
+from transcode.mediainfo import MediaInfo
+from transcode.plan import unusable_reason
+from transcode.profiles import select_profiles
+from workers.runtime import JobRunner, attach_broker
+
+__all__ = ["register"]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _point(text: str | None) -> float | str | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def export(
+    asset_id: Annotated[str, typer.Argument(help="Asset id.")],
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Profile to make (see `mam profiles`).")],
+    start: Annotated[
+        str | None, typer.Option("--in", help="In-point: seconds, or HH:MM:SS:FF in the clip's timecode.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--out", help="Out-point (exclusive): seconds or HH:MM:SS:FF.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Copy the result to this file.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Make a frame-accurate sub-clip of an asset with one profile, e.g. a TV cut of a news item.
+
+    With the embedded broker the export renders in this process; with Redis a `mam worker` makes it.
+    """
+    services = open_services(Settings.from_env())
+    tenant = services.settings.default_tenant
+    try:
+        chosen = select_profiles(services.profiles, [profile])[0]
+        with services.session() as session:
+            info = MediaInfo.model_validate(get_asset(session, tenant, asset_id).mediainfo)
+            reason = unusable_reason(chosen, info)
+            if reason is not None:
+                raise TranscodeError(reason)
+            job_id = create_export_job(session, tenant, asset_id, chosen.name, _point(start), _point(end)).id
+    except (MamError, TranscodeError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    broker = attach_broker(services)
+    runner = JobRunner(services, broker) if services.settings.embedded_broker else None
+    if runner is not None:
+        runner.start(resend=False)
+    services.enqueue(job_id)
+    try:
+        wait_for_jobs(services, [job_id], console=err, quiet=json_out)
+    finally:
+        if runner is not None:
+            runner.stop()
+        else:
+            broker.close()
+    with services.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        state, error, result = job.state, job.error, dict(job.result)
+    made = result.get("output")
+    if state == "done" and made and output is not None:
+        services.storage.get_file(made["key"], output)
+    services.close()
+    if json_out:
+        out.print_json(
+            json.dumps(
+                {
+                    "job_id": job_id,
+                    "state": state,
+                    "error": error,
+                    "output": made,
+                    "file": str(output) if output and made else None,
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif state == "done" and made:
+        where = f" → {output}" if output else f" (download: /api/v1/jobs/{job_id}/output)"
+        out.print(f"{made['profile']} {made['start']:.3f}–{made['end']:.3f} s, {made['size']} bytes{where}")
+    else:
+        err.print(f"[red]export {state}:[/red] {error}")
+    raise typer.Exit(0 if state == "done" else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)

@@ -1,0 +1,74 @@
+"""Keep what a render job's analysis found: pictures in the store, shots and the QC report in the catalog.
+
+Keys sit under the asset and the checksum of the original they describe::
+
+    {tenant}/assets/{asset}/analysis/{sha16}/shots/{n}.jpg        a keyframe per shot
+    {tenant}/assets/{asset}/analysis/{sha16}/poster.jpg           the analysis poster
+    {tenant}/assets/{asset}/analysis/{sha16}/storyboard/{n}.jpg   sprite sheets
+    {tenant}/assets/{asset}/analysis/{sha16}/storyboard.vtt       WebVTT thumbnails track
+
+Pictures are stored before the rows that point at them are written; a second analysis of the same
+asset replaces the rows.
+"""
+
+from __future__ import annotations
+
+from mam.catalog import replace_analysis
+from mam.models import Asset, AssetAnalysis, ShotRow
+from mam.services import Services
+from transcode.analysis.qc import judge
+from transcode.analysis.result import AnalysisResult
+
+__all__ = ["analysis_prefix", "store_analysis"]
+
+
+def analysis_prefix(asset: Asset) -> str:
+    return f"{asset.tenant_id}/assets/{asset.id}/analysis/{asset.sha256[:16]}"
+
+
+def store_analysis(services: Services, asset: Asset, analysis: AnalysisResult) -> AssetAnalysis:
+    prefix = analysis_prefix(asset)
+    storage = services.storage
+    shots = []
+    for shot in analysis.shots:
+        key = None
+        if shot.keyframe is not None and shot.keyframe.exists():
+            key = storage.put_file(f"{prefix}/shots/{shot.number}.jpg", shot.keyframe, "image/jpeg").key
+        shots.append(
+            ShotRow(
+                asset_id=asset.id,
+                number=shot.number,
+                first_frame=shot.first_frame,
+                last_frame=shot.last_frame,
+                start=shot.start,
+                end=shot.end,
+                start_timecode=shot.start_timecode,
+                end_timecode=shot.end_timecode,
+                transition=shot.transition,
+                transition_frames=shot.transition_frames,
+                keyframe_frame=shot.keyframe_frame,
+                keyframe_key=key,
+            )
+        )
+    poster = None
+    if analysis.poster is not None and analysis.poster.exists():
+        poster = storage.put_file(f"{prefix}/poster.jpg", analysis.poster, "image/jpeg").key
+    for number, sheet in enumerate(analysis.storyboard):
+        storage.put_file(f"{prefix}/storyboard/{number}.jpg", sheet, "image/jpeg")
+    if analysis.storyboard_vtt is not None:
+        storage.put_file(f"{prefix}/storyboard.vtt", analysis.storyboard_vtt, "text/vtt")
+    profile = services.qc_profiles[services.settings.qc_profile]
+    measurements = analysis.measurements()
+    row = AssetAnalysis(
+        asset_id=asset.id,
+        source_sha256=asset.sha256,
+        measurements=measurements,
+        qc_profile=profile.name,
+        qc=judge(measurements, profile),
+        storage_prefix=prefix,
+        poster_key=poster,
+        storyboard_sheets=len(analysis.storyboard),
+        storyboard_interval=analysis.storyboard_interval,
+    )
+    with services.session() as session:
+        return replace_analysis(session, row, shots)

@@ -1,0 +1,88 @@
+"""Errors raised by :mod:`mam`.
+
+::
+
+    MamError
+    ├── CatalogError
+    │   ├── NotFoundError         no such asset, job, rendition or tenant (for this tenant)
+    │   ├── ForbiddenError        the asset is shared with this tenant, but only its owner may change it
+    │   ├── ShareError            a share request names no tenant, an unknown one, or the owner itself
+    │   ├── ConflictError         the change contradicts the catalog's state
+    │   └── MetadataError         descriptive metadata, a custom field or a subtitle file is invalid
+    ├── SearchError               a search query cannot be understood (the message says why)
+    ├── StorageError
+    │   └── StorageNotFoundError  no object under that key
+    ├── IngestError               a file cannot be ingested; the message says why and what to do
+    ├── SidecarError              a sidecar metadata file is refused (malformed, DTD/entities, too big)
+    └── ConfigError               a MAM_* setting is missing or malformed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CatalogError",
+    "ConfigError",
+    "ConflictError",
+    "ForbiddenError",
+    "IngestError",
+    "MamError",
+    "MetadataError",
+    "NotFoundError",
+    "SearchError",
+    "ShareError",
+    "SidecarError",
+    "StorageError",
+    "StorageNotFoundError",
+]
+
+
+class MamError(Exception):
+    """Root of every error raised by the mam package."""
+
+
+class CatalogError(MamError):
+    """The catalog refused or failed an operation."""
+
+
+class NotFoundError(CatalogError):
+    """The asset, job, rendition or tenant does not exist (or is not visible to this tenant)."""
+
+
+class ForbiddenError(CatalogError):
+    """The asset is shared with this tenant (it may read it), but only the owning tenant may change it."""
+
+
+class ShareError(CatalogError):
+    """A share request is invalid: no tenant, an unknown tenant, or the owner itself."""
+
+
+class ConflictError(CatalogError):
+    """The operation contradicts the current state (e.g. a rendition registered twice)."""
+
+
+class MetadataError(CatalogError):
+    """Descriptive metadata, a custom field value or definition, or a subtitle file is invalid."""
+
+
+class SearchError(MamError):
+    """A search query cannot be understood (a malformed date, range or cursor)."""
+
+
+class StorageError(MamError):
+    """Reading from or writing to the store failed."""
+
+
+class StorageNotFoundError(StorageError):
+    """No object is stored under the key."""
+
+
+class IngestError(MamError):
+    """A file cannot be ingested; the message says why and what the user can do."""
+
+
+class SidecarError(MamError):
+    """A sidecar metadata file is refused (malformed, has a DTD or entities, too big); the media still ingests."""
+
+
+class ConfigError(MamError):
+    """A MAM_* setting is missing or malformed."""

@@ -1,0 +1,138 @@
+"""Ingest one file: checksum, probe, de-duplicate within the tenant, store the original, register.
+
+The asset and its render job are written in one transaction after the original is completely
+stored; the job id is then handed to the broker. A file that is not media is refused with an
+:class:`IngestError` and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from mam.catalog import create_asset_with_job, find_asset_by_checksum
+from mam.errors import IngestError
+from mam.hashing import checksum_file
+from mam.metadata.fields import apply_descriptive
+from mam.models import Asset, Job, new_id
+from mam.services import Services
+from transcode.errors import ForbiddenInputError, MediaCrashError, MediaTimeoutError, ProfileError, UnreadableMediaError
+from transcode.mediainfo import MediaInfo
+from transcode.plan import unusable_reason
+from transcode.profiles import Profile, select_profiles
+
+__all__ = ["IngestResult", "choose_profiles", "ingest_file", "original_key", "rendition_key"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    asset: Asset
+    job: Job | None
+    duplicate: bool
+    skipped_profiles: tuple[str, ...] = ()
+    """Requested profiles that do not apply to this kind of media (e.g. web_720p for a WAV)."""
+
+
+def _safe_name(filename: str) -> str:
+    name = unicodedata.normalize("NFC", Path(filename).name).strip() or "original"
+    name = re.sub(r"[\x00-\x1f/\\]", "_", name)
+    return name[:200]
+
+
+def original_key(tenant_id: str, asset_id: str, filename: str) -> str:
+    return f"{tenant_id}/assets/{asset_id}/original/{_safe_name(filename)}"
+
+
+def rendition_key(tenant_id: str, asset_id: str, profile: Profile, source_sha256: str) -> str:
+    """Key of the rendition (for a folder rendition, its master playlist; its files sit beside it)."""
+    base = f"{tenant_id}/assets/{asset_id}/renditions/{profile.name}/{source_sha256[:16]}"
+    return f"{base}/master.{profile.extension}" if profile.is_directory else f"{base}.{profile.extension}"
+
+
+def choose_profiles(services: Services, names: Sequence[str] | None, info: MediaInfo) -> tuple[list[str], list[str]]:
+    """(profiles to render, requested ones this source cannot feed); unknown names raise."""
+    requested = list(names) if names else list(services.settings.default_profiles)
+    try:
+        profiles = select_profiles(services.profiles, requested)
+    except ProfileError as exc:
+        raise IngestError(str(exc)) from exc
+    chosen = [p.name for p in profiles if unusable_reason(p, info) is None]
+    skipped = [p.name for p in profiles if unusable_reason(p, info) is not None]
+    return chosen, skipped
+
+
+def ingest_file(
+    services: Services,
+    path: Path,
+    *,
+    tenant_id: str | None = None,
+    title: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    profiles: Sequence[str] | None = None,
+    filename: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> IngestResult:
+    """Register ``path`` as an asset of ``tenant_id`` and queue its renditions.
+
+    ``metadata``: descriptive fields (core and ``custom``, mam/metadata) set on the new asset.
+    """
+    tenant = tenant_id or services.settings.default_tenant
+    filename = filename or path.name
+    if not path.is_file():
+        raise IngestError(f"{path} is not a file")
+    try:
+        info = services.prober.probe(path)
+    except (UnreadableMediaError, ForbiddenInputError, MediaCrashError, MediaTimeoutError) as exc:
+        raise IngestError(f"{filename}: {exc}") from exc
+    sums = checksum_file(path)
+    to_render, skipped = choose_profiles(services, profiles, info)
+    with services.session() as session:
+        existing = find_asset_by_checksum(session, tenant, sums.sha256)
+        if existing is not None:
+            return IngestResult(existing, None, duplicate=True)
+    asset_id = new_id()
+    key = original_key(tenant, asset_id, filename)
+    content_type = mimetypes.guess_type(filename)[0]
+    services.storage.put_file(key, path, content_type)
+    asset = Asset(
+        id=asset_id,
+        tenant_id=tenant,
+        title=(title or Path(filename).stem).strip(),
+        description=description,
+        tags=list(dict.fromkeys(t.strip() for t in tags if t.strip())),
+        media_kind=info.kind,
+        original_filename=filename,
+        original_key=key,
+        content_type=content_type,
+        size=sums.size,
+        sha256=sums.sha256,
+        xxh3=sums.xxh3,
+        duration=info.duration,
+        mediainfo=info.model_dump(mode="json"),
+    )
+    with services.session() as session:
+        try:
+            if metadata:
+                apply_descriptive(session, asset, metadata)
+            job = create_asset_with_job(session, asset, to_render)
+        except IntegrityError:
+            session.rollback()
+            services.storage.delete(key)
+            existing = find_asset_by_checksum(session, tenant, sums.sha256)
+            if existing is None:
+                raise
+            return IngestResult(existing, None, duplicate=True)
+        except BaseException:
+            services.storage.delete(key)
+            raise
+    if job is not None:
+        services.enqueue(job.id)
+    return IngestResult(asset, job, duplicate=False, skipped_profiles=tuple(skipped))

@@ -1,0 +1,68 @@
+"""Cataloguing inside an asset (编目): segments, shots and markers with in/out times and notes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mam.errors import MetadataError, NotFoundError
+from mam.models import Asset, Span, SpanKind
+
+__all__ = ["add_span", "delete_span", "list_spans", "owned_asset"]
+
+
+def owned_asset(session: Session, tenant_id: str, asset_id: str) -> Asset:
+    asset = session.scalars(select(Asset).where(Asset.id == asset_id, Asset.tenant_id == tenant_id)).first()
+    if asset is None:
+        raise NotFoundError(f"no asset {asset_id} in tenant {tenant_id}")
+    return asset
+
+
+def add_span(
+    session: Session,
+    tenant_id: str,
+    asset_id: str,
+    kind: str,
+    start: float,
+    end: float | None = None,
+    title: str = "",
+    note: str = "",
+    tags: list[str] | None = None,
+) -> Span:
+    """Catalogue a time range (seconds from the start of the asset); searchable at once."""
+    asset = owned_asset(session, tenant_id, asset_id)
+    if kind not in set(SpanKind):
+        raise MetadataError(f"kind {kind!r}: use one of {', '.join(SpanKind)}")
+    if start < 0 or (end is not None and end < start):
+        raise MetadataError(f"in {start} and out {end}: times are seconds, and out is not before in")
+    if asset.duration is not None and start > asset.duration + 0.001:
+        raise MetadataError(f"in {start} is after the end of the asset ({asset.duration:.3f} s)")
+    span = Span(
+        asset_id=asset.id,
+        kind=kind,
+        start=start,
+        end=end,
+        title=title.strip(),
+        note=note.strip(),
+        tags=list(dict.fromkeys(t.strip() for t in tags or [] if t.strip())),
+    )
+    session.add(span)
+    session.commit()
+    return span
+
+
+def list_spans(session: Session, tenant_id: str, asset_id: str, kind: str | None = None) -> list[Span]:
+    owned_asset(session, tenant_id, asset_id)
+    query = select(Span).where(Span.asset_id == asset_id)
+    if kind:
+        query = query.where(Span.kind == kind)
+    return list(session.scalars(query.order_by(Span.start, Span.id)))
+
+
+def delete_span(session: Session, tenant_id: str, asset_id: str, span_id: str) -> None:
+    owned_asset(session, tenant_id, asset_id)
+    span = session.scalars(select(Span).where(Span.id == span_id, Span.asset_id == asset_id)).first()
+    if span is None:
+        raise NotFoundError(f"no span {span_id} on asset {asset_id}")
+    session.delete(span)
+    session.commit()

@@ -1,0 +1,215 @@
+"""Run a search: match entries, rank assets, filter, sort, page, count facets, cut snippets.
+
+Ranking is a small set of tiers computed the same way on both backends, so SQLite and PostgreSQL
+return the same hits in the same order: every query word in a title (+2), the whole query as one
+exact phrase (+1); ties go to the newest asset. An asset ranks by its best entry (its metadata, a
+span, or a subtitle line); entries inside the asset come back as inner hits with their timecodes.
+The page is found by walking the index newest first, tier by tier, and stopping when it is full
+(mam/search/walk.py); the total is exact up to walk.SAMPLE matching entries and estimated above.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from mam.errors import SearchError
+from mam.models import Asset, Span, SubtitleCue
+from mam.search.backends import backend_for
+from mam.search.facets import Facets, count_facets
+from mam.search.query import ParsedQuery, parse_query
+from mam.search.snippets import snippet
+from mam.search.visibility import visible_tenant_ids
+from mam.search.walk import Plan
+
+__all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
+
+SORTS = {
+    "relevance": "m.score DESC, m.created_at DESC, m.asset_id",
+    "newest": "m.created_at DESC, m.asset_id",
+    "oldest": "m.created_at ASC, m.asset_id",
+    "shoot_date": "m.shoot_date DESC NULLS LAST, m.created_at DESC, m.asset_id",
+    "duration": "m.duration DESC NULLS LAST, m.created_at DESC, m.asset_id",
+}
+INNER_HITS = 5
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    status: str | None = None
+    media_type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    duration_min: float | None = None
+    duration_max: float | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    offset: int = 0
+    cursor: str | None = None
+    facets: bool = True
+
+
+@dataclass(frozen=True)
+class InnerHit:
+    kind: str  # segment | shot | marker | subtitle
+    ref_id: str
+    start: float | None
+    end: float | None
+    snippet: str | None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    asset: Asset
+    score: int
+    snippet: str | None
+    inner: list[InnerHit]
+    inner_total: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    limit: int
+    offset: int
+    next_cursor: str | None
+    facets: Facets | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+    total_is_estimate: bool = False
+    """True when ``total`` was estimated from the first walk.SAMPLE matching entries, not counted."""
+    facets_over: int | None = None
+    """How many matching assets the facets counted: all of them unless ``total_is_estimate``."""
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        offset = int(json.loads(raw)["o"])
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise SearchError(f"cursor {cursor!r} is not one this API gave out") from exc
+    if offset < 0:
+        raise SearchError(f"cursor {cursor!r} is not one this API gave out")
+    return offset
+
+
+def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
+    """Filters given as parameters win over the same filters written in the query."""
+    for name in ("status", "media_type", "date_from", "date_to", "duration_min", "duration_max"):
+        value = getattr(request, name)
+        if value is not None:
+            setattr(parsed, name, value)
+    return parsed
+
+
+def _sorted_by_column(
+    session: Session, plan: Plan, parsed: ParsedQuery, tenants: list[str], sort: str, need: int
+) -> list[tuple[str, int]]:
+    """shoot_date and duration sorts: no index serves them, so every match is read and sorted (slow)."""
+    b = plan.backend
+    params: dict[str, Any] = {**plan.params, "tenants": tenants, "need": need}
+    where = ["a.tenant_id IN :tenants", *(c.replace("e.asset_id", "a.id") for c in plan.conditions)]
+    if plan.text is None:
+        params["m"] = b.render(plan.base)
+        ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {b.matches('e', 'm')}"
+    else:
+        params["q"] = b.render(plan.text)
+        score = "0"
+        for param, expr, weight in (("tq", plan.title, 2), ("pq", plan.phrase, 1)):
+            if expr is not None:
+                params[param] = b.render(expr)
+                score += f" + CASE WHEN {b.matches('e', param)} THEN {weight} ELSE 0 END"
+        ranked = (
+            f"SELECT e.asset_id, MAX({score}) AS score FROM search_entries e "
+            f"WHERE {b.matches('e', 'q')} AND e.tenant_id IN :tenants GROUP BY e.asset_id"
+        )
+    sql = (
+        f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
+        f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id WHERE {' AND '.join(where)}) "
+        f"SELECT m.asset_id, m.score FROM matched m ORDER BY {SORTS[sort]} LIMIT :need"
+    )
+    statement = text(sql).bindparams(bindparam("tenants", expanding=True))
+    return [(a, int(s)) for a, s in session.execute(statement, params)]
+
+
+def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchResult:
+    """Search the assets ``tenant_id`` may see. Raises SearchError for a malformed query or cursor."""
+    if request.sort not in SORTS:
+        raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {request.sort!r}")
+    parsed = _merge(request, parse_query(request.q))
+    backend = backend_for(session.get_bind().dialect.name)
+    tenants = visible_tenant_ids(session, tenant_id)
+    plan = Plan(backend, parsed, tenants)
+    offset = _decode_cursor(request.cursor) if request.cursor else request.offset
+    need = offset + request.limit + 1  # one more than the page: is there a next page?
+    if request.sort in ("relevance", "newest", "oldest"):
+        ranked = plan.page(session, request.sort, need)
+    else:
+        ranked = _sorted_by_column(session, plan, parsed, tenants, request.sort, need)
+    page = ranked[offset : offset + request.limit]
+    ids = [asset_id for asset_id, _ in page]
+    if request.sort in ("newest", "oldest"):
+        scores = plan.scores(session, ids)
+        page = [(asset_id, scores.get(asset_id, 0)) for asset_id in ids]
+    sample = plan.sample(session)
+    assets = {
+        a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.renditions)))
+    }
+    inner = _inner_hits(session, plan, ids, parsed) if ids and plan.text is not None else {}
+    hits = [
+        SearchHit(
+            asset=assets[asset_id],
+            score=int(score),
+            snippet=snippet(assets[asset_id].title, parsed.words)
+            or snippet(assets[asset_id].description, parsed.words),
+            inner=inner.get(asset_id, [])[:INNER_HITS],
+            inner_total=len(inner.get(asset_id, [])),
+        )
+        for asset_id, score in page
+    ]
+    facets = count_facets(session, backend, sample.recent) if request.facets else None
+    more = len(ranked) > offset + request.limit
+    total = max(sample.total, offset + len(ids) + (1 if more else 0)) if sample.estimated else sample.total
+    return SearchResult(
+        hits=hits,
+        total=total,
+        limit=request.limit,
+        offset=offset,
+        next_cursor=_encode_cursor(offset + len(ids)) if more else None,
+        facets=facets,
+        total_is_estimate=sample.estimated,
+        facets_over=len(sample.recent) if request.facets else None,
+    )
+
+
+def _inner_hits(session: Session, plan: Plan, ids: list[str], parsed: ParsedQuery) -> dict[str, list[InnerHit]]:
+    assert plan.text is not None
+    entries = [e for e in plan.entries(session, plan.text, ids) if e.kind != "asset"]
+    entries.sort(key=lambda e: (e.asset_id, e.start if e.start is not None else float("inf"), e.ref_id))
+    refs = [e.ref_id for e in entries]
+    texts: dict[str, str] = {}
+    for i in range(0, len(refs), 500):
+        chunk = refs[i : i + 500]
+        for span in session.scalars(select(Span).where(Span.id.in_(chunk))):
+            texts[span.id] = " — ".join(p for p in (span.title, span.note) if p)
+        for cue in session.scalars(select(SubtitleCue).where(SubtitleCue.id.in_(chunk))):
+            texts[cue.id] = cue.text
+    out: dict[str, list[InnerHit]] = {}
+    for e in entries:
+        body = texts.get(e.ref_id, "")
+        out.setdefault(e.asset_id, []).append(
+            InnerHit(e.kind, e.ref_id, e.start, e.end, snippet(body, parsed.words) or body[:80])
+        )
+    return out

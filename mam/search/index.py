@@ -1,0 +1,216 @@
+"""Keep ``search_entries`` in step with assets, spans and subtitle cues, in the writing transaction.
+
+A SQLAlchemy ``after_flush`` hook on every Session re-tokenises each asset, span or cue whose
+searchable text changed, so a search sees an asset as soon as the transaction that wrote it commits
+(ingest, PATCH, marker and subtitle imports alike). Importing this module installs the hook.
+
+Entry ids are not a counter: an entry's id is ``(its asset's created_at in ms since 2000) << 21 | n``,
+so the index's own row order is the assets' recency order and a search can walk the matches newest
+first and stop once a page is full (mam/search/walk.py). Ids within one millisecond block are
+handed out under a per-block lock on PostgreSQL; SQLite has one writer anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, event, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
+
+from mam.errors import SearchError
+from mam.models import Asset, SearchEntry, Span, SubtitleCue
+from mam.search.tokens import Field, document_tokens, tenant_token
+
+__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "reindex_all", "span_tokens"]
+
+MAX_TOKENS = 16_000
+"""PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
+_MAX_POSITIONS = 255
+BLOCK_BITS = 21
+"""Entries per millisecond block of asset creation times (2,097,152)."""
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_ASSET_FIELDS = (
+    "title",
+    "description",
+    "tags",
+    "programme",
+    "reporter",
+    "place",
+    "original_filename",
+    "custom",
+    "tenant_id",
+    "created_at",
+)
+
+
+_WATCHED: dict[type, tuple[str, ...]] = {
+    Asset: _ASSET_FIELDS,
+    Span: ("title", "note", "tags", "start", "end", "kind"),
+    SubtitleCue: ("text", "start", "end"),
+}
+
+
+def asset_tokens(asset: Asset) -> list[str]:
+    fields = [
+        Field(asset.title or "", "t_", pinyin=True),
+        Field(asset.description or ""),
+        *(Field(tag, "tg_", pinyin=True) for tag in asset.tags or []),
+        Field(asset.programme or "", "pg_", pinyin=True),
+        Field(asset.reporter or "", "rp_", pinyin=True),
+        Field(asset.place or "", "pl_", pinyin=True),
+        Field(asset.original_filename or ""),
+        *(Field(str(v)) for v in (asset.custom or {}).values() if isinstance(v, str)),
+    ]
+    return document_tokens(fields)[:MAX_TOKENS]
+
+
+def span_tokens(span: Span) -> list[str]:
+    fields = [
+        Field(span.title or "", "t_", pinyin=True),
+        Field(span.note or ""),
+        *(Field(tag, pinyin=True) for tag in span.tags or []),
+    ]
+    return document_tokens(fields)[:MAX_TOKENS]
+
+
+def cue_tokens(cue: SubtitleCue) -> list[str]:
+    return document_tokens([Field(cue.text or "")])[:MAX_TOKENS]
+
+
+def _tsvector_literal(tokens: list[str]) -> str:
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens, start=1):
+        positions.setdefault(token, []).append(i)
+    return " ".join(
+        "'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(map(str, p[:_MAX_POSITIONS]))
+        for t, p in positions.items()
+    )
+
+
+def _serialise(session: Session, tokens: list[str]) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return _tsvector_literal(tokens)
+    return " ".join(tokens)
+
+
+def block_of(created_at: datetime | None) -> int:
+    """The id block of an asset created at ``created_at``: milliseconds since 2000 (UTC)."""
+    moment = created_at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0, (moment - _EPOCH) // timedelta(milliseconds=1))
+
+
+def _row(session: Session, obj: Asset | Span | SubtitleCue, tenant_id: str) -> dict[str, Any]:
+    if isinstance(obj, Asset):
+        kind, asset_id, start, end, tokens = "asset", obj.id, None, None, asset_tokens(obj)
+        tokens += [tenant_token(tenant_id), tenant_token(tenant_id, assets_only=True)]
+    elif isinstance(obj, Span):
+        kind, asset_id, start, end, tokens = obj.kind, obj.asset_id, obj.start, obj.end, span_tokens(obj)
+        tokens.append(tenant_token(tenant_id))
+    else:
+        kind, asset_id, start, end, tokens = "subtitle", obj.asset_id, obj.start, obj.end, cue_tokens(obj)
+        tokens.append(tenant_token(tenant_id))
+    return dict(
+        tenant_id=tenant_id,
+        asset_id=asset_id,
+        kind=kind,
+        ref_id=obj.id,
+        start=start,
+        end=end,
+        tokens=_serialise(session, tokens),
+    )
+
+
+def _changed(obj: Any, names: Iterable[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed: list[str]) -> None:
+    ids = [o.id for o in objects] + removed
+    if not ids:
+        return
+    connection = session.connection()
+    for i in range(0, len(ids), 500):
+        connection.execute(delete(SearchEntry).where(SearchEntry.ref_id.in_(ids[i : i + 500])))
+    if not objects:
+        return
+    owners = _owners_of(session, objects)
+    rows = []
+    for obj in objects:
+        tenant_id, created_at = owners[obj.id if isinstance(obj, Asset) else obj.asset_id]
+        rows.append((block_of(created_at), _row(session, obj, tenant_id)))
+    next_id = _next_ids(session, {block for block, _ in rows})
+    for block, row in rows:
+        row["id"] = next_id[block]
+        next_id[block] += 1
+        if next_id[block] > (block + 1) << BLOCK_BITS:
+            raise SearchError(f"more than {1 << BLOCK_BITS} search entries created in one millisecond")
+    connection.execute(insert(SearchEntry), [row for _, row in rows])
+
+
+def _next_ids(session: Session, blocks: set[int]) -> dict[int, int]:
+    """The first free id of each block (locked until commit on PostgreSQL)."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    out: dict[int, int] = {}
+    for block in sorted(blocks):
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:block)"), {"block": block})
+        low, high = block << BLOCK_BITS, (block + 1) << BLOCK_BITS
+        top = connection.execute(
+            select(func.max(SearchEntry.id)).where(SearchEntry.id >= low, SearchEntry.id < high)
+        ).scalar()
+        out[block] = low if top is None else int(top) + 1
+    return out
+
+
+def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> dict[str, tuple[str, datetime | None]]:
+    """asset id -> (tenant, created_at) for the assets of ``objects``."""
+    known: dict[str, tuple[str, datetime | None]] = {
+        o.id: (o.tenant_id, o.created_at) for o in objects if isinstance(o, Asset)
+    }
+    missing = {o.asset_id for o in objects if not isinstance(o, Asset)} - set(known)
+    if missing:
+        rows = session.connection().execute(
+            select(Asset.id, Asset.tenant_id, Asset.created_at).where(Asset.id.in_(missing))
+        )
+        known.update({asset_id: (tenant_id, created_at) for asset_id, tenant_id, created_at in rows})
+    return known
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    changed: list[Asset | Span | SubtitleCue] = []
+    removed: list[str] = []
+    for obj in session.new:
+        if isinstance(obj, Asset | Span | SubtitleCue):
+            changed.append(obj)
+    for obj in session.dirty:
+        watched = _WATCHED.get(type(obj))
+        if watched and _changed(obj, watched):
+            changed.append(obj)
+    for obj in session.deleted:
+        if isinstance(obj, Span | SubtitleCue):
+            removed.append(obj.id)
+    _write(session, changed, removed)
+
+
+event.listen(Session, "after_flush", _after_flush)
+
+
+def reindex_all(session: Session, tenant_id: str | None = None) -> int:
+    """Rebuild every entry (of one tenant); returns how many documents were indexed."""
+    assets = select(Asset) if tenant_id is None else select(Asset).where(Asset.tenant_id == tenant_id)
+    count = 0
+    for asset in session.scalars(assets):
+        spans = list(session.scalars(select(Span).where(Span.asset_id == asset.id)))
+        cues = list(session.scalars(select(SubtitleCue).where(SubtitleCue.asset_id == asset.id)))
+        session.connection().execute(delete(SearchEntry).where(SearchEntry.asset_id == asset.id))
+        objects: list[Asset | Span | SubtitleCue] = [asset, *spans, *cues]
+        _write(session, objects, [])
+        count += len(objects)
+    session.commit()
+    return count

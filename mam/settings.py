@@ -1,0 +1,127 @@
+"""Settings, read from ``MAM_*`` environment variables at the edges (CLI, app factory, worker).
+
+Nothing in the project reads the environment at import time: call :meth:`Settings.from_env` where
+a process starts and pass the result in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mam.errors import ConfigError
+
+__all__ = ["SETTINGS_HELP", "Settings"]
+
+DEFAULT_PROFILES = ("proxy", "web_720p", "poster")
+
+SETTINGS_HELP: dict[str, str] = {
+    "MAM_HOME": "where the embedded catalog, storage and scratch files live (default ./mam-data)",
+    "MAM_DATABASE_URL": "SQLAlchemy URL of the catalog (default sqlite:///$MAM_HOME/catalog.db; "
+    "e.g. postgresql+psycopg://user@host/db)",
+    "MAM_STORAGE_URL": "where files are stored: a directory (default $MAM_HOME/storage) or s3://bucket/prefix",
+    "MAM_S3_ENDPOINT_URL": "endpoint of an S3-compatible store (MinIO, Ceph, OSS...); unset for AWS",
+    "MAM_S3_REGION": "S3 region name (optional)",
+    "MAM_S3_CREATE_BUCKET": "1 to create the bucket when it does not exist (default 0)",
+    "MAM_BROKER_URL": "redis://host:port/db for a Redis broker shared by `mam worker` processes; "
+    "unset (or 'embedded') to run jobs in-process",
+    "MAM_BROKER_NAMESPACE": "dramatiq key namespace in Redis (default mam)",
+    "MAM_WORKER_THREADS": "jobs one worker process runs at once (default 1: a render uses every core)",
+    "MAM_PROFILES_DIR": "directory of *.toml output profiles (default: the shipped profiles/)",
+    "MAM_DEFAULT_PROFILES": "profiles rendered when none are asked for (default proxy,web_720p,poster)",
+    "MAM_DEFAULT_TENANT": "tenant of the embedded default (default: default)",
+    "MAM_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 20480)",
+    "MAM_PRESIGN_SECONDS": "lifetime of presigned S3 download URLs (default 3600)",
+    "MAM_JOB_MAX_ATTEMPTS": "attempts before a job is left failed (default 3)",
+    "MAM_RENDER_TIMEOUT_FACTOR": "a render may take this many times the media duration, at least 5 min (default 10)",
+    "MAM_QC_PROFILE": "threshold profile QC reports are judged against (default gy_t_282_2014; or ebu_r128)",
+    "MAM_RENDER_MEMORY_MB": "address-space limit of a render's child process in MiB (default 8192)",
+    "MAM_WATCH_CONFIG": "TOML file of watch folders run by `mam watch` and `mam serve` "
+    "(default $MAM_HOME/watch.toml; no file, no watching)",
+}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    storage_url: str
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_create_bucket: bool = False
+    broker_url: str | None = None
+    broker_namespace: str = "mam"
+    worker_threads: int = 1
+    profiles_dir: Path | None = None
+    default_profiles: tuple[str, ...] = DEFAULT_PROFILES
+    default_tenant: str = "default"
+    max_upload_bytes: int = 20 * 1024**3
+    presign_seconds: int = 3600
+    job_max_attempts: int = 3
+    render_timeout_factor: float = 10.0
+    qc_profile: str = "gy_t_282_2014"
+    render_memory_bytes: int = 8192 * 1024 * 1024
+    watch_config: Path | None = None
+
+    def render_timeout(self, media_seconds: float) -> float:
+        """Wall-clock limit of one render job for media of this length."""
+        return max(300.0, self.render_timeout_factor * media_seconds)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url is None
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for renders and uploads in progress."""
+        return self.home / "work"
+
+    @property
+    def watch_config_file(self) -> Path:
+        """The watch folder configuration (``MAM_WATCH_CONFIG``, default ``$MAM_HOME/watch.toml``)."""
+        return self.watch_config or self.home / "watch.toml"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("MAM_HOME") or "mam-data").expanduser().resolve()
+        broker = env.get("MAM_BROKER_URL") or None
+        if broker in ("embedded", "memory"):
+            broker = None
+        if broker is not None and not broker.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"MAM_BROKER_URL={broker!r}: use redis://host:port/db, or unset it for in-process jobs")
+        profiles_dir = env.get("MAM_PROFILES_DIR")
+        defaults = tuple(p.strip() for p in (env.get("MAM_DEFAULT_PROFILES") or "").split(",") if p.strip())
+        return cls(
+            home=home,
+            database_url=env.get("MAM_DATABASE_URL") or f"sqlite:///{home / 'catalog.db'}",
+            storage_url=env.get("MAM_STORAGE_URL") or str(home / "storage"),
+            s3_endpoint_url=env.get("MAM_S3_ENDPOINT_URL") or None,
+            s3_region=env.get("MAM_S3_REGION") or None,
+            s3_create_bucket=env.get("MAM_S3_CREATE_BUCKET", "0") in ("1", "true", "yes"),
+            broker_url=broker,
+            broker_namespace=env.get("MAM_BROKER_NAMESPACE") or "mam",
+            worker_threads=max(1, _int(env, "MAM_WORKER_THREADS", 1)),
+            profiles_dir=Path(profiles_dir).expanduser() if profiles_dir else None,
+            default_profiles=defaults or DEFAULT_PROFILES,
+            default_tenant=env.get("MAM_DEFAULT_TENANT") or "default",
+            max_upload_bytes=_int(env, "MAM_MAX_UPLOAD_MB", 20480) * 1024 * 1024,
+            presign_seconds=_int(env, "MAM_PRESIGN_SECONDS", 3600),
+            job_max_attempts=max(1, _int(env, "MAM_JOB_MAX_ATTEMPTS", 3)),
+            qc_profile=env.get("MAM_QC_PROFILE") or "gy_t_282_2014",
+            render_timeout_factor=float(max(1, _int(env, "MAM_RENDER_TIMEOUT_FACTOR", 10))),
+            render_memory_bytes=max(1024, _int(env, "MAM_RENDER_MEMORY_MB", 8192)) * 1024 * 1024,
+            watch_config=Path(watch).expanduser() if (watch := env.get("MAM_WATCH_CONFIG")) else None,
+        )

@@ -1,0 +1,64 @@
+"""Sharing: an asset's owner (the provincial platform) grants other tenants (counties) read access.
+
+A share is one row per (asset, tenant). Subscribers list, search, read and download a shared asset;
+only its owner may change, export or share it. Who sees what is decided in one place,
+:mod:`mam.search.visibility`; this module only grants and revokes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mam.catalog import get_asset
+from mam.errors import NotFoundError, ShareError
+from mam.models import Share, Tenant
+
+__all__ = ["list_shares", "share_asset", "unshare_asset"]
+
+
+def list_shares(session: Session, owner_id: str, asset_id: str) -> list[Share]:
+    """The tenants the owner shares ``asset_id`` with (ForbiddenError for a subscriber)."""
+    get_asset(session, owner_id, asset_id)
+    return list(session.scalars(select(Share).where(Share.asset_id == asset_id).order_by(Share.tenant_id)))
+
+
+def share_asset(session: Session, owner_id: str, asset_id: str, tenant_ids: Sequence[str]) -> list[Share]:
+    """Grant each tenant read access to the owner's asset; sharing twice is a no-op. Returns every share."""
+    get_asset(session, owner_id, asset_id)
+    wanted = list(dict.fromkeys(t.strip() for t in tenant_ids if t.strip()))
+    if not wanted:
+        raise ShareError("name at least one tenant to share with")
+    if owner_id in wanted:
+        raise ShareError(f"{owner_id} owns asset {asset_id}; share it with other tenants")
+    known = set(session.scalars(select(Tenant.id).where(Tenant.id.in_(wanted))))
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise ShareError(f"unknown tenant(s): {', '.join(unknown)}")
+    have = set(session.scalars(select(Share.tenant_id).where(Share.asset_id == asset_id)))
+    for tenant_id in wanted:
+        if tenant_id not in have:
+            session.add(Share(asset_id=asset_id, tenant_id=tenant_id))
+    try:
+        session.commit()
+    except IntegrityError:  # the same share granted at the same moment by another request
+        session.rollback()
+        return share_asset(session, owner_id, asset_id, wanted)
+    return list_shares(session, owner_id, asset_id)
+
+
+def unshare_asset(session: Session, owner_id: str, asset_id: str, tenant_id: str) -> None:
+    """Revoke ``tenant_id``'s access to the owner's asset (NotFoundError if it had none)."""
+    get_asset(session, owner_id, asset_id)
+    result = session.execute(
+        delete(Share)
+        .where(Share.asset_id == asset_id, Share.tenant_id == tenant_id)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        session.rollback()
+        raise NotFoundError(f"asset {asset_id} is not shared with {tenant_id}")
+    session.commit()

@@ -1,0 +1,99 @@
+"""Ingest a media item with its sidecar: read it, check each field against the tenant, ingest.
+
+A sidecar never stops its media: a refused sidecar (malformed, a DTD or entities, too big) or an
+invalid field (a bad date, an unknown custom field) is left out and reported in ``problems``, and
+the media is ingested with what remains. Sidecar values win over the defaults given for the ingest
+(``title`` and ``description`` of a watch folder or the CLI); tags are merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mam.errors import MetadataError, SidecarError
+from mam.ingest import IngestResult, ingest_file
+from mam.metadata.fields import apply_descriptive, list_fields
+from mam.models import Asset
+from mam.services import Services
+from mam.sidecar.formats import SidecarMetadata, read_sidecar
+from mam.sidecar.pairing import MediaItem
+
+__all__ = ["SidecarIngest", "checked_fields", "ingest_item"]
+
+
+@dataclass(frozen=True)
+class SidecarIngest:
+    result: IngestResult
+    sidecar: SidecarMetadata | None
+    problems: tuple[str, ...] = ()
+    refused: str | None = None
+    """Why the sidecar was refused as a whole (the media was still ingested)."""
+
+
+def checked_fields(session: Session, tenant_id: str, meta: SidecarMetadata) -> tuple[dict[str, Any], list[str]]:
+    """The descriptive fields of ``meta`` the tenant accepts, and a reason for each one left out."""
+    probe = Asset(tenant_id=tenant_id, custom={})
+    accepted: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in meta.descriptive.items():
+        if name == "custom":
+            continue
+        try:
+            apply_descriptive(session, probe, {name: value})
+            accepted[name] = value
+        except MetadataError as exc:
+            problems.append(f"{name} left out: {exc}")
+    defined = {d.name for d in list_fields(session, tenant_id)}
+    custom = {k: v for k, v in meta.facts.items() if k in defined}
+    custom.update(meta.descriptive.get("custom") or {})
+    for name, value in custom.items():
+        try:
+            apply_descriptive(session, probe, {"custom": {name: value}})
+            accepted.setdefault("custom", {})[name] = value
+        except MetadataError as exc:
+            problems.append(f"custom field {name} left out: {exc}")
+    return accepted, problems
+
+
+def ingest_item(
+    services: Services,
+    item: MediaItem,
+    *,
+    tenant_id: str,
+    title: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    profiles: Sequence[str] | None = None,
+) -> SidecarIngest:
+    """Ingest ``item.media`` with the metadata of ``item.sidecar`` (if any). Raises IngestError."""
+    meta: SidecarMetadata | None = None
+    refused: str | None = None
+    fields: dict[str, Any] = {}
+    problems: list[str] = []
+    if item.sidecar is not None:
+        try:
+            meta = read_sidecar(item.sidecar)
+        except SidecarError as exc:
+            refused = str(exc)
+    if meta is not None:
+        with services.session() as session:
+            fields, problems = checked_fields(session, tenant_id, meta)
+        problems[:0] = meta.problems
+        title = meta.title or title
+        description = meta.description if meta.description is not None else description
+        tags = [*tags, *meta.tags]
+    result = ingest_file(
+        services,
+        item.media,
+        tenant_id=tenant_id,
+        title=title,
+        description=description,
+        tags=tags,
+        profiles=profiles,
+        metadata=fields or None,
+    )
+    return SidecarIngest(result, meta, tuple(problems), refused)

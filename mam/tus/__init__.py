@@ -1,0 +1,33 @@
+"""Resumable uploads over the tus 1.0 protocol, without HTTP: the API's tus routes are a thin layer
+over :class:`UploadStore` (create, offsets, append, terminate) and :func:`complete_upload`."""
+
+from mam.tus.complete import complete_upload
+from mam.tus.errors import (
+    BadUploadRequestError,
+    ChecksumMismatchError,
+    OffsetMismatchError,
+    UploadError,
+    UploadLockedError,
+    UploadNotFoundError,
+    UploadTooLargeError,
+)
+from mam.tus.headers import CHECKSUM_ALGORITHMS, encode_metadata, parse_checksum, parse_metadata
+from mam.tus.store import PatchWriter, UploadInfo, UploadStore
+
+__all__ = [
+    "CHECKSUM_ALGORITHMS",
+    "BadUploadRequestError",
+    "ChecksumMismatchError",
+    "OffsetMismatchError",
+    "PatchWriter",
+    "UploadError",
+    "UploadInfo",
+    "UploadLockedError",
+    "UploadNotFoundError",
+    "UploadStore",
+    "UploadTooLargeError",
+    "complete_upload",
+    "encode_metadata",
+    "parse_checksum",
+    "parse_metadata",
+]

@@ -1,0 +1,59 @@
+"""A complete upload becomes an asset: verified, then ingested like any other file."""
+
+from __future__ import annotations
+
+import shutil
+
+from mam.errors import IngestError
+from mam.hashing import checksum_file
+from mam.ingest import ingest_file
+from mam.services import Services
+from mam.tus.errors import ChecksumMismatchError
+from mam.tus.store import UploadInfo, UploadStore
+
+__all__ = ["complete_upload", "split_list"]
+
+
+def split_list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+
+
+def complete_upload(services: Services, store: UploadStore, info: UploadInfo) -> UploadInfo:
+    """Ingest a complete upload (once: an upload already ingested is returned as it is).
+
+    The metadata may carry ``title``, ``description``, ``tags`` and ``profiles`` (comma-separated)
+    and ``sha256``: the whole file's hex digest, checked before anything is registered. A file
+    that fails verification or is not media is removed with its upload and the error is raised.
+    """
+    with store.completing(info):
+        info = store.get(info.tenant_id, info.id)  # another request may have completed it meanwhile
+        return _complete(services, store, info)
+
+
+def _complete(services: Services, store: UploadStore, info: UploadInfo) -> UploadInfo:
+    if info.asset_id is not None or not info.complete:
+        return info
+    path = store.data_path(info)
+    meta = info.metadata
+    try:
+        expected = meta.get("sha256", "").strip().lower()
+        if expected and checksum_file(path).sha256 != expected:
+            raise ChecksumMismatchError("the uploaded file's SHA-256 differs from the one announced")
+        result = ingest_file(
+            services,
+            path,
+            tenant_id=info.tenant_id,
+            title=meta.get("title") or None,
+            description=meta.get("description", ""),
+            tags=split_list(meta.get("tags")),
+            profiles=split_list(meta.get("profiles")) or None,
+            filename=info.filename,
+        )
+    except (IngestError, ChecksumMismatchError):
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    info.asset_id = result.asset.id
+    info.duplicate = result.duplicate
+    store.save(info)
+    store.discard_data(info)
+    return info

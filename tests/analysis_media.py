@@ -1,0 +1,284 @@
+"""Generated evaluation clips for shot detection and QC, with their ground truth.
+
+Pictures come from lavfi sources (different sources on either side of every cut), composed in numpy
+into a timeline of shots joined by hard cuts, dissolves and fades through black, with flashes and
+fast camera motion inside shots that must not be taken for cuts. QC clips carry black, frozen and
+silent segments and known-loudness tones at known places. Nothing is committed: tests make them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.filter
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "QCTruth",
+    "ShotsTruth",
+    "evaluate_cuts",
+    "evaluate_graduals",
+    "qc_clip",
+    "shots_clip",
+    "tone_wav",
+]
+
+Image = npt.NDArray[np.uint8]
+
+# Families: no two adjacent shots come from the same family (bars look alike, and so on).
+_SOURCES = {
+    "testsrc2": "a",
+    "testsrc": "b",
+    "mandelbrot": "c",
+    "gradients": "d",
+    "smptehdbars": "e",
+    "rgbtestsrc": "f",
+    "zoneplate": "g",
+    "colorspectrum": "h",
+    "yuvtestsrc": "i",
+    "sierpinski": "j",
+    "pan": "k",
+    "shake": "l",
+}
+
+
+def _lavfi(name: str, width: int, height: int, frames: int, skip: int, seed: int) -> list[Image]:
+    graph = av.filter.Graph()
+    args = f"size={width}x{height}:rate=25"
+    if name == "gradients":
+        args += f":speed=0.02:seed={seed}"
+    source = graph.add(name, args)
+    trim = graph.add("trim", f"start_frame={skip}")
+    fmt = graph.add("format", "rgb24")
+    sink = graph.add("buffersink")
+    source.link_to(trim)
+    trim.link_to(fmt)
+    fmt.link_to(sink)
+    graph.configure()
+    return [sink.pull().to_ndarray() for _ in range(frames)]  # type: ignore[union-attr]
+
+
+def _texture(width: int, height: int) -> Image:
+    """A large detailed picture to move a camera over (a mandelbrot view at 3x the frame size)."""
+    return _lavfi("mandelbrot", width * 3, height * 3, 1, 40, 0)[0]
+
+
+def _moving(kind: str, width: int, height: int, frames: int, rng: random.Random) -> list[Image]:
+    tex = _texture(width, height)
+    th, tw = tex.shape[:2]
+    x, y, dx, dy = tw // 3, th // 3, rng.choice((-1, 1)) * 18, rng.choice((-1, 1)) * 9
+    out = []
+    for _ in range(frames):
+        if kind == "shake":
+            x = min(tw - width, max(0, tw // 3 + rng.randint(-40, 40)))
+            y = min(th - height, max(0, th // 3 + rng.randint(-25, 25)))
+        else:
+            if not 0 <= x + dx <= tw - width:
+                dx = -dx
+            if not 0 <= y + dy <= th - height:
+                dy = -dy
+            x, y = x + dx, y + dy
+        out.append(np.ascontiguousarray(tex[y : y + height, x : x + width]))
+    return out
+
+
+def _shot_frames(name: str, width: int, height: int, frames: int, rng: random.Random) -> list[Image]:
+    if name in ("pan", "shake"):
+        return _moving(name, width, height, frames, rng)
+    return _lavfi(name, width, height, frames, rng.randint(0, 200), rng.randint(0, 1000))
+
+
+def _mix(a: Image, b: Image, alpha: float) -> Image:
+    return np.clip(a.astype(np.float32) * (1 - alpha) + b.astype(np.float32) * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class ShotsTruth:
+    frames: int = 0
+    cuts: list[int] = field(default_factory=list)
+    """First frame of each shot that starts with a hard cut."""
+    graduals: list[tuple[int, int]] = field(default_factory=list)
+    """Dissolves and fades through black: first and last frame of the transition."""
+    flashes: list[int] = field(default_factory=list)
+    moving_shots: list[tuple[int, int]] = field(default_factory=list)
+
+
+class _Writer:
+    """Encodes pictures to H.264 as they come, counting them."""
+
+    def __init__(self, out: av.container.OutputContainer, width: int, height: int) -> None:
+        self.out, self.count = out, 0
+        self.stream = out.add_stream("libx264", rate=25, options={"crf": "18", "preset": "veryfast"})
+        self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, "yuv420p"
+
+    def emit(self, rgb: Image) -> None:
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts, frame.time_base = self.count, Fraction(1, 25)
+        self.out.mux(self.stream.encode(frame))
+        self.count += 1
+
+    def close(self) -> None:
+        self.out.mux(self.stream.encode(None))
+
+
+def shots_clip(
+    path: Path, *, shots: int = 24, seed: int = 1, width: int = 320, height: int = 180
+) -> tuple[Path, ShotsTruth]:
+    """An H.264 clip of ``shots`` shots (1-3 s each) joined by cuts (60%), dissolves and fades."""
+    rng = random.Random(seed)
+    truth = ShotsTruth()
+    names: list[str] = []
+    for _ in range(shots):
+        choices = [n for n in _SOURCES if not names or _SOURCES[n] != _SOURCES[names[-1]]]
+        names.append(rng.choice(choices))
+    black_img = np.full((height, width, 3), 16, np.uint8)
+    with av.open(str(path), "w") as out:
+        writer = _Writer(out, width, height)
+        pending: list[Image] = []  # the previous shot, kept back for a dissolve or a fade
+        for index, name in enumerate(names):
+            length = rng.randint(40, 75)
+            pictures = _shot_frames(name, width, height, length, rng)
+            flash = None
+            if name not in ("pan", "shake", "sierpinski") and length > 50 and rng.random() < 0.4:
+                flash = rng.randint(20, length - 25)
+                for k in range(flash, flash + rng.choice((1, 2))):
+                    pictures[k] = _mix(pictures[k], np.full_like(pictures[k], 255), 0.85)
+            join = rng.choices(("cut", "dissolve", "fade"), (6, 2, 2))[0] if index else "start"
+            if join in ("start", "cut"):
+                for image in pending:
+                    writer.emit(image)
+                shot_start = writer.count
+                if join == "cut":
+                    truth.cuts.append(shot_start)
+            elif join == "dissolve":
+                overlap = rng.randint(10, 20)
+                for image in pending[:-overlap]:
+                    writer.emit(image)
+                shot_start = writer.count
+                tail = pending[-overlap:]
+                for k in range(overlap):
+                    pictures[k] = _mix(tail[k], pictures[k], (k + 1) / (overlap + 1))
+                truth.graduals.append((shot_start, shot_start + overlap - 1))
+            else:
+                out_frames, black, in_frames = rng.randint(8, 15), rng.randint(0, 6), rng.randint(8, 15)
+                kept = len(pending) - out_frames
+                for k in range(out_frames):
+                    pending[kept + k] = _mix(pending[kept + k], black_img, (k + 1) / (out_frames + 1))
+                for image in pending:
+                    writer.emit(image)
+                first = writer.count - out_frames
+                for _ in range(black):
+                    writer.emit(black_img)
+                for k in range(in_frames):
+                    pictures[k] = _mix(black_img, pictures[k], (k + 1) / (in_frames + 1))
+                shot_start = writer.count
+                truth.graduals.append((first, shot_start + in_frames - 1))
+            if flash is not None:
+                truth.flashes.append(shot_start + flash)
+            if name in ("pan", "shake", "sierpinski"):
+                truth.moving_shots.append((shot_start, shot_start + length))
+            pending = pictures
+        for image in pending:
+            writer.emit(image)
+        writer.close()
+        truth.frames = writer.count
+    return path, truth
+
+
+@dataclass(frozen=True)
+class QCTruth:
+    frames: int
+    black: tuple[int, int]
+    """First and last black frame."""
+    frozen: tuple[int, int]
+    """First and last repeat of the frozen picture (the picture itself is shown once before)."""
+    silence: tuple[float, float]
+    """Start and end of the silent stretch, seconds."""
+    clipped_at: float
+    """Where a burst of clipped samples sits, seconds."""
+    tone_dbfs: float
+
+
+def qc_clip(path: Path, *, seconds: int = 12, width: int = 320, height: int = 180) -> tuple[Path, QCTruth]:
+    """testsrc2 with a black stretch, a frozen stretch, and a -20 dBFS tone with silence and clipping."""
+    total = seconds * 25
+    frames = _lavfi("testsrc2", width, height, total, 0, 0)
+    black, frozen = (75, 99), (150, 199)
+    for k in range(black[0], black[1] + 1):
+        frames[k] = np.full_like(frames[k], 16)
+    for k in range(frozen[0], frozen[1] + 1):
+        frames[k] = frames[frozen[0] - 1]
+    silence, clipped_at, tone = (6.0, 8.0), 10.0, -20.0
+    rate = 48000
+    t = np.arange(seconds * rate) / rate
+    samples = (10 ** (tone / 20) * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
+    samples[int(silence[0] * rate) : int(silence[1] * rate)] = 0
+    burst = slice(int(clipped_at * rate), int(clipped_at * rate) + 2400)
+    samples[burst] = np.clip(samples[burst] * 40, -1.0, 1.0)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=25, options={"crf": "18", "preset": "veryfast"})
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        audio = out.add_stream("pcm_s16le", rate=rate, layout="stereo")
+        for index, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        step = 1920
+        for start in range(0, len(samples), step):
+            chunk = samples[start : start + step]
+            pcm = (np.clip(chunk, -1, 1 - 1 / 32768) * 32767).astype(np.int16)
+            aframe = av.AudioFrame.from_ndarray(np.repeat(pcm[None, :], 2, axis=0).T.reshape(1, -1), "s16", "stereo")
+            aframe.sample_rate, aframe.pts, aframe.time_base = rate, start, Fraction(1, rate)
+            out.mux(audio.encode(aframe))
+        out.mux(audio.encode(None))
+    return path, QCTruth(total, black, frozen, silence, clipped_at, tone)
+
+
+def tone_wav(path: Path, dbfs: float, *, seconds: float = 6.0, frequency: float = 997.0) -> Path:
+    """A stereo sine at ``dbfs`` in both channels (BS.1770: about ``dbfs`` LKFS at 1 kHz)."""
+    rate = 48000
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (10 ** (dbfs / 20) * np.sin(2 * np.pi * frequency * t) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as out:
+        audio = out.add_stream("pcm_s16le", rate=rate, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.repeat(pcm[None, :], 2, axis=0).T.reshape(1, -1), "s16", "stereo")
+        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+        out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
+    return path
+
+
+def evaluate_cuts(found: list[int], truth: list[int], tolerance: int) -> tuple[float, float, float]:
+    """Precision, recall, F1 of detected cut frames against the truth, each matched at most once."""
+    remaining = sorted(truth)
+    hits = 0
+    for cut in sorted(found):
+        match = next((t for t in remaining if abs(t - cut) <= tolerance), None)
+        if match is not None:
+            remaining.remove(match)
+            hits += 1
+    precision = hits / len(found) if found else 1.0
+    recall = hits / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def evaluate_graduals(found: list[tuple[int, int]], truth: list[tuple[int, int]]) -> tuple[float, float, float]:
+    """A found range matches a true transition it overlaps (each truth matched at most once)."""
+    remaining = list(truth)
+    hits = 0
+    for start, end in found:
+        match = next((t for t in remaining if start <= t[1] and t[0] <= end), None)
+        if match is not None:
+            remaining.remove(match)
+            hits += 1
+    precision = hits / len(found) if found else 1.0
+    recall = hits / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1

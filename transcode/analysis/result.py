@@ -1,0 +1,81 @@
+"""What an analysis found, as plain picklable data: images travel as file paths, never arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["AnalysisResult", "Shot"]
+
+
+@dataclass(frozen=True)
+class Shot:
+    number: int
+    first_frame: int
+    last_frame: int
+    start: float
+    end: float
+    start_timecode: str
+    end_timecode: str
+    transition: str
+    """How the shot begins: ``start`` (the first shot), ``cut``, ``dissolve`` or ``fade``."""
+    transition_frames: int
+    """Frames of a gradual transition at the head of the shot (0 for a cut)."""
+    keyframe: Path | None = None
+    keyframe_frame: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "start": round(self.start, 4),
+            "end": round(self.end, 4),
+            "start_timecode": self.start_timecode,
+            "end_timecode": self.end_timecode,
+            "transition": self.transition,
+            "transition_frames": self.transition_frames,
+            "keyframe_frame": self.keyframe_frame,
+        }
+
+
+@dataclass
+class AnalysisResult:
+    frames: int = 0
+    rate: float = 0.0
+    duration: float = 0.0
+    shots: list[Shot] = field(default_factory=list)
+    segments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """QC segments by detector name (``black``, ``freeze``)."""
+    interlace: dict[str, Any] = field(default_factory=dict)
+    audio: dict[str, Any] | None = None
+    loudness: dict[str, float] | None = None
+    poster: Path | None = None
+    storyboard: list[Path] = field(default_factory=list)
+    storyboard_vtt: Path | None = None
+    storyboard_interval: float = 0.0
+    seconds: float = 0.0
+    """Time spent in the analysis branches (their own filters and numpy work)."""
+
+    def measurements(self) -> dict[str, Any]:
+        """Everything a QC profile judges, so a report can be judged again without decoding."""
+        return {
+            "frames": self.frames,
+            "rate": round(self.rate, 4),
+            "duration": round(self.duration, 3),
+            "black": self.segments.get("black", []),
+            "freeze": self.segments.get("freeze", []),
+            "interlace": self.interlace,
+            "audio": self.audio,
+            "loudness": self.loudness,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "shots": len(self.shots),
+            "cuts": sum(s.transition == "cut" for s in self.shots),
+            "gradual": sum(s.transition in ("dissolve", "fade") for s in self.shots),
+            "storyboard_tiles": round(self.duration / self.storyboard_interval) if self.storyboard_interval else 0,
+            "seconds": round(self.seconds, 3),
+        }

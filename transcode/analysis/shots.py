@@ -1,0 +1,180 @@
+"""Shot boundaries: hard cuts to the frame, and gradual transitions (dissolves, fades) as ranges.
+
+Each picture is reduced to a 40-pixel-wide luma thumbnail and a 32-bin luma histogram. The
+distance between two pictures mixes their mean pixel difference with their histogram difference.
+
+* A **hard cut** at frame *n* is a distance from *n-1* to *n* that is large in itself, several
+  times the distances around it (so steady fast motion is not a cut), and that stays large when
+  *n-1* is compared with the next few pictures (so a flash, after which the picture comes back,
+  is not a cut).
+* A **gradual transition** is found with windows of three lengths ending at each picture: the
+  pictures at both ends differ a lot, and the picture in the middle is close to the average of
+  the two ends (a dissolve is a weighted average of its two shots; motion, cuts and flashes are
+  not). Where a window fits, each picture's position along the line from the first picture to
+  the last locates the transition's first and last frame. Windows that agree are merged, and a
+  fade out, a short black and a fade in become one fade.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from transcode.analysis.detector import Detector, Gray, Segment, register
+
+__all__ = ["ShotDetector"]
+
+Small = npt.NDArray[np.float32]
+
+_THUMB_WIDTH = 40
+_BINS = 32
+
+
+@dataclass(frozen=True)
+class _Picture:
+    index: int
+    small: Small
+    hist: npt.NDArray[np.float32]
+    mean: float
+
+
+def _picture(gray: Gray, index: int) -> _Picture:
+    h, w = gray.shape
+    step = max(1, w // _THUMB_WIDTH)
+    rows, cols = h // step, w // step
+    small = gray[: rows * step, : cols * step].reshape(rows, step, cols, step).mean(axis=(1, 3), dtype=np.float32)
+    hist = np.bincount((gray >> 3).ravel(), minlength=_BINS).astype(np.float32)
+    hist /= max(1.0, float(hist.sum()))
+    return _Picture(index, small, hist, float(small.mean()))
+
+
+def _distance(a: _Picture, b: _Picture) -> float:
+    """0 for the same picture, about 1 for unrelated ones."""
+    pixels = float(np.abs(a.small - b.small).mean()) / 255.0
+    moved = float(np.abs(np.cumsum(a.hist - b.hist)).sum()) / _BINS  # earth mover's distance, 0..1
+    return 0.5 * (min(1.0, 3.0 * pixels) + min(1.0, 4.0 * moved))
+
+
+@register
+class ShotDetector(Detector):
+    """Hard cuts and gradual transitions; see the module docstring for how."""
+
+    name = "shots"
+
+    def __init__(
+        self,
+        *,
+        cut_threshold: float = 0.12,
+        cut_ratio: float = 2.5,
+        flash_ratio: float = 0.5,
+        gradual_threshold: float = 0.22,
+        linearity: float = 0.22,
+        window_seconds: tuple[float, ...] = (0.4, 0.8, 1.6),
+    ) -> None:
+        self.cut_threshold, self.cut_ratio, self.flash_ratio = cut_threshold, cut_ratio, flash_ratio
+        self.gradual_threshold, self.linearity = gradual_threshold, linearity
+        self.window_seconds = window_seconds
+        self.start(25.0)
+
+    def start(self, rate: float) -> None:
+        self.rate = rate if rate > 0 else 25.0
+        self.windows = sorted({max(4, round(self.rate * s)) for s in self.window_seconds})
+        self.lookahead = 3
+        self.recent: deque[_Picture] = deque(maxlen=max(self.windows) + self.lookahead + 2)
+        self.times: list[float] = []
+        self.means: list[float] = []
+        self.scores: list[float] = [0.0]
+        self.bridges: dict[int, float] = {}
+        self.candidates: list[tuple[int, int]] = []
+
+    def _at(self, index: int) -> _Picture:
+        return self.recent[index - self.recent[-1].index - 1]
+
+    def process(self, gray: Gray, index: int, seconds: float) -> None:
+        picture = _picture(gray, len(self.times))
+        n = picture.index
+        if self.recent:
+            self.scores.append(_distance(self.recent[-1], picture))
+        self.recent.append(picture)
+        self.times.append(seconds)
+        self.means.append(picture.mean)
+        m = n - self.lookahead
+        if m >= 1 and self.scores[m] >= self.cut_threshold:
+            before, at = self._at(m - 1), self._at(m)
+            ahead = min(_distance(before, self._at(k)) for k in range(m + 1, n + 1))
+            earlier = range(max(0, m - 4, n - len(self.recent) + 1), m - 1)  # empty for a change at frame 1
+            back = min((_distance(self._at(k), at) for k in earlier), default=ahead)
+            self.bridges[m] = min(ahead, back)
+        for window in self.windows:
+            if n - window >= 0:
+                self._gradual(n - window, n)
+
+    def _gradual(self, a: int, b: int) -> None:
+        first, last = self._at(a), self._at(b)
+        if _distance(first, last) < self.gradual_threshold:
+            return
+        span = last.small - first.small
+        spread = float(np.abs(span).mean())
+        if spread < 1.0:
+            return
+        middle = self._at((a + b) // 2).small
+        if float(np.abs(middle - (first.small + last.small) / 2).mean()) / spread > self.linearity:
+            return
+        norm = float((span * span).sum())
+        alphas = [float(((self._at(k).small - first.small) * span).sum()) / norm for k in range(a, b + 1)]
+        moving = [k for k, alpha in zip(range(a, b + 1), alphas, strict=True) if 0.06 < alpha < 0.94]
+        if len(moving) >= 2:
+            self.candidates.append((moving[0], moving[-1]))
+
+    def finish(self) -> list[Segment]:
+        cuts = self._cuts()
+        graduals = self._graduals(cuts)
+        cuts = [c for c in cuts if not any(s - 1 <= c <= e + 1 for s, e in graduals)]
+        found = [self._segment("cut", c, c) for c in cuts]
+        for s, e in graduals:
+            dark = min(self.means[max(0, s - 1)], self.means[min(len(self.means) - 1, e + 1)]) < 24.0
+            found.append(self._segment("fade" if dark else "dissolve", s, e))
+        return sorted(found, key=lambda seg: seg.first)
+
+    def _segment(self, kind: str, first: int, last: int) -> Segment:
+        end = self.times[last + 1] if last + 1 < len(self.times) else self.times[last] + 1.0 / self.rate
+        return Segment(kind, first, last, self.times[first], end)
+
+    def _cuts(self) -> list[int]:
+        scores, found = self.scores, list[int]()
+        for n in range(1, len(scores)):
+            score = scores[n]
+            if score < self.cut_threshold:
+                continue
+            around = [scores[k] for k in (n - 2, n - 1, n + 1, n + 2) if 1 <= k < len(scores)]
+            if around and score < self.cut_ratio * (sum(around) / len(around)) + 0.02:
+                continue
+            if self.bridges.get(n, score) < self.flash_ratio * score:
+                continue
+            if found and n - found[-1] < 3:
+                if score > scores[found[-1]]:
+                    found[-1] = n
+                continue
+            found.append(n)
+        return found
+
+    def _graduals(self, cuts: list[int]) -> list[tuple[int, int]]:
+        merged: list[list[int]] = []
+        for s, e in sorted(self.candidates):
+            if merged and s <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        kept = [(s, e) for s, e in merged if e - s >= 2 and not any(s <= c <= e for c in cuts)]
+        joined: list[tuple[int, int]] = []
+        gap = round(0.4 * self.rate)
+        for s, e in kept:
+            between = self.means[joined[-1][1] + 1 : s] if joined else []
+            if joined and (s - joined[-1][1] <= 4 or (s - joined[-1][1] <= gap and max(between) < 24.0)):
+                joined[-1] = (joined[-1][0], e)
+            else:
+                joined.append((s, e))
+        return joined

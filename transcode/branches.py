@@ -1,0 +1,364 @@
+"""One output's share of a render: its filter chain after a split, and what consumes its frames.
+
+``VideoBranch`` (one video stream), ``AudioBranch`` (the programme mix) and ``TracksBranch``
+(mono tracks carrying the source channels) encode on their output's encoder thread;
+``PosterBranch`` picks the most telling frame and writes a JPEG.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.error
+import av.filter
+from av.audio.frame import AudioFrame
+from av.filter.context import FilterContext
+from av.frame import Frame
+from av.video.frame import PictureType, VideoFrame
+
+from transcode.audiomix import USUAL_LAYOUTS
+from transcode.encoder import EncoderThread, Muxer
+from transcode.graphs import Step, chain, gain_steps, geometry
+from transcode.overlay import burn_label
+from transcode.plan import OutputPlan
+from transcode.posters import PosterPicker
+from transcode.timecode import Timecode, parse_timecode
+
+__all__ = ["AudioBranch", "Branch", "PosterBranch", "TracksBranch", "VideoBranch", "drain"]
+
+_WEAVE = [
+    ("setfield", "tff"),
+    ("separatefields", ""),
+    ("select", "eq(mod(n,4),0)+eq(mod(n,4),3)"),
+    ("weave", "first_field=top"),
+    ("setfield", "tff"),
+]
+_FIELD_TT = 2  # AVFieldOrder AV_FIELD_TT
+_FRAME_SAMPLES = {"aac": 1024, "libmp3lame": 1152}
+
+
+class Branch:
+    """Pulls frames from its sinks and hands them to :meth:`consume`; keeps its own timing."""
+
+    route = "progressive"
+
+    def __init__(self, plan: OutputPlan) -> None:
+        self.plan = plan
+        self.sinks: list[FilterContext] = []
+        self.ended: set[int] = set()
+        self.seconds = 0.0
+        self.duration = 0.0
+        self.frames = 0
+        self.encoder: EncoderThread | None = None
+
+    def steps(self) -> list[Step]:
+        return []
+
+    def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        return [chain(graph, upstream, pad, self.steps())]
+
+    def consume(self, frame: Frame, sink: int) -> None:
+        raise NotImplementedError
+
+    def submit(self, call: Callable[[Any], None], argument: object) -> None:
+        """Hand work to this branch's encoder thread."""
+        assert self.encoder is not None
+        self.encoder.submit(call, argument)
+
+    def finish(self) -> None:
+        """Flush encoders or write the file once every frame has been consumed."""
+
+    @property
+    def done(self) -> bool:
+        return len(self.ended) == len(self.sinks)
+
+    def pull(self) -> None:
+        started = time.perf_counter()
+        for index, sink in enumerate(self.sinks):
+            while index not in self.ended:
+                try:
+                    frame = sink.pull()
+                except av.error.BlockingIOError:
+                    break
+                except av.error.EOFError:
+                    self.ended.add(index)
+                    break
+                self.consume(frame, index)
+        self.seconds += time.perf_counter() - started
+
+
+def drain(branches: Sequence[Branch]) -> None:
+    """After the inputs are closed, pull each branch until every sink reports the end."""
+    for branch in branches:
+        while branch.sinks and not branch.done:
+            branch.pull()
+
+
+def _rate(rate: Fraction) -> str:
+    return f"{rate.numerator}/{rate.denominator}"
+
+
+def _x264_options(plan: OutputPlan) -> dict[str, str]:
+    spec = plan.video
+    assert spec is not None
+    options: dict[str, str] = {"preset": spec.preset, "profile": spec.h264_profile}
+    if spec.max_bitrate:
+        options |= {"maxrate": str(spec.max_bitrate), "bufsize": str(spec.max_bitrate * 2)}
+    if spec.b_frames is not None:
+        options["bf"] = str(spec.b_frames)
+    if plan.profile.streaming is not None:  # keyframes exactly every GOP in every rung: aligned segments
+        options |= {"sc_threshold": "0", "keyint_min": str(plan.gop), "x264-params": "scenecut=0:open-gop=0"}
+    return options
+
+
+def _mpeg2_options(plan: OutputPlan) -> dict[str, str]:
+    """XDCAM HD422-style MPEG-2: closed long GOP, constant rate, intra VLC, 4:2:2."""
+    spec = plan.video
+    assert spec is not None
+    bits = str(spec.bitrate)
+    flags = "+ildct+ilme+cgop" if plan.interlace != "none" else "+cgop"
+    options = {
+        "flags": flags,
+        "b": bits,
+        "maxrate": str(spec.max_bitrate or spec.bitrate),
+        "bufsize": str(spec.bitrate * 8 // 11),
+        "g": str(plan.gop),
+        "bf": str(spec.b_frames or 2),
+        "intra_vlc": "1",
+        "non_linear_quant": "1",
+        "alternate_scan": "1",
+        "qmin": "1",
+        "qmax": "12",
+        "dc": "10",
+        "sc_threshold": "1000000000",
+    }
+    if spec.constant_bitrate:
+        options |= {"minrate": bits, "rc_init_occupancy": options["bufsize"]}
+    return options
+
+
+class VideoBranch(Branch):
+    def __init__(
+        self,
+        plan: OutputPlan,
+        container: av.container.OutputContainer,
+        muxer: Muxer,
+        start_timecode: str | None,
+        timecode_base: int,
+        source_field_order: str,
+    ) -> None:
+        super().__init__(plan)
+        spec = plan.video
+        assert spec is not None and plan.geometry is not None
+        self.encoder, self.muxer = EncoderThread(f"{plan.profile.name}-{plan.width}x{plan.height}"), muxer
+        self.route = "raw" if plan.interlace == "native" else "progressive"
+        self.source_field_order = source_field_order
+        codec_options = _x264_options(plan) if spec.codec == "libx264" else _mpeg2_options(plan)
+        stream = container.add_stream(spec.codec, rate=plan.rate, options=codec_options)
+        stream.width, stream.height = plan.geometry.width, plan.geometry.height
+        stream.pix_fmt = spec.pixel_format
+        ctx = stream.codec_context
+        ctx.bit_rate = spec.bitrate
+        ctx.gop_size = plan.gop
+        ctx.time_base = 1 / plan.rate
+        if plan.interlace != "none":
+            ctx.field_order = _FIELD_TT
+        self.stream = stream
+        self.timecode: Timecode | None = None
+        if spec.burn_timecode:
+            self.timecode = parse_timecode(start_timecode or "00:00:00:00", timecode_base)
+
+    def steps(self) -> list[Step]:
+        spec, g, mode = self.plan.video, self.plan.geometry, self.plan.interlace
+        assert spec is not None and g is not None
+        fmt = [("format", spec.pixel_format)]
+        if mode == "native":
+            order = [("fieldorder", "tff")] if self.source_field_order == "bff" else []
+            return [*geometry(g, interlaced=True), *order, *fmt, ("setfield", "tff")]
+        rate = self.plan.rate * 2 if mode == "weave" else self.plan.rate
+        steps = [("fps", f"fps={_rate(rate)}"), *geometry(g), *fmt]
+        if mode == "weave":
+            return steps + _WEAVE
+        return steps + ([("setfield", "tff")] if mode == "psf" else [])
+
+    def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        g = self.plan.geometry
+        assert g is not None and self.plan.video is not None
+        if g.fit != "blur_pad":
+            return super().build(graph, upstream, pad)
+        # A small, blurred, centre-cropped copy fills the frame; the whole picture sits on top.
+        timed = chain(graph, upstream, pad, [("fps", f"fps={_rate(self.plan.rate)}")])
+        parts = graph.add("split", "2")
+        timed.link_to(parts, 0, 0)
+        small_w, small_h = max(2, g.width // 8 // 2 * 2), max(2, g.height // 8 // 2 * 2)
+        cover = max(small_w / g.inner_width, small_h / g.inner_height)
+        cw, ch = (
+            max(small_w, round(g.inner_width * cover / 2) * 2),
+            max(small_h, round(g.inner_height * cover / 2) * 2),
+        )
+        fill = chain(
+            graph,
+            parts,
+            0,
+            [
+                ("scale", f"{cw}:{ch}"),
+                ("crop", f"{small_w}:{small_h}"),
+                ("avgblur", "sizeX=6:planes=7"),
+                ("scale", f"{g.width}:{g.height}"),
+                ("setsar", "1"),
+            ],
+        )
+        picture = chain(graph, parts, 1, [("scale", f"{g.inner_width}:{g.inner_height}"), ("setsar", "1")])
+        on_top = graph.add("overlay", f"x={(g.width - g.inner_width) // 2}:y={(g.height - g.inner_height) // 2}")
+        fill.link_to(on_top, 0, 0)
+        picture.link_to(on_top, 0, 1)
+        return [chain(graph, on_top, 0, [("setsar", "1"), ("format", self.plan.video.pixel_format)])]
+
+    def consume(self, frame: Frame, sink: int) -> None:
+        assert isinstance(frame, VideoFrame)
+        self.frames += 1
+        self.duration = self.frames / float(self.plan.rate)
+        self.submit(self._encode, frame)
+
+    def _encode(self, frame: VideoFrame | None) -> None:
+        if frame is not None:
+            if self.timecode is not None and frame.pts is not None and frame.time_base:
+                burn_label(frame, self.timecode.at_seconds(float(frame.pts * frame.time_base)))
+            frame.pict_type = PictureType.NONE
+        self.muxer.mux(self.stream.encode(frame))
+
+    def finish(self) -> None:
+        self.submit(self._encode, None)
+
+
+class AudioBranch(Branch):
+    """The programme mix, normalised to the profile's loudness target if it has one."""
+
+    route = "mix"
+
+    def __init__(self, plan: OutputPlan, container: av.container.OutputContainer, muxer: Muxer) -> None:
+        super().__init__(plan)
+        spec = plan.audio
+        assert spec is not None
+        self.encoder, self.muxer = EncoderThread(f"{plan.profile.name}-audio"), muxer
+        self.layout = "stereo" if spec.channels == 2 else "mono"
+        stream = container.add_stream(spec.codec, rate=spec.sample_rate, layout=self.layout)
+        stream.codec_context.bit_rate = spec.bitrate
+        self.stream = stream
+        self.samples = 0
+
+    def steps(self) -> list[Step]:
+        spec = self.plan.audio
+        assert spec is not None
+        steps: list[Step] = []
+        if self.plan.gain_db is not None and self.plan.profile.loudness is not None:
+            steps += gain_steps(self.plan.gain_db, self.plan.profile.loudness.true_peak)
+        fmt = "s16p" if spec.codec.startswith("pcm") else "fltp"
+        steps.append(("aformat", f"sample_fmts={fmt}:sample_rates={spec.sample_rate}:channel_layouts={self.layout}"))
+        if spec.codec in _FRAME_SAMPLES:
+            steps.append(("asetnsamples", f"n={_FRAME_SAMPLES[spec.codec]}:p=0"))
+        return steps
+
+    def consume(self, frame: Frame, sink: int) -> None:
+        assert isinstance(frame, AudioFrame) and self.plan.audio is not None
+        self.samples += frame.samples
+        self.frames += 1
+        self.duration = self.samples / self.plan.audio.sample_rate
+        self.submit(self._encode, frame)
+
+    def _encode(self, frame: AudioFrame | None) -> None:
+        self.muxer.mux(self.stream.encode(frame))
+
+    def finish(self) -> None:
+        self.submit(self._encode, None)
+
+
+class TracksBranch(Branch):
+    """``tracks`` mono PCM streams: source channel k on track k, silence on the tracks beyond."""
+
+    route = "channels"
+
+    def __init__(
+        self,
+        plan: OutputPlan,
+        container: av.container.OutputContainer,
+        muxer: Muxer,
+        source_channels: int,
+        frame_rate: Fraction,
+    ) -> None:
+        super().__init__(plan)
+        spec = plan.audio
+        assert spec is not None
+        self.encoder, self.muxer = EncoderThread(f"{plan.profile.name}-tracks"), muxer
+        self.source_channels = max(1, min(8, source_channels))
+        self.per_frame = spec.sample_rate / frame_rate
+        self.streams = []
+        for _ in range(spec.tracks):
+            stream = container.add_stream(spec.codec, rate=spec.sample_rate, layout="mono")
+            self.streams.append(stream)
+        self.samples = 0
+
+    def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        spec = self.plan.audio
+        assert spec is not None
+        layout = USUAL_LAYOUTS[spec.tracks]  # one channel per track, split into mono streams below
+        mapping = "|".join(f"c{k}=c{k}" if k < self.source_channels else f"c{k}=0*c0" for k in range(spec.tracks))
+        steps: list[Step] = []
+        if self.plan.gain_db is not None and self.plan.profile.loudness is not None:
+            steps += gain_steps(self.plan.gain_db, self.plan.profile.loudness.true_peak)
+        steps.append(("pan", f"{layout}|{mapping}"))
+        head = chain(graph, upstream, pad, steps, passthrough="anull")
+        splitter = graph.add("channelsplit", f"channel_layout={layout}")
+        head.link_to(splitter, 0, 0)
+        track: list[Step] = [
+            ("aformat", f"sample_fmts={'s32' if spec.codec == 'pcm_s24le' else 's16'}:channel_layouts=mono")
+        ]
+        if self.per_frame == int(self.per_frame):  # one edit unit of audio per video frame
+            track.append(("asetnsamples", f"n={int(self.per_frame)}:p=0"))
+        return [chain(graph, splitter, index, track, passthrough="anull") for index in range(spec.tracks)]
+
+    def consume(self, frame: Frame, sink: int) -> None:
+        assert isinstance(frame, AudioFrame) and self.plan.audio is not None
+        if sink == 0:
+            self.samples += frame.samples
+            self.duration = self.samples / self.plan.audio.sample_rate
+        self.frames += 1
+        self.submit(self._encode, (sink, frame))
+
+    def _encode(self, item: tuple[int, AudioFrame | None]) -> None:
+        sink, frame = item
+        self.muxer.mux(self.streams[sink].encode(frame))
+
+    def finish(self) -> None:
+        for index in range(len(self.streams)):
+            self.submit(self._encode, (index, None))
+
+
+class PosterBranch(Branch):
+    """Scores two candidate frames a second over the search window; keeps the best."""
+
+    def __init__(self, plan: OutputPlan) -> None:
+        super().__init__(plan)
+        assert plan.image is not None
+        self.picker = PosterPicker(plan.path, plan.image.quality)
+
+    def steps(self) -> list[Step]:
+        assert self.plan.image is not None and self.plan.geometry is not None
+        return [
+            ("trim", f"end={self.plan.image.search_seconds}"),
+            ("fps", "fps=2"),
+            *geometry(self.plan.geometry),
+            ("format", "yuv420p"),
+        ]
+
+    def consume(self, frame: Frame, sink: int) -> None:
+        assert isinstance(frame, VideoFrame)
+        self.picker.offer(frame)
+        self.frames += 1
+
+    def finish(self) -> None:
+        self.picker.write()

@@ -1,0 +1,238 @@
+"""Build the filter graphs of a render: shared heads, then one branch per output.
+
+Video::
+
+    buffer ─ split ─┬─ branches on the RAW route (interlaced outputs keeping the source's fields)
+                    └─ [bwdif] [rotate] ─ split ─ branches on the PROGRESSIVE route
+                       (progressive outputs, posters, and interlaced outputs woven from 50/60p)
+
+Audio::
+
+    abuffer per source stream ─┬─ programme mix (pair / mono / downmix) ─ 48 kHz ─ split ─ MIX branches
+                               └─ every channel, in order ─ 48 kHz ─ split ─ CHANNELS branches (tracks)
+
+Each branch builds its own chain from its pad of a split and returns the tails that end in sinks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol
+
+import av
+import av.filter
+from av.audio.stream import AudioStream
+from av.filter.context import FilterContext
+from av.video.frame import VideoFrame
+
+from transcode.audiomix import USUAL_LAYOUTS, add_sources, mix_head
+from transcode.plan import Geometry, RenderPlan
+
+__all__ = [
+    "BranchBuilder",
+    "BuiltGraph",
+    "Step",
+    "build_audio_graph",
+    "build_video_graph",
+    "chain",
+    "gain_steps",
+    "geometry",
+    "known_channel_names",
+]
+
+Step = tuple[str, str]
+"""One filter: (name, argument string built from numbers)."""
+
+_ROTATE: dict[int, list[Step]] = {
+    90: [("transpose", "clock")],
+    180: [("hflip", ""), ("vflip", "")],
+    270: [("transpose", "cclock")],
+}
+
+
+class BranchBuilder(Protocol):
+    route: str
+    """``raw`` or ``progressive`` (video); ``mix`` or ``channels`` (audio)."""
+
+    def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        """Add this branch's filters after ``upstream``'s output ``pad``; return the tails to sink."""
+        ...
+
+
+@dataclass
+class BuiltGraph:
+    graph: av.filter.Graph
+    inputs: list[FilterContext]
+    sinks: list[list[FilterContext]]
+    """Per branch, in the order the branches were given."""
+
+
+def chain(
+    graph: av.filter.Graph,
+    upstream: FilterContext,
+    pad: int,
+    steps: Sequence[Step],
+    passthrough: str = "null",
+) -> FilterContext:
+    """Link ``steps`` after output ``pad`` of ``upstream``; with no steps, a ``passthrough`` node."""
+    current, out_pad = upstream, pad
+    for name, args in steps:
+        node = graph.add(name, args) if args else graph.add(name)
+        current.link_to(node, out_pad, 0)
+        current, out_pad = node, 0
+    if out_pad != 0:  # no steps: make the split's pad a node of its own
+        node = graph.add(passthrough)
+        current.link_to(node, out_pad, 0)
+        current = node
+    return current
+
+
+def geometry(g: Geometry, interlaced: bool = False) -> list[Step]:
+    """Scale (and pad or crop) to the output frame with square pixels; field-aware if interlaced."""
+    interl = ":interl=1" if interlaced else ""
+    steps: list[Step] = [("scale", f"{g.inner_width}:{g.inner_height}{interl}"), ("setsar", "1")]
+    if g.fit == "pad":
+        x, y = (g.width - g.inner_width) // 4 * 2, (g.height - g.inner_height) // 4 * 2
+        steps.append(("pad", f"{g.width}:{g.height}:{x}:{y}:black"))
+    elif g.fit == "crop":
+        steps.append(("crop", f"{g.width}:{g.height}"))
+    return steps
+
+
+def gain_steps(gain_db: float, true_peak_db: float) -> list[Step]:
+    """Linear gain, then a limiter run at 4x the sample rate so that true peaks stay under the limit."""
+    limit = 10 ** ((true_peak_db - 0.3) / 20)
+    return [
+        ("volume", f"volume={gain_db:.3f}dB:precision=float"),
+        ("aresample", "192000"),
+        ("alimiter", f"limit={limit:.5f}:attack=5:release=50:level=disabled:latency=1"),
+        ("aresample", "48000"),
+    ]
+
+
+def known_channel_names(count: int) -> list[str]:
+    layout = av.AudioLayout(USUAL_LAYOUTS[count])
+    return [channel.name for channel in layout.channels]
+
+
+def _fan_out(
+    graph: av.filter.Graph, head: FilterContext, branches: Sequence[BranchBuilder], split: str, sink: str
+) -> list[list[FilterContext]]:
+    splitter = graph.add(split, str(len(branches)))
+    head.link_to(splitter, 0, 0)
+    result = []
+    for index, branch in enumerate(branches):
+        tails = branch.build(graph, splitter, index)
+        sinks = []
+        for tail in tails:
+            end = graph.add(sink)
+            tail.link_to(end, 0, 0)
+            sinks.append(end)
+        result.append(sinks)
+    return result
+
+
+def build_video_graph(
+    first: VideoFrame, time_base: Fraction, plan: RenderPlan, branches: Sequence[BranchBuilder]
+) -> BuiltGraph:
+    """Graph for frames shaped like ``first``."""
+    graph = av.filter.Graph()
+    source = graph.add_buffer(width=first.width, height=first.height, format=first.format, time_base=time_base)
+    raw = [b for b in branches if b.route == "raw"]
+    progressive = [b for b in branches if b.route == "progressive"]
+    routes = len(raw) + (1 if progressive else 0)
+    splitter = graph.add("split", str(routes))
+    trimmed = chain(graph, source, 0, [("trim", f"start=0:end={plan.span.duration}")] if plan.span else [])
+    trimmed.link_to(splitter, 0, 0)
+    sinks: dict[int, list[FilterContext]] = {}
+    for index, branch in enumerate(raw):
+        tails = branch.build(graph, splitter, index)
+        sinks[id(branch)] = []
+        for tail in tails:
+            end = graph.add("buffersink")
+            tail.link_to(end, 0, 0)
+            sinks[id(branch)].append(end)
+    if progressive:
+        head_steps: list[Step] = []
+        if plan.deinterlace:
+            head_steps.append(("bwdif", "mode=send_frame:parity=auto:deint=all"))
+        head_steps += _ROTATE.get(plan.rotation % 360, [])
+        head = chain(graph, splitter, len(raw), head_steps)
+        for branch, branch_sinks in zip(
+            progressive, _fan_out(graph, head, progressive, "split", "buffersink"), strict=True
+        ):
+            sinks[id(branch)] = branch_sinks
+    graph.configure()
+    return BuiltGraph(graph, [source], [sinks[id(b)] for b in branches])
+
+
+SILENCE_RATE = 48000
+
+
+def build_audio_graph(
+    streams: Sequence[AudioStream], plan: RenderPlan, branches: Sequence[BranchBuilder]
+) -> BuiltGraph:
+    """Sources are ``streams`` (every source audio stream, in order); with none, a single mono
+    input that the caller feeds with silence (for outputs whose tracks must exist regardless)."""
+    graph = av.filter.Graph()
+    if streams:
+        sources = add_sources(graph, streams)
+        described = [(s.index, s.layout.nb_channels) for s in streams]
+    else:
+        sources = [
+            graph.add_abuffer(
+                format="s16", layout="mono", sample_rate=SILENCE_RATE, time_base=Fraction(1, SILENCE_RATE)
+            )
+        ]
+        described = [(-1, 1)]
+    mix_branches = [b for b in branches if b.route == "mix"]
+    channel_branches = [b for b in branches if b.route == "channels"]
+    mix_indexes = set(plan.audio_source.stream_indexes) if plan.audio_source and mix_branches else set()
+    taps: dict[tuple[str, int], FilterContext] = {}
+    for (index, _), source in zip(described, sources, strict=True):
+        uses = [use for use, wanted in (("mix", index in mix_indexes), ("channels", bool(channel_branches))) if wanted]
+        if not uses:
+            continue
+        splitter = graph.add("asplit", str(len(uses)))
+        trimmed = chain(
+            graph, source, 0, [("atrim", f"start=0:end={plan.span.duration}")] if plan.span else [], passthrough="anull"
+        )
+        trimmed.link_to(splitter, 0, 0)
+        for pad, use in enumerate(uses):
+            taps[(use, index)] = chain(graph, splitter, pad, [("anull", "")])
+    sinks: dict[int, list[FilterContext]] = {}
+    if mix_branches and plan.audio_source is not None:
+        head = mix_head(graph, [taps[("mix", i)] for i in plan.audio_source.stream_indexes], plan.audio_source.mode)
+        for branch, tails in zip(
+            mix_branches, _fan_out(graph, head, mix_branches, "asplit", "abuffersink"), strict=True
+        ):
+            sinks[id(branch)] = tails
+    if channel_branches:
+        joined = _all_channels(graph, [taps[("channels", i)] for i, _ in described], [n for _, n in described])
+        head = chain(graph, joined, 0, [("aresample", "48000")])
+        for branch, tails in zip(
+            channel_branches, _fan_out(graph, head, channel_branches, "asplit", "abuffersink"), strict=True
+        ):
+            sinks[id(branch)] = tails
+    graph.configure()
+    return BuiltGraph(graph, sources, [sinks[id(b)] for b in branches])
+
+
+def _all_channels(graph: av.filter.Graph, taps: Sequence[FilterContext], counts: Sequence[int]) -> FilterContext:
+    """Every channel of every stream, in order, as one stream (at most 8 channels are kept)."""
+    if len(taps) == 1:
+        return taps[0]
+    total = min(8, sum(counts))
+    names = known_channel_names(total)
+    mapping, position = [], 0
+    for index, count in enumerate(counts):
+        for channel in range(count):
+            if position < total:
+                mapping.append(f"{index}.{channel}-{names[position]}")
+            position += 1
+    joined = graph.add("join", f"inputs={len(taps)}:channel_layout={USUAL_LAYOUTS[total]}:map={'|'.join(mapping)}")
+    for index, tap in enumerate(taps):
+        tap.link_to(joined, 0, index)
+    return joined
