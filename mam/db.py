@@ -6,12 +6,15 @@ API, in-process workers and the CLI can share one file; PostgreSQL is used as is
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,10 +53,42 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the catalog schema up to date (``alembic upgrade head``)."""
+_PG_MIGRATION_LOCK = 0x6D616D  # an arbitrary advisory-lock key of our own ("mam")
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive lock on ``<catalog>.migrate.lock`` (SQLite runs DDL outside transactions)."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the catalog schema up to date (``alembic upgrade head``).
+
+    Several processes (the API, workers, CLI commands) may start at once on a fresh catalog; the
+    upgrade is serialised so that exactly one of them creates the schema and the others find it made.
+    """
+    if engine.dialect.name == "sqlite":
+        with _sqlite_file_lock(engine), engine.begin() as connection:
+            _upgrade(connection)
+        return
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        _upgrade(connection)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import timedelta
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from mam.catalog import claim_job, create_asset_with_job, register_rendition, rendered_profiles
+from mam.db import make_engine
 from mam.models import Asset, Base, Job, JobState, Rendition
 from mam.services import Services
 
@@ -84,3 +88,31 @@ def test_an_asset_without_profiles_to_render_is_ready_at_once(services: Services
         assert create_asset_with_job(session, asset, []) is None
         assert asset.status == "ready"
         assert session.query(Job).count() == 0
+
+
+def _migrate_in_child(url: str) -> None:
+    from mam.db import make_engine, migrate
+
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def test_processes_starting_together_on_a_fresh_catalog_make_the_schema_once(tmp_path: Path, catalog_url: str) -> None:
+    # The API, a worker and a CLI command often start at the same moment on a new catalog.
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_migrate_in_child, args=(catalog_url,)) for _ in range(4)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=120)
+    assert [child.exitcode for child in children] == [0, 0, 0, 0]
+    engine = make_engine(catalog_url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(versions) == 1
