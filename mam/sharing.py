@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,12 +53,9 @@ def share_asset(session: Session, owner_id: str, asset_id: str, tenant_ids: Sequ
 def unshare_asset(session: Session, owner_id: str, asset_id: str, tenant_id: str) -> None:
     """Revoke ``tenant_id``'s access to the owner's asset (NotFoundError if it had none)."""
     get_asset(session, owner_id, asset_id)
-    result = session.execute(
-        delete(Share)
-        .where(Share.asset_id == asset_id, Share.tenant_id == tenant_id)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) == 0:
+    share = session.scalars(select(Share).where(Share.asset_id == asset_id, Share.tenant_id == tenant_id)).first()
+    if share is None:
         session.rollback()
         raise NotFoundError(f"asset {asset_id} is not shared with {tenant_id}")
+    session.delete(share)  # through the session, so the search index forgets the tenant in the same commit
     session.commit()

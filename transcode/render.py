@@ -176,9 +176,7 @@ def remove_output(profile: Profile, path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def render(
-    plan: RenderPlan, progress: ProgressCallback | None = None, extra: Sequence[Branch] = ()
-) -> RenderReport:
+def render(plan: RenderPlan, progress: ProgressCallback | None = None, extra: Sequence[Branch] = ()) -> RenderReport:
     """Make every output of ``plan`` from one decode; raise RenderError (and leave no outputs).
 
     ``extra`` branches (analyzers) ride the same decode; they are finished after the outputs."""

@@ -12,7 +12,6 @@ from mam.search.facets import Facets, FacetValue
 from mam.search.index import reindex_all
 from mam.search.normalize import normalise
 from mam.search.query import ParsedQuery, parse_query
-from mam.search.visibility import visible_tenant_ids
 
 __all__ = [
     "SORTS",
@@ -27,5 +26,4 @@ __all__ = [
     "parse_query",
     "reindex_all",
     "search",
-    "visible_tenant_ids",
 ]

@@ -17,16 +17,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from mam.errors import SearchError
 from mam.models import Asset, Span, SubtitleCue
 from mam.search.backends import backend_for
+from mam.search.expr import All, Tok
 from mam.search.facets import Facets, count_facets
 from mam.search.query import ParsedQuery, parse_query
 from mam.search.snippets import snippet
-from mam.search.visibility import visible_tenant_ids
+from mam.search.tokens import tenant_token
+from mam.search.visibility import visible_assets_sql
 from mam.search.walk import Plan
 
 __all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
@@ -114,18 +116,17 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
     return parsed
 
 
-def _sorted_by_column(
-    session: Session, plan: Plan, parsed: ParsedQuery, tenants: list[str], sort: str, need: int
-) -> list[tuple[str, int]]:
+def _sorted_by_column(session: Session, plan: Plan, viewer: str, sort: str, need: int) -> list[tuple[str, int]]:
     """shoot_date and duration sorts: no index serves them, so every match is read and sorted (slow)."""
     b = plan.backend
-    params: dict[str, Any] = {**plan.params, "tenants": tenants, "need": need}
-    where = ["a.tenant_id IN :tenants", *(c.replace("e.asset_id", "a.id") for c in plan.conditions)]
+    # The match expressions carry the viewer's tenant tokens; the assets join checks visibility again.
+    params: dict[str, Any] = {**plan.params, "viewer": viewer, "need": need}
+    where = [visible_assets_sql("a"), *(c.replace("e.asset_id", "a.id") for c in plan.conditions)]
     if plan.text is None:
         params["m"] = b.render(plan.base)
         ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {b.matches('e', 'm')}"
     else:
-        params["q"] = b.render(plan.text)
+        params["q"] = b.render(All((plan.text, Tok(tenant_token(viewer)))))
         score = "0"
         for param, expr, weight in (("tq", plan.title, 2), ("pq", plan.phrase, 1)):
             if expr is not None:
@@ -133,15 +134,14 @@ def _sorted_by_column(
                 score += f" + CASE WHEN {b.matches('e', param)} THEN {weight} ELSE 0 END"
         ranked = (
             f"SELECT e.asset_id, MAX({score}) AS score FROM search_entries e "
-            f"WHERE {b.matches('e', 'q')} AND e.tenant_id IN :tenants GROUP BY e.asset_id"
+            f"WHERE {b.matches('e', 'q')} GROUP BY e.asset_id"
         )
     sql = (
         f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
         f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id WHERE {' AND '.join(where)}) "
         f"SELECT m.asset_id, m.score FROM matched m ORDER BY {SORTS[sort]} LIMIT :need"
     )
-    statement = text(sql).bindparams(bindparam("tenants", expanding=True))
-    return [(a, int(s)) for a, s in session.execute(statement, params)]
+    return [(a, int(s)) for a, s in session.execute(text(sql), params)]
 
 
 def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchResult:
@@ -150,14 +150,13 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {request.sort!r}")
     parsed = _merge(request, parse_query(request.q))
     backend = backend_for(session.get_bind().dialect.name)
-    tenants = visible_tenant_ids(session, tenant_id)
-    plan = Plan(backend, parsed, tenants)
+    plan = Plan(backend, parsed, tenant_id)
     offset = _decode_cursor(request.cursor) if request.cursor else request.offset
     need = offset + request.limit + 1  # one more than the page: is there a next page?
     if request.sort in ("relevance", "newest", "oldest"):
         ranked = plan.page(session, request.sort, need)
     else:
-        ranked = _sorted_by_column(session, plan, parsed, tenants, request.sort, need)
+        ranked = _sorted_by_column(session, plan, tenant_id, request.sort, need)
     page = ranked[offset : offset + request.limit]
     ids = [asset_id for asset_id, _ in page]
     if request.sort in ("newest", "oldest"):

@@ -1,13 +1,18 @@
 """Keep ``search_entries`` in step with assets, spans and subtitle cues, in the writing transaction.
 
 A SQLAlchemy ``after_flush`` hook on every Session re-tokenises each asset, span or cue whose
-searchable text changed, so a search sees an asset as soon as the transaction that wrote it commits
-(ingest, PATCH, marker and subtitle imports alike). Importing this module installs the hook.
+searchable text changed, and every entry of an asset whose shares changed, so a search sees an asset
+as soon as the transaction that wrote it commits (ingest, PATCH, marker and subtitle imports alike).
+Importing this module installs the hook.
 
 Entry ids are not a counter: an entry's id is ``(its asset's created_at in ms since 2000) << 21 | n``,
 so the index's own row order is the assets' recency order and a search can walk the matches newest
 first and stop once a page is full (mam/search/walk.py). Ids within one millisecond block are
 handed out under a per-block lock on PostgreSQL; SQLite has one writer anyway.
+
+Who may find an entry is part of its tokens: every entry carries the tenant token of its asset's
+owner and of each tenant the asset is shared with (mam/sharing.py), so a search for one tenant is a
+single match expression on either backend, and sharing or revoking re-tokenises that asset only.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from sqlalchemy import delete, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from mam.errors import SearchError
-from mam.models import Asset, SearchEntry, Span, SubtitleCue
+from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
 from mam.search.tokens import Field, document_tokens, tenant_token
 
-__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "reindex_all", "span_tokens"]
+__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "reindex_all", "reindex_assets", "span_tokens"]
 
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
@@ -103,16 +108,18 @@ def block_of(created_at: datetime | None) -> int:
     return max(0, (moment - _EPOCH) // timedelta(milliseconds=1))
 
 
-def _row(session: Session, obj: Asset | Span | SubtitleCue, tenant_id: str) -> dict[str, Any]:
+def _row(session: Session, obj: Asset | Span | SubtitleCue, tenant_id: str, viewers: list[str]) -> dict[str, Any]:
+    """The entry of ``obj``, owned by ``tenant_id`` and found by it and every tenant in ``viewers``."""
     if isinstance(obj, Asset):
         kind, asset_id, start, end, tokens = "asset", obj.id, None, None, asset_tokens(obj)
-        tokens += [tenant_token(tenant_id), tenant_token(tenant_id, assets_only=True)]
+        for viewer in viewers:
+            tokens += [tenant_token(viewer), tenant_token(viewer, assets_only=True)]
     elif isinstance(obj, Span):
         kind, asset_id, start, end, tokens = obj.kind, obj.asset_id, obj.start, obj.end, span_tokens(obj)
-        tokens.append(tenant_token(tenant_id))
+        tokens += [tenant_token(viewer) for viewer in viewers]
     else:
         kind, asset_id, start, end, tokens = "subtitle", obj.asset_id, obj.start, obj.end, cue_tokens(obj)
-        tokens.append(tenant_token(tenant_id))
+        tokens += [tenant_token(viewer) for viewer in viewers]
     return dict(
         tenant_id=tenant_id,
         asset_id=asset_id,
@@ -139,10 +146,13 @@ def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed:
     if not objects:
         return
     owners = _owners_of(session, objects)
+    shares = _shares_of(session, list(owners))
     rows = []
     for obj in objects:
-        tenant_id, created_at = owners[obj.id if isinstance(obj, Asset) else obj.asset_id]
-        rows.append((block_of(created_at), _row(session, obj, tenant_id)))
+        asset_id = obj.id if isinstance(obj, Asset) else obj.asset_id
+        tenant_id, created_at = owners[asset_id]
+        viewers = [tenant_id, *shares.get(asset_id, [])]
+        rows.append((block_of(created_at), _row(session, obj, tenant_id, viewers)))
     next_id = _next_ids(session, {block for block, _ in rows})
     for block, row in rows:
         row["id"] = next_id[block]
@@ -182,12 +192,29 @@ def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> d
     return known
 
 
+def _shares_of(session: Session, asset_ids: list[str]) -> dict[str, list[str]]:
+    """asset id -> the tenants it is shared with (as flushed so far in this transaction)."""
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(asset_ids), 500):
+        rows = session.connection().execute(
+            select(Share.asset_id, Share.tenant_id)
+            .where(Share.asset_id.in_(asset_ids[i : i + 500]))
+            .order_by(Share.asset_id, Share.tenant_id)
+        )
+        for asset_id, tenant_id in rows:
+            out.setdefault(asset_id, []).append(tenant_id)
+    return out
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     changed: list[Asset | Span | SubtitleCue] = []
     removed: list[str] = []
+    reshared: set[str] = set()
     for obj in session.new:
         if isinstance(obj, Asset | Span | SubtitleCue):
             changed.append(obj)
+        elif isinstance(obj, Share):
+            reshared.add(obj.asset_id)
     for obj in session.dirty:
         watched = _WATCHED.get(type(obj))
         if watched and _changed(obj, watched):
@@ -195,7 +222,33 @@ def _after_flush(session: Session, _context: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Span | SubtitleCue):
             removed.append(obj.id)
+        elif isinstance(obj, Share):
+            reshared.add(obj.asset_id)
     _write(session, changed, removed)
+    if reshared:
+        _rewrite_assets(session, sorted(reshared), skip={o.id for o in changed} | set(removed))
+
+
+def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str] | None = None) -> int:
+    """Re-tokenise every entry of ``asset_ids`` (their visibility changed) but ``skip``; returns the count."""
+    skip = skip or set()
+    count = 0
+    for asset_id in asset_ids:
+        asset = session.get(Asset, asset_id)
+        if asset is None:
+            continue
+        spans = list(session.scalars(select(Span).where(Span.asset_id == asset_id)))
+        cues = list(session.scalars(select(SubtitleCue).where(SubtitleCue.asset_id == asset_id)))
+        everything: list[Asset | Span | SubtitleCue] = [asset, *spans, *cues]
+        objects = [o for o in everything if o.id not in skip]
+        _write(session, objects, [])
+        count += len(objects)
+    return count
+
+
+def reindex_assets(session: Session, asset_ids: list[str]) -> int:
+    """Re-tokenise every entry of ``asset_ids`` in the current transaction; returns the documents written."""
+    return _rewrite_assets(session, asset_ids)
 
 
 event.listen(Session, "after_flush", _after_flush)

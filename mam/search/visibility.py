@@ -6,23 +6,18 @@ A tenant sees the assets it owns and the assets other tenants shared with it (``
 * :func:`visible_assets` is the SQLAlchemy predicate on :class:`~mam.models.Asset` (catalog reads, lists).
 * :func:`visible_assets_sql` is the same predicate as SQL text on an ``assets`` alias, with the
   ``:viewer`` parameter, for the text statements of the search engine.
-* :func:`visible_tenant_ids` are the tenants whose *every* asset the tenant sees (only its own):
-  a shared asset is visible alone, never the rest of its owner's catalogue.
+* The search index applies the same rule through tokens: each entry carries the token of its owner
+  and of every tenant its asset is shared with (:mod:`mam.search.index`), so a search matches the
+  viewer's token, and a share granted or revoked re-tokenises that asset in the same transaction.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
 
 from mam.models import Asset, Share
 
-__all__ = ["shared_with", "visible_assets", "visible_assets_sql", "visible_tenant_ids"]
-
-
-def visible_tenant_ids(session: Session, tenant_id: str) -> list[str]:
-    """The tenants all of whose assets ``tenant_id`` may see: only its own (shares are per asset)."""
-    return [tenant_id]
+__all__ = ["shared_with", "visible_assets", "visible_assets_sql"]
 
 
 def shared_with(tenant_id: str) -> ColumnElement[bool]:

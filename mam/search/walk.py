@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mam.models import Asset
 from mam.search.backends import Backend
-from mam.search.expr import All, Any_, Expr, Tok
+from mam.search.expr import All, Expr, Tok
 from mam.search.index import BLOCK_BITS
 from mam.search.query import ParsedQuery
 from mam.search.tokens import tenant_token
@@ -48,11 +48,6 @@ def _all(*items: Expr | None) -> Expr | None:
     return None if not kept else kept[0] if len(kept) == 1 else All(tuple(kept))
 
 
-def _any(items: list[Expr]) -> Expr:
-    """One of ``items`` (no tenants at all: a token nothing carries, so nothing matches)."""
-    return Tok("tn_") if not items else items[0] if len(items) == 1 else Any_(tuple(items))
-
-
 @dataclass(frozen=True)
 class Entry:
     id: int
@@ -74,7 +69,9 @@ class Sample:
 class Plan:
     """The match expressions and SQL of one search."""
 
-    def __init__(self, backend: Backend, parsed: ParsedQuery, tenants: list[str]) -> None:
+    def __init__(self, backend: Backend, parsed: ParsedQuery, viewer: str) -> None:
+        """The plan of ``parsed`` for the tenant ``viewer``: entries carry the token of every tenant that
+        may see them (owner and share holders, mam/search/index.py), so visibility is one more token."""
         self.backend = backend
         self.params: dict[str, Any] = {}
         self.conditions: list[str] = []
@@ -87,8 +84,8 @@ class Plan:
         self.text = parsed.text_expr()
         self.title = parsed.title_expr()
         self.phrase = parsed.phrase_expr()
-        entries: Expr = _any([Tok(tenant_token(t)) for t in tenants])
-        assets: Expr = _any([Tok(tenant_token(t, True)) for t in tenants])
+        entries: Expr = Tok(tenant_token(viewer))
+        assets: Expr = Tok(tenant_token(viewer, True))
         filters = parsed.filter_expr()
         if self.text is None:
             self.base: Expr = _all(filters, assets) or assets
