@@ -145,12 +145,13 @@ def test_an_xdcam_card_and_a_p2_card_ingest_one_asset_per_clip_with_the_card_met
     shutil.copy(media.phone, p2 / "VIDEO" / "0001AB.MXF")
     shutil.copy(media.wav, p2 / "AUDIO" / "0001AB00.MXF")
     (p2 / "CLIP" / "0001AB.XML").write_text(P2, encoding="utf-8")
-    (p2.parent / "LASTCLIP.TXT").write_text("0001AB\n")
+    (p2.parent / "LASTCLIP.TXT").write_text("0001AB\n")  # the card's index file: not an asset
+    (xdcam / "STATUS.BIN").write_bytes(b"\x00" * 16)
+    (xdcam.parent / "INDEX.BIN").write_bytes(b"\x00" * 16)
     files = sorted(p for p in (tmp_path / "cards").rglob("*") if p.is_file())
     items = pair_files(files)
     assert [(i.media.name, i.card, i.sidecar.name if i.sidecar else None) for i in items] == [
         ("0001AB.MXF", "p2", "0001AB.XML"),
-        ("LASTCLIP.TXT", None, None),
         ("C0001.MXF", "xdcam", "C0001M01.XML"),
     ]
     with services.session() as session:

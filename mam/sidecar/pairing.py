@@ -3,7 +3,8 @@
 * A plain file ``clip.mp4`` takes ``clip.json`` or ``clip.xml`` beside it (JSON first).
 * XDCAM / XAVC cards (``Clip/C0001.MXF`` + ``Clip/C0001M01.XML``; ``XDROOT/Clip``, ``M4ROOT/CLIP``;
   XDCAM EX ``BPAV/CLPR/<clip>/<clip>.MP4`` + ``<clip>M01.XML``): each clip is one asset with its
-  NonRealTimeMeta; proxies (``Sub/``), thumbnails and index files of the card are not ingested.
+  NonRealTimeMeta; proxies (``Sub/``), thumbnails and index files of the card (``M4ROOT/STATUS.BIN``,
+  P2's ``LASTCLIP.TXT`` beside ``CONTENTS``) are not ingested.
 * P2 cards (``CONTENTS/VIDEO/0001AB.MXF`` + ``CONTENTS/CLIP/0001AB.XML``): each clip is one asset
   from its video MXF with the clip XML. P2 keeps each audio channel in ``CONTENTS/AUDIO/*.MXF``;
   those are not ingested, so a P2 asset has the video essence only (for now).
@@ -74,7 +75,29 @@ def _card_of(path: Path) -> tuple[str, Path | None] | None:
             return "xdcam", xml
     if parent in {"SUB", "EDIT", "GENERAL", "TAKE", "THMBNL", "USERDATA"} and _has_dir(path.parent.parent, "CLIP"):
         return "", None
+    if suffix not in _CARD_MEDIA and _is_card_root(path.parent):
+        return "", None  # the card's own index files (P2 LASTCLIP.TXT, XAVC STATUS.BIN, DISCMETA …)
+    if suffix not in _CARD_MEDIA and parent in _CARD_ROOTS:
+        return "", None
     return None
+
+
+_CARD_ROOTS = {"M4ROOT", "XDROOT", "BPAV", "PRIVATE"}
+
+
+def _is_card_root(folder: Path) -> bool:
+    """A folder that holds a card's tree: P2 ``CONTENTS`` (with ``CLIP`` or ``VIDEO``) or a Sony root."""
+    contents = next((p for p in _children(folder) if p.name.upper() == "CONTENTS" and p.is_dir()), None)
+    if contents is not None and (_has_dir(contents, "CLIP") or _has_dir(contents, "VIDEO")):
+        return True
+    return any(p.name.upper() in _CARD_ROOTS and p.is_dir() for p in _children(folder))
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
 
 
 def pair_files(files: Iterable[Path]) -> list[MediaItem]:

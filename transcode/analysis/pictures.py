@@ -71,7 +71,8 @@ class KeyframePicker:
         for first, last in shots:
             inside = [c for c in self.candidates if first <= c.index <= last]
             clear = [c for c in inside if not any(s - 1 <= c.index <= e + 1 for s, e in avoid)]
-            pool = clear or inside
+            # A picture with content, away from transitions; a black or flat one only if the shot has no other.
+            pool = [c for c in clear if c.score > 0] or [c for c in inside if c.score > 0] or clear or inside
             chosen.append(max(pool, key=lambda c: c.score) if pool else None)
         return chosen
 
