@@ -37,7 +37,7 @@ typecheck: install
 check: lint typecheck test
 
 bench: install
-	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/transcode.py
 
 clean:
 	rm -rf $(VENV) mam-data .pytest_cache .mypy_cache .ruff_cache

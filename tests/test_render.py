@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import Media
 from mediacheck import (
@@ -144,3 +145,23 @@ def test_non_square_pixels_are_corrected_to_the_display_aspect(tmp_path: Path) -
     proxy = probe(tmp_path / "out" / "proxy.mp4").video[0]
     assert (proxy.width, proxy.height) == (640, 360)
     assert proxy.sample_aspect_ratio == "1:1"
+
+
+def _label_box(rgb: np.ndarray) -> np.ndarray:
+    """The bottom-centre strip of a frame where the proxy's timecode box sits (about 24% x 10%), as luma."""
+    gray = rgb.mean(axis=2)
+    h, w = gray.shape
+    return gray[int(h * 0.87) : int(h * 0.96), int(w * 0.39) : int(w * 0.61)]
+
+
+def test_the_proxy_carries_a_burnt_in_timecode_that_ticks_with_the_picture(
+    media: Media, broadcast_outputs: tuple
+) -> None:
+    _, out = broadcast_outputs
+    first, later = (_label_box(first_rgb_frame(out / "proxy.mp4", n)) for n in (0, 12))
+    source = _label_box(first_rgb_frame(media.broadcast, 0))
+    for box in (first, later):
+        assert (box < 40).mean() > 0.4  # the black box
+        assert (box > 180).mean() > 0.03  # white digits on it
+    assert (source < 40).mean() < 0.4  # the source has no box there
+    assert np.abs(first - later).mean() > 1.0  # the digits change as the timecode runs
