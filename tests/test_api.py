@@ -117,11 +117,13 @@ def test_another_tenant_cannot_see_or_change_the_asset(client: TestClient, media
 
 def test_profiles_health_and_openapi_are_served(client: TestClient) -> None:
     names = {p["name"] for p in client.get("/api/v1/profiles").json()}
-    assert {"proxy", "web_720p", "poster"} <= names
+    assert {"proxy", "web_720p", "web_1080p", "poster", "broadcast_hd", "hls", "vertical", "radio"} <= names
     health = client.get("/healthz").json()
     assert health == {"status": "ok", "catalog": "ok", "storage": "ok", "broker": "embedded"}
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/assets/{asset_id}/renditions/{profile}" in paths
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui" in docs.text and "/openapi.json" in docs.text
 
 
 def test_an_unknown_profile_in_an_upload_is_a_422_naming_the_available_ones(client: TestClient, media: Media) -> None:
