@@ -203,7 +203,8 @@ def test_a_feed_folder_ingests_once_and_both_subscribers_see_the_asset(
     )
     runner = WatchRunner(services, WatchConfig(poll_seconds=0.05, folder=(folder,)))
     shutil.copy(media.wav, feed / "省台快讯.wav")
-    (feed / "省台快讯.json").write_text(json.dumps({"title": "省台快讯"}, ensure_ascii=False), encoding="utf-8")
+    sidecar = {"title": "全省防汛调度快讯", "tags": ["防汛"]}  # not the file's stem: the sidecar must be applied
+    (feed / "省台快讯.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
     handled = []
     deadline = time.monotonic() + 20
     while not handled and time.monotonic() < deadline:
@@ -217,5 +218,9 @@ def test_a_feed_folder_ingests_once_and_both_subscribers_see_the_asset(
     with TestClient(create_app(services=services, run_workers=False)) as client:
         for county in ("county-a", "county-b"):
             items = client.get("/api/v1/assets", headers={"X-Tenant": county}).json()["items"]
-            assert [(i["title"], i["owner"], i["shared"]) for i in items] == [("省台快讯", "province", True)]
+            assert [(i["title"], i["owner"], i["shared"]) for i in items] == [("全省防汛调度快讯", "province", True)]
+            hits = client.get("/api/v1/search", params={"q": "tag:防汛 调度"}, headers={"X-Tenant": county}).json()
+            assert [h["asset"]["id"] for h in hits["items"]] == [items[0]["id"]]
         assert client.get("/api/v1/assets", headers={"X-Tenant": "county-c"}).json()["items"] == []
+        outsider = client.get("/api/v1/search", params={"q": "调度"}, headers={"X-Tenant": "county-c"}).json()
+        assert outsider["items"] == []
