@@ -123,16 +123,14 @@ def wait_for_jobs(
 
 
 def collect_files(paths: Sequence[Path], recursive: bool) -> list[Path]:
-    """The files named, and those in the folders named (with ``recursive``, in every sub-folder too,
-    skipping hidden and temporary names), each folder's files sorted by path."""
+    """The files named, and those in the folders named (with ``recursive``, in every sub-folder too),
+    skipping hidden and temporary names (``.part``, ``.tmp``, dot-files) in folders; sorted by path."""
     files: list[Path] = []
     for path in paths:
         if not path.is_dir():
             files.append(path)
-        elif recursive:
-            files += sorted(s.path for s in scan_folder(path, recursive=True, top=False))
         else:
-            files += sorted(x for x in path.iterdir() if x.is_file())
+            files += sorted(s.path for s in scan_folder(path, recursive=recursive, top=False))
     return files
 
 

@@ -70,3 +70,12 @@ def test_without_recursive_a_folder_gives_its_own_files_only_and_the_summary(tmp
     result = run(tmp_path / "home", "ingest", str(root / "day2"), "--profile", "proxy")
     assert result.returncode == 0, result.stderr
     assert "1 file(s): 1 new, 0 duplicate, 0 failed" in result.stderr
+
+
+def test_without_recursive_a_folder_still_skips_hidden_and_half_copied_files(tmp_path: Path, media: Media) -> None:
+    root = archive(tmp_path / "archive", media)  # day1 holds broken.mp4, .hidden.wav, still_copying.wav.part
+    result = run(tmp_path / "home", "ingest", str(root / "day1"), "--profile", "proxy")
+    assert result.returncode == 1  # broken.mp4 failed
+    assert "1 file(s): 0 new, 0 duplicate, 1 failed" in result.stderr
+    assert "broken.mp4" in result.stderr
+    assert ".hidden" not in result.stderr + result.stdout and ".part" not in result.stderr + result.stdout
