@@ -10,6 +10,7 @@ import pytest
 from analysis_media import evaluate_cuts, evaluate_graduals, qc_clip, shots_clip, tone_wav
 
 from transcode.analysis import ShotDetector
+from transcode.analysis.pictures import Candidate, KeyframePicker
 from transcode.analysis.qc import QCProfile, judge, load_qc_profile, load_qc_profiles
 from transcode.errors import ProfileError
 from transcode.loudness import measure_programme
@@ -120,3 +121,14 @@ def test_a_change_in_the_second_frame_does_not_trip_the_detector() -> None:
     for index, gray in enumerate(pictures):
         detector.process(gray, index, index / 25)
     assert [s.first for s in detector.finish() if s.kind == "cut"] == [1]
+
+
+def test_a_shot_keyframe_is_black_only_when_the_shot_has_no_picture_with_content() -> None:
+    picker = KeyframePicker(rate=25)
+    picker.candidates = [
+        Candidate(index=10, seconds=0.4, score=0.0, jpeg=b""),  # black, clear of the fade
+        Candidate(index=20, seconds=0.8, score=5.0, jpeg=b""),  # content, inside the fade
+        Candidate(index=40, seconds=1.6, score=0.0, jpeg=b""),  # the next shot: black throughout
+    ]
+    chosen = picker.choose([(0, 29), (30, 49)], avoid=[(18, 22)])
+    assert [c.index if c else None for c in chosen] == [20, 40]

@@ -224,3 +224,15 @@ def test_a_feed_folder_ingests_once_and_both_subscribers_see_the_asset(
         assert client.get("/api/v1/assets", headers={"X-Tenant": "county-c"}).json()["items"] == []
         outsider = client.get("/api/v1/search", params={"q": "调度"}, headers={"X-Tenant": "county-c"}).json()
         assert outsider["items"] == []
+
+
+def test_a_wav_beside_a_card_folder_is_still_media_while_the_card_index_files_are_not(
+    tmp_path: Path, media: Media
+) -> None:
+    root = tmp_path / "dump"
+    (root / "M4ROOT" / "CLIP").mkdir(parents=True)
+    (root / "M4ROOT" / "STATUS.BIN").write_bytes(b"\x00" * 16)
+    (root / "INDEX.BIN").write_bytes(b"\x00" * 16)
+    shutil.copy(media.wav, root / "field_sound.wav")
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    assert [i.media.name for i in pair_files(files)] == ["field_sound.wav"]

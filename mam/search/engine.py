@@ -28,7 +28,6 @@ from mam.search.facets import Facets, count_facets
 from mam.search.query import ParsedQuery, parse_query
 from mam.search.snippets import snippet
 from mam.search.tokens import tenant_token
-from mam.search.visibility import visible_assets_sql
 from mam.search.walk import Plan
 
 __all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
@@ -119,9 +118,10 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
 def _sorted_by_column(session: Session, plan: Plan, viewer: str, sort: str, need: int) -> list[tuple[str, int]]:
     """shoot_date and duration sorts: no index serves them, so every match is read and sorted (slow)."""
     b = plan.backend
-    # The match expressions carry the viewer's tenant tokens; the assets join checks visibility again.
-    params: dict[str, Any] = {**plan.params, "viewer": viewer, "need": need}
-    where = [visible_assets_sql("a"), *(c.replace("e.asset_id", "a.id") for c in plan.conditions)]
+    # Visibility is the viewer's tenant token in the match, as on the walked path (mam/search/walk.py).
+    params: dict[str, Any] = {**plan.params, "need": need}
+    conditions = [c.replace("e.asset_id", "a.id") for c in plan.conditions]
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     if plan.text is None:
         params["m"] = b.render(plan.base)
         ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {b.matches('e', 'm')}"
@@ -138,7 +138,7 @@ def _sorted_by_column(session: Session, plan: Plan, viewer: str, sort: str, need
         )
     sql = (
         f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
-        f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id WHERE {' AND '.join(where)}) "
+        f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id{where}) "
         f"SELECT m.asset_id, m.score FROM matched m ORDER BY {SORTS[sort]} LIMIT :need"
     )
     return [(a, int(s)) for a, s in session.execute(text(sql), params)]

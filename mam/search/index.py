@@ -28,7 +28,7 @@ from mam.errors import SearchError
 from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
 from mam.search.tokens import Field, document_tokens, tenant_token
 
-__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "reindex_all", "reindex_assets", "span_tokens"]
+__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "reindex_all", "span_tokens"]
 
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
@@ -229,10 +229,8 @@ def _after_flush(session: Session, _context: Any) -> None:
         _rewrite_assets(session, sorted(reshared), skip={o.id for o in changed} | set(removed))
 
 
-def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str] | None = None) -> int:
-    """Re-tokenise every entry of ``asset_ids`` (their visibility changed) but ``skip``; returns the count."""
-    skip = skip or set()
-    count = 0
+def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str]) -> None:
+    """Re-tokenise every entry of ``asset_ids`` (who may see them changed) but those in ``skip``."""
     for asset_id in asset_ids:
         asset = session.get(Asset, asset_id)
         if asset is None:
@@ -240,15 +238,7 @@ def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str] | Non
         spans = list(session.scalars(select(Span).where(Span.asset_id == asset_id)))
         cues = list(session.scalars(select(SubtitleCue).where(SubtitleCue.asset_id == asset_id)))
         everything: list[Asset | Span | SubtitleCue] = [asset, *spans, *cues]
-        objects = [o for o in everything if o.id not in skip]
-        _write(session, objects, [])
-        count += len(objects)
-    return count
-
-
-def reindex_assets(session: Session, asset_ids: list[str]) -> int:
-    """Re-tokenise every entry of ``asset_ids`` in the current transaction; returns the documents written."""
-    return _rewrite_assets(session, asset_ids)
+        _write(session, [o for o in everything if o.id not in skip], [])
 
 
 event.listen(Session, "after_flush", _after_flush)

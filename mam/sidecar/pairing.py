@@ -22,6 +22,9 @@ __all__ = ["SIDECAR_SUFFIXES", "MediaItem", "is_sidecar", "pair_files"]
 
 SIDECAR_SUFFIXES = (".json", ".xml")
 _CARD_MEDIA = (".mxf", ".mp4", ".mov")
+_CARD_ROOTS = {"M4ROOT", "XDROOT", "BPAV"}
+_CARD_INDEX = (".txt", ".bin")
+"""Suffixes of a card's own index files at its root (P2 ``LASTCLIP.TXT``, XAVC ``STATUS.BIN``)."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,26 @@ def _sibling(path: Path, name: str) -> Path | None:
         return None
 
 
-def _has_dir(folder: Path, name: str) -> bool:
+def _children(folder: Path) -> list[Path]:
     try:
-        return any(p.name.upper() == name and p.is_dir() for p in folder.iterdir())
+        return list(folder.iterdir())
     except OSError:
-        return False
+        return []
+
+
+def _has_dir(folder: Path, name: str) -> bool:
+    return any(p.name.upper() == name and p.is_dir() for p in _children(folder))
+
+
+def _is_card_root(folder: Path) -> bool:
+    """A folder that holds a card's tree: P2 ``CONTENTS`` (with ``CLIP`` or ``VIDEO``) or a Sony root."""
+    for child in _children(folder):
+        name = child.name.upper()
+        if not child.is_dir():
+            continue
+        if name in _CARD_ROOTS or (name == "CONTENTS" and (_has_dir(child, "CLIP") or _has_dir(child, "VIDEO"))):
+            return True
+    return False
 
 
 def _card_of(path: Path) -> tuple[str, Path | None] | None:
@@ -75,29 +93,9 @@ def _card_of(path: Path) -> tuple[str, Path | None] | None:
             return "xdcam", xml
     if parent in {"SUB", "EDIT", "GENERAL", "TAKE", "THMBNL", "USERDATA"} and _has_dir(path.parent.parent, "CLIP"):
         return "", None
-    if suffix not in _CARD_MEDIA and _is_card_root(path.parent):
-        return "", None  # the card's own index files (P2 LASTCLIP.TXT, XAVC STATUS.BIN, DISCMETA …)
-    if suffix not in _CARD_MEDIA and parent in _CARD_ROOTS:
-        return "", None
+    if suffix in _CARD_INDEX and (parent in _CARD_ROOTS or _is_card_root(path.parent)):
+        return "", None  # the card's own index files
     return None
-
-
-_CARD_ROOTS = {"M4ROOT", "XDROOT", "BPAV", "PRIVATE"}
-
-
-def _is_card_root(folder: Path) -> bool:
-    """A folder that holds a card's tree: P2 ``CONTENTS`` (with ``CLIP`` or ``VIDEO``) or a Sony root."""
-    contents = next((p for p in _children(folder) if p.name.upper() == "CONTENTS" and p.is_dir()), None)
-    if contents is not None and (_has_dir(contents, "CLIP") or _has_dir(contents, "VIDEO")):
-        return True
-    return any(p.name.upper() in _CARD_ROOTS and p.is_dir() for p in _children(folder))
-
-
-def _children(folder: Path) -> list[Path]:
-    try:
-        return list(folder.iterdir())
-    except OSError:
-        return []
 
 
 def pair_files(files: Iterable[Path]) -> list[MediaItem]:

@@ -71,8 +71,9 @@ class KeyframePicker:
         for first, last in shots:
             inside = [c for c in self.candidates if first <= c.index <= last]
             clear = [c for c in inside if not any(s - 1 <= c.index <= e + 1 for s, e in avoid)]
-            # A picture with content, away from transitions; a black or flat one only if the shot has no other.
-            pool = [c for c in clear if c.score > 0] or [c for c in inside if c.score > 0] or clear or inside
+            # Away from transitions if a picture there has content; otherwise the best of the whole shot,
+            # so a black or flat picture is taken only when the shot has nothing else.
+            pool = clear if any(c.score > 0 for c in clear) else inside
             chosen.append(max(pool, key=lambda c: c.score) if pool else None)
         return chosen
 
