@@ -11,11 +11,10 @@ On generated clips with known hard cuts, dissolves, fades, flashes and fast moti
 - inside a worker job that renders ``proxy`` and ``web_720p``: the wall time with and without the
   analysis (shots, keyframes, storyboard, QC) riding the same decode.
 
-PySceneDetect is installed into the virtualenv for this run only, without its opencv-python
-dependency (the project's opencv-python-headless provides cv2). Writes benchmarks/results/shots.json
-and shots.md.
+PySceneDetect comes from the project's ``[bench]`` extra (``scenedetect-headless``; ``make bench``
+installs it). Writes benchmarks/results/shots.json and shots.md.
 
-    .venv/bin/python benchmarks/shots.py --shots 24 --rounds 2
+    flock /tmp/mam-bench.lock .venv/bin/python benchmarks/shots.py --shots 24 --rounds 2
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,9 +46,7 @@ from transcode.profiles import load_profiles  # noqa: E402
 
 def ensure_scenedetect() -> None:
     if importlib.util.find_spec("scenedetect") is None:
-        pip = [sys.executable, "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, "--no-deps", "scenedetect"], check=True)
-        subprocess.run([*pip, "click", "platformdirs", "tqdm"], check=True)
+        sys.exit('PySceneDetect is missing: install the bench extra (make bench, or pip install -e ".[bench]")')
 
 
 def bare_decode(path: Path) -> int:
