@@ -278,7 +278,8 @@ class AudioBranch(Branch):
 
 
 class TracksBranch(Branch):
-    """``tracks`` mono PCM streams: source channel k on track k, silence on the tracks beyond."""
+    """``tracks`` mono PCM streams: source channel k on track k (a mono source on tracks 1 and 2),
+    silence on the tracks beyond."""
 
     route = "channels"
 
@@ -306,7 +307,7 @@ class TracksBranch(Branch):
         spec = self.plan.audio
         assert spec is not None
         layout = USUAL_LAYOUTS[spec.tracks]  # one channel per track, split into mono streams below
-        mapping = "|".join(f"c{k}=c{k}" if k < self.source_channels else f"c{k}=0*c0" for k in range(spec.tracks))
+        mapping = "|".join(f"c{k}={self._track_source(k)}" for k in range(spec.tracks))
         steps: list[Step] = []
         if self.plan.gain_db is not None and self.plan.profile.loudness is not None:
             steps += gain_steps(self.plan.gain_db, self.plan.profile.loudness.true_peak)
@@ -320,6 +321,13 @@ class TracksBranch(Branch):
         if self.per_frame == int(self.per_frame):  # one edit unit of audio per video frame
             track.append(("asetnsamples", f"n={int(self.per_frame)}:p=0"))
         return [chain(graph, splitter, index, track, passthrough="anull") for index in range(spec.tracks)]
+
+    def _track_source(self, track: int) -> str:
+        """A mono source goes on the first two tracks (the programme pair), as on both channels of a
+        stereo output; otherwise channel k on track k, and silence beyond the source's channels."""
+        if track < self.source_channels:
+            return f"c{track}"
+        return "c0" if self.source_channels == 1 and track == 1 else "0*c0"
 
     def consume(self, frame: Frame, sink: int) -> None:
         assert isinstance(frame, AudioFrame) and self.plan.audio is not None
