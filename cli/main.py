@@ -14,7 +14,7 @@ from rich.console import Console
 
 from cli.show import asset_table, assets_table, print_json, profiles_table, qc_summary
 from cli.waiting import IngestOutcome, collect_files, ingest_paths, print_summary, wait_for_jobs
-from mam.catalog import get_analysis, get_asset, list_assets, list_shots
+from mam.catalog import ensure_tenant, get_analysis, get_asset, list_assets, list_shots
 from mam.errors import MamError, NotFoundError
 from mam.services import Services, open_services
 from mam.settings import SETTINGS_HELP, Settings
@@ -57,6 +57,10 @@ def ingest(
         typer.Option("--profile", "-p", help="Profile to render; repeat for several (default: MAM_DEFAULT_PROFILES)."),
     ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the renders, with progress, then show each asset.")] = False,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="The media centre whose assets these become (created if new; default: MAM_DEFAULT_TENANT)."),
+    ] = None,
     recursive: Annotated[
         bool,
         typer.Option(
@@ -71,6 +75,9 @@ def ingest(
     catalog for `mam serve` or `mam worker`.
     """
     services = _services()
+    if tenant is not None:
+        with services.session() as session:
+            ensure_tenant(session, tenant)
     files = collect_files(paths, recursive)
     broker = attach_broker(services)
     runner = JobRunner(services, broker) if wait and services.settings.embedded_broker else None
@@ -85,6 +92,7 @@ def ingest(
             profiles=profile or None,
             console=err,
             quiet=json_out,
+            tenant_id=tenant,
         )
         jobs = [o.job_id for o in outcomes if o.job_id]
         if wait and jobs:

@@ -20,7 +20,7 @@ from mam.watch.scanner import scan_folder
 if TYPE_CHECKING:
     from api.schemas import AssetPublic
 
-__all__ = ["IngestOutcome", "collect_files", "ingest_paths", "print_summary", "wait_for_jobs"]
+__all__ = ["IngestOutcome", "collect_files", "ingest_paths", "print_summary", "reason_of", "wait_for_jobs"]
 
 _FINAL = {JobState.DONE, JobState.FAILED, JobState.CANCELLED}
 
@@ -58,8 +58,11 @@ def ingest_paths(
     profiles: Sequence[str] | None,
     console: Console,
     quiet: bool,
+    tenant_id: str | None = None,
 ) -> list[IngestOutcome]:
-    tenant = services.settings.default_tenant
+    """Ingest ``files`` (paired with their sidecars) for ``tenant_id`` (default MAM_DEFAULT_TENANT), one
+    bar step each; a file that fails is an outcome with its reason, and the others go on."""
+    tenant = tenant_id or services.settings.default_tenant
     outcomes: list[IngestOutcome] = []
     items = pair_files(files)  # sidecars (.json, .xml) describe their media; card folders give their clips
     with _progress(console, quiet) as bar:
@@ -83,10 +86,17 @@ def ingest_paths(
                     )
                 )
             except (MamError, OSError) as exc:
-                outcomes.append(IngestOutcome(path, tenant, error=str(exc)))
+                outcomes.append(IngestOutcome(path, tenant, error=reason_of(exc, path)))
             bar.advance(task)
         bar.update(task, description=f"ingested {len(items)} file(s)")
     return outcomes
+
+
+def reason_of(exc: Exception, path: Path) -> str:
+    """Why ``path`` failed, without its name in front (the report names the file itself)."""
+    message = str(exc)
+    prefix = f"{path.name}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def wait_for_jobs(

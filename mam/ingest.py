@@ -46,6 +46,13 @@ def _safe_name(filename: str) -> str:
     return name[:200]
 
 
+def _unlabelled(message: str, path: Path) -> str:
+    """``message`` without the leading ``<path's name>: `` that media errors start with (the path may be a
+    scratch file named otherwise), so that the file is named once, by the name the user knows."""
+    prefix = f"{path.name}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
 def original_key(tenant_id: str, asset_id: str, filename: str) -> str:
     return f"{tenant_id}/assets/{asset_id}/original/{_safe_name(filename)}"
 
@@ -91,7 +98,7 @@ def ingest_file(
     try:
         info = services.prober.probe(path)
     except (UnreadableMediaError, ForbiddenInputError, MediaCrashError, MediaTimeoutError) as exc:
-        raise IngestError(f"{filename}: {exc}") from exc
+        raise IngestError(f"{filename}: {_unlabelled(str(exc), path)}") from exc
     sums = checksum_file(path)
     to_render, skipped = choose_profiles(services, profiles, info)
     with services.session() as session:

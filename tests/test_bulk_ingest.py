@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,8 +45,10 @@ def test_a_recursive_ingest_reports_new_duplicate_and_failed_files_and_exits_non
     elapsed = time.monotonic() - started
     print(f"\n14 files in 3 levels ingested in {elapsed:.2f} s (process start included)")
     assert result.returncode == 1
+    assert re.search(r"ingested 14 file\(s\) .*100%", result.stderr), result.stderr  # the bar reached its end
     assert "14 file(s): 12 new, 1 duplicate, 1 failed" in result.stderr
-    assert f"✗ {root / 'day1' / 'broken.mp4'}:" in result.stderr and "not a media file" in result.stderr
+    assert f"✗ {root / 'day1' / 'broken.mp4'}: not a media file" in result.stderr
+    assert result.stderr.count("broken.mp4") == 1
     assert "bulletin_00" not in result.stdout  # no table per asset in bulk mode
 
     listed = json.loads(run(tmp_path / "home", "assets", "--json", "--limit", "100").stdout)

@@ -8,6 +8,9 @@
 * P2 cards (``CONTENTS/VIDEO/0001AB.MXF`` + ``CONTENTS/CLIP/0001AB.XML``): each clip is one asset
   from its video MXF with the clip XML. P2 keeps each audio channel in ``CONTENTS/AUDIO/*.MXF``;
   those are not ingested, so a P2 asset has the video essence only (for now).
+* AVCHD cards (``PRIVATE/AVCHD/BDMV/STREAM/00000.MTS``): each stream file is one asset; the card's
+  index files (``INDEX.BDM``, ``MOVIEOBJ.BDM``, ``PLAYLIST/*.MPL``, ``CLIPINF/*.CPI``, their ``BACKUP/``
+  copies and ``AVCHDTN/`` thumbnails) are not ingested.
 
 ``.json`` and ``.xml`` files are never ingested as media.
 """
@@ -23,6 +26,7 @@ __all__ = ["SIDECAR_SUFFIXES", "MediaItem", "is_sidecar", "pair_files"]
 SIDECAR_SUFFIXES = (".json", ".xml")
 _CARD_MEDIA = (".mxf", ".mp4", ".mov")
 _CARD_ROOTS = {"M4ROOT", "XDROOT", "BPAV"}
+_AVCHD_STREAMS = (".mts", ".m2ts")
 _CARD_INDEX = (".txt", ".bin")
 """Suffixes of a card's own index files at its root (P2 ``LASTCLIP.TXT``, XAVC ``STATUS.BIN``)."""
 
@@ -31,7 +35,7 @@ _CARD_INDEX = (".txt", ".bin")
 class MediaItem:
     media: Path
     sidecar: Path | None = None
-    card: str | None = None  # xdcam | p2 | None
+    card: str | None = None  # xdcam | p2 | avchd | None
 
 
 def is_sidecar(path: Path) -> bool:
@@ -81,10 +85,12 @@ def _card_of(path: Path) -> tuple[str, Path | None] | None:
             if at == len(parts) - 3 and parent == "VIDEO" and suffix == ".mxf":
                 return "p2", _sibling(contents / "CLIP" / path.name, path.stem + ".xml")
             return "", None
-    if "BPAV" in parts[:-1] and "CLPR" in parts[:-1]:
-        if parent == "CLPR" or grand != "CLPR":
-            return "", None
-        if path.stem.upper() == parent and suffix in _CARD_MEDIA:
+    if "BDMV" in parts[:-1] or "AVCHDTN" in parts[:-1]:  # AVCHD: only STREAM/*.MTS are media
+        if parent == "STREAM" and grand == "BDMV" and suffix in _AVCHD_STREAMS:
+            return "avchd", None
+        return "", None
+    if "BPAV" in parts[:-1]:  # XDCAM EX: BPAV/CLPR/<clip>/<clip>.MP4; TAKR/, .SMI, .PPN, .BIM are the card's
+        if grand == "CLPR" and path.stem.upper() == parent and suffix in _CARD_MEDIA:
             return "xdcam", _sibling(path, path.stem + "M01.xml")
         return "", None
     if parent == "CLIP" and suffix in _CARD_MEDIA:
