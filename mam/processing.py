@@ -113,7 +113,9 @@ def _store_export(services: Services, job: Job, result: JobResult, span: Span) -
     output = result.report.outputs[0]
     profile = services.profiles[output.profile]
     stored = _store(services, export_key(job, profile), output.path, profile)
+    checked = next((c.summary() for c in result.checks if c.profile == profile.name), {})
     return {
+        **checked,  # what the output check measured: its loudness after normalisation, its picture
         "profile": profile.name,
         "key": stored.key,
         "size": stored.size,

@@ -43,8 +43,10 @@ def clip(
     audio_format: str = "fltp",
     timecode: str | None = None,
     container_options: dict[str, str] | None = None,
+    quiet_until: float = 0.0,
 ) -> Path:
-    """``seconds`` of numbered frames at ``rate`` (a Fraction such as 30000/1001), optionally with a tone."""
+    """``seconds`` of numbered frames at ``rate`` (a Fraction such as 30000/1001), optionally with a
+    440 Hz tone of amplitude 0.3, or 0.1 (about 9.5 dB quieter) before ``quiet_until`` seconds."""
     frames = round(seconds * rate)
     width, height = size
     with av.open(str(path), "w", format=format_name, options=container_options or {}) as out:
@@ -69,7 +71,7 @@ def clip(
             out.mux(video.encode(picture.reformat(format=pixel_format)))
             if audio is not None:
                 until = round(48000 * (n + 1) / rate)
-                out.mux(audio.encode(_tone(sent, until - sent, audio_layout, audio_format)))
+                out.mux(audio.encode(_tone(sent, until - sent, audio_layout, audio_format, quiet_until)))
                 sent = until
         out.mux(video.encode(None))
         if audio is not None:
@@ -77,10 +79,10 @@ def clip(
     return path
 
 
-def _tone(start: int, count: int, layout: str, fmt: str) -> AudioFrame:
+def _tone(start: int, count: int, layout: str, fmt: str, quiet_until: float) -> AudioFrame:
     channels = av.AudioLayout(layout).nb_channels
     t = (start + np.arange(count)) / 48000
-    wave = (0.25 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    wave = (np.where(t < quiet_until, 0.1, 0.3) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     if fmt == "s16":
         data = np.tile((wave * 32767).astype(np.int16), (channels, 1)).T.reshape(1, -1)
     else:

@@ -6,6 +6,7 @@ output (to check it landed on its target). Only audio is decoded.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import av
 import av.error
 import av.filter
 from av.audio.frame import AudioFrame
+from av.filter.context import FilterContext
 
 from transcode.audiomix import add_sources, audio_source, mix_head
 from transcode.errors import UnreadableMediaError
@@ -22,6 +24,9 @@ from transcode.inputs import label, open_input
 from transcode.mediainfo import MediaInfo
 
 __all__ = ["Loudness", "measure_programme"]
+
+_PAST_OUT_POINT = 0.5
+"""Seconds read beyond a span's end, so that every stream has reached it."""
 
 
 @dataclass(frozen=True)
@@ -46,21 +51,36 @@ def _db(linear: float) -> float:
 
 
 def measure_programme(
-    path: Path, info: MediaInfo, observe: Callable[[AudioFrame], None] | None = None
+    path: Path,
+    info: MediaInfo,
+    observe: Callable[[AudioFrame], None] | None = None,
+    *,
+    start: float = 0.0,
+    end: float | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Loudness | None:
     """Loudness of ``path``'s programme mix (the same mix the renditions get); None without audio.
 
-    ``observe`` is handed every frame of the mix (sound QC rides this pass)."""
+    Only ``[start, end)`` seconds from the start of the file are measured (a sub-clip's span).
+    ``observe`` is handed every frame of the mix (sound QC rides this pass); ``progress`` the share
+    of the span read so far."""
     mix = audio_source(info)
     if mix is None:
         return None
+    span = (end if end is not None else info.duration) - start
     with open_input(path) as container:
+        origin = (container.start_time or 0) / av.time_base + start
+        if start > 0:  # to the packet before the in-point; the trim drops what comes before it
+            container.seek(int(origin * av.time_base), backward=True)
         by_index = {s.index: s for s in container.streams.audio}
         streams = [by_index[i] for i in mix.stream_indexes]
         graph = av.filter.Graph()
         sources = add_sources(graph, streams)
+        trimmed = sources
+        if start > 0 or end is not None:
+            trimmed = [_trim(graph, source, span) for source in sources]
         meter = graph.add("ebur128", "peak=true:metadata=1")
-        mix_head(graph, sources, mix.mode).link_to(meter, 0, 0)
+        mix_head(graph, trimmed, mix.mode).link_to(meter, 0, 0)
         sink = graph.add("abuffersink")
         meter.link_to(sink, 0, 0)
         graph.configure()
@@ -79,16 +99,30 @@ def measure_programme(
                     assert isinstance(frame, AudioFrame)
                     observe(frame)
 
+        reached = [0.0] * len(streams)
+        reported = 0.0
         try:
             for packet in container.demux(streams):
+                index = streams.index(packet.stream)  # type: ignore[arg-type]
                 for frame in packet.decode():
                     assert isinstance(frame, AudioFrame)
-                    sources[streams.index(packet.stream)].push(frame)  # type: ignore[arg-type]
+                    if frame.pts is not None and frame.time_base is not None:
+                        seconds = float(frame.pts * frame.time_base) - origin
+                        frame.pts = round(seconds / frame.time_base)
+                        reached[index] = max(reached[index], seconds)
+                    with contextlib.suppress(av.error.EOFError):  # a trim that has ended takes no more
+                        sources[index].push(frame)
                     drain()
+                if progress is not None and min(reached) - reported >= 0.05 * span:
+                    reported = min(reached)
+                    progress(min(1.0, reported / max(span, 1e-3)))
+                if end is not None and min(reached) >= span + _PAST_OUT_POINT:
+                    break
         except av.error.FFmpegError as exc:
             raise UnreadableMediaError(f"{label(path)}: the audio cannot be decoded ({exc})") from exc
         for source in sources:
-            source.push(None)
+            with contextlib.suppress(av.error.EOFError):
+                source.push(None)
         drain()
     if "lavfi.r128.I" not in last:
         return None
@@ -97,3 +131,9 @@ def measure_programme(
         range=float(last.get("lavfi.r128.LRA", "0")),
         true_peak=_db(float(last.get("lavfi.r128.true_peak", "0"))),
     )
+
+
+def _trim(graph: av.filter.Graph, source: FilterContext, seconds: float) -> FilterContext:
+    trim = graph.add("atrim", f"start=0:end={seconds}")
+    source.link_to(trim, 0, 0)
+    return trim

@@ -76,7 +76,14 @@ def make_renditions(
     meter = AudioMeter() if analyze and info.audio else None
     loudness = None
     if info.audio and (meter is not None or any(p.loudness is not None for p, _ in outputs)):
-        loudness = measure_programme(source, info, observe=meter.offer if meter else None)
+        loudness = measure_programme(
+            source,
+            info,
+            observe=meter.offer if meter else None,
+            start=span.start if span else 0.0,
+            end=span.end if span else None,
+            progress=lambda f: report(_MEASURE_SHARE * f),
+        )
     report(_MEASURE_SHARE)
     plan = make_plan(source, info, outputs, loudness, span)
     branches = _analysis_branches(plan, outputs) if analyze else []

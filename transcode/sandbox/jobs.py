@@ -22,7 +22,7 @@ from transcode.render import RenderReport, remove_output, render
 from transcode.sandbox.child import ProgressFn
 from transcode.sandbox.runner import Cancel, Progress, run_isolated
 
-__all__ = ["probe_isolated", "render_isolated", "renditions_isolated"]
+__all__ = ["frames_to_decode", "probe_isolated", "render_isolated", "renditions_isolated"]
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ def render_isolated(
     """:func:`transcode.render.render` in a child; on any failure no output of the plan is left."""
     work = functools.partial(render, plan)
     limits = _Limits(timeout, memory_bytes, cpu_seconds, on_progress, cancel)
-    return _making(work, [(o.profile, o.path) for o in plan.outputs], plan.source, plan.info, limits)
+    return _making(work, [(o.profile, o.path) for o in plan.outputs], plan.source, plan.info, limits, plan.span)
 
 
 def renditions_isolated(
@@ -69,7 +69,7 @@ def renditions_isolated(
     """:func:`transcode.pipeline.make_renditions` (measure, render, verify) in a child process."""
     work = functools.partial(make_renditions, source, info, outputs, span=span)
     limits = _Limits(timeout, memory_bytes, cpu_seconds, on_progress, cancel)
-    return _making(work, list(outputs), source, info, limits)
+    return _making(work, list(outputs), source, info, limits, span)
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,24 @@ class _Limits:
     cancel: Cancel | None
 
 
-def _making(
-    work: Callable[[ProgressFn], T], outputs: list[tuple[Profile, Path]], source: Path, info: MediaInfo, limits: _Limits
-) -> T:
+def frames_to_decode(info: MediaInfo, span: Span | None = None) -> int | None:
+    """How many source frames a render reads: all of them, or the sub-clip's share (for frames/s)."""
     video = info.primary_video
+    if video is None:
+        return None
+    if span is None:
+        return video.frame_count
+    return max(1, round(span.duration * video.frame_rate))
+
+
+def _making(
+    work: Callable[[ProgressFn], T],
+    outputs: list[tuple[Profile, Path]],
+    source: Path,
+    info: MediaInfo,
+    limits: _Limits,
+    span: Span | None = None,
+) -> T:
     try:
         return run_isolated(
             work,
@@ -94,7 +108,7 @@ def _making(
             on_progress=limits.on_progress,
             cancel=limits.cancel,
             task=f"rendering {label(source)}",
-            total_frames=video.frame_count if video else None,
+            total_frames=frames_to_decode(info, span),
         )
     except BaseException:
         for profile, path in outputs:  # a killed child could not clean up after itself
