@@ -102,6 +102,12 @@ EXPECTED: dict[str, list[str]] = {
     "date:2024-01-01..2024-06-30 农业": ["farm"],
     "duration:100..400 新闻联播": ["live", "visit"],
     "不存在的词": [],
+    # A filter and a word inside the asset: the marker or subtitle line is found under the filter.
+    "programme:湘乡新闻 采茶": ["tea"],
+    "栏目:新闻联播 今天": ["live"],
+    "programme:湘乡新闻 今天": [],
+    "title:茶叶 特写": ["tea"],
+    "reporter:zs 采茶": ["tea"],
 }
 ORDERED = {"防汛 抢险", "防汛"}
 

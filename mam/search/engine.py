@@ -23,11 +23,9 @@ from sqlalchemy.orm import Session, selectinload
 from mam.errors import SearchError
 from mam.models import Asset, Span, SubtitleCue
 from mam.search.backends import backend_for
-from mam.search.expr import All, Tok
 from mam.search.facets import Facets, count_facets
 from mam.search.query import ParsedQuery, parse_query
 from mam.search.snippets import snippet
-from mam.search.tokens import tenant_token
 from mam.search.walk import Plan
 
 __all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
@@ -115,7 +113,7 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
     return parsed
 
 
-def _sorted_by_column(session: Session, plan: Plan, viewer: str, sort: str, need: int) -> list[tuple[str, int]]:
+def _sorted_by_column(session: Session, plan: Plan, sort: str, need: int) -> list[tuple[str, int]]:
     """shoot_date and duration sorts: no index serves them, so every match is read and sorted (slow)."""
     b = plan.backend
     # Visibility is the viewer's tenant token in the match, as on the walked path (mam/search/walk.py).
@@ -126,7 +124,7 @@ def _sorted_by_column(session: Session, plan: Plan, viewer: str, sort: str, need
         params["m"] = b.render(plan.base)
         ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {b.matches('e', 'm')}"
     else:
-        params["q"] = b.render(All((plan.text, Tok(tenant_token(viewer)))))
+        params["q"] = b.render(plan.base)
         score = "0"
         for param, expr, weight in (("tq", plan.title, 2), ("pq", plan.phrase, 1)):
             if expr is not None:
@@ -156,7 +154,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
     if request.sort in ("relevance", "newest", "oldest"):
         ranked = plan.page(session, request.sort, need)
     else:
-        ranked = _sorted_by_column(session, plan, tenant_id, request.sort, need)
+        ranked = _sorted_by_column(session, plan, request.sort, need)
     page = ranked[offset : offset + request.limit]
     ids = [asset_id for asset_id, _ in page]
     if request.sort in ("newest", "oldest"):

@@ -13,6 +13,11 @@ handed out under a per-block lock on PostgreSQL; SQLite has one writer anyway.
 Who may find an entry is part of its tokens: every entry carries the tenant token of its asset's
 owner and of each tenant the asset is shared with (mam/sharing.py), so a search for one tenant is a
 single match expression on either backend, and sharing or revoking re-tokenises that asset only.
+
+The filterable fields of an asset (title, tags, programme, reporter, place) are carried the same way:
+every span and subtitle entry holds the asset's field-prefixed tokens (only those: never its plain
+words), so ``programme:新闻联播 采茶`` still finds a marker or subtitle line inside a 新闻联播 asset
+in one match, and changing one of those fields re-tokenises the asset's spans and cues.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from mam.errors import SearchError
 from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
 from mam.search.tokens import Field, document_tokens, tenant_token
 
-__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "reindex_all", "span_tokens"]
+__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "inherited_tokens", "reindex_all", "span_tokens"]
 
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
@@ -57,18 +62,36 @@ _WATCHED: dict[type, tuple[str, ...]] = {
 }
 
 
+_FILTERED = ("title", "tags", "programme", "reporter", "place", "tenant_id")
+"""Asset columns whose change re-tokenises the asset's spans and cues too."""
+
+
+def _filter_fields(title: str, tags: list[str], programme: str, reporter: str, place: str, plain: bool) -> list[Field]:
+    """The filterable fields (mam/search/query.py FILTER_PREFIXES), with their prefixes and pinyin."""
+    return [
+        Field(title or "", "t_", pinyin=True, plain=plain),
+        *(Field(tag, "tg_", pinyin=True, plain=plain) for tag in tags or []),
+        Field(programme or "", "pg_", pinyin=True, plain=plain),
+        Field(reporter or "", "rp_", pinyin=True, plain=plain),
+        Field(place or "", "pl_", pinyin=True, plain=plain),
+    ]
+
+
 def asset_tokens(asset: Asset) -> list[str]:
+    title, *rest = _filter_fields(asset.title, asset.tags, asset.programme, asset.reporter, asset.place, True)
     fields = [
-        Field(asset.title or "", "t_", pinyin=True),
+        title,
         Field(asset.description or ""),
-        *(Field(tag, "tg_", pinyin=True) for tag in asset.tags or []),
-        Field(asset.programme or "", "pg_", pinyin=True),
-        Field(asset.reporter or "", "rp_", pinyin=True),
-        Field(asset.place or "", "pl_", pinyin=True),
+        *rest,
         Field(asset.original_filename or ""),
         *(Field(str(v)) for v in (asset.custom or {}).values() if isinstance(v, str)),
     ]
     return document_tokens(fields)[:MAX_TOKENS]
+
+
+def inherited_tokens(title: str, tags: list[str], programme: str, reporter: str, place: str) -> list[str]:
+    """The asset's field-prefixed tokens that each of its spans and cues carries (no plain words)."""
+    return document_tokens(_filter_fields(title, tags, programme, reporter, place, False))
 
 
 def span_tokens(span: Span) -> list[str]:
@@ -108,17 +131,19 @@ def block_of(created_at: datetime | None) -> int:
     return max(0, (moment - _EPOCH) // timedelta(milliseconds=1))
 
 
-def _row(session: Session, obj: Asset | Span | SubtitleCue, tenant_id: str, viewers: list[str]) -> dict[str, Any]:
-    """The entry of ``obj``, owned by ``tenant_id`` and found by it and every tenant in ``viewers``."""
+def _row(session: Session, obj: Asset | Span | SubtitleCue, owner: _Owner, viewers: list[str]) -> dict[str, Any]:
+    """The entry of ``obj``, owned by ``owner`` and found by it and every tenant in ``viewers``."""
+    tenant_id = owner.tenant_id
     if isinstance(obj, Asset):
         kind, asset_id, start, end, tokens = "asset", obj.id, None, None, asset_tokens(obj)
         for viewer in viewers:
             tokens += [tenant_token(viewer), tenant_token(viewer, assets_only=True)]
-    elif isinstance(obj, Span):
-        kind, asset_id, start, end, tokens = obj.kind, obj.asset_id, obj.start, obj.end, span_tokens(obj)
-        tokens += [tenant_token(viewer) for viewer in viewers]
     else:
-        kind, asset_id, start, end, tokens = "subtitle", obj.asset_id, obj.start, obj.end, cue_tokens(obj)
+        if isinstance(obj, Span):
+            kind, asset_id, start, end, tokens = obj.kind, obj.asset_id, obj.start, obj.end, span_tokens(obj)
+        else:
+            kind, asset_id, start, end, tokens = "subtitle", obj.asset_id, obj.start, obj.end, cue_tokens(obj)
+        tokens += owner.inherited()
         tokens += [tenant_token(viewer) for viewer in viewers]
     return dict(
         tenant_id=tenant_id,
@@ -150,9 +175,9 @@ def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed:
     rows = []
     for obj in objects:
         asset_id = obj.id if isinstance(obj, Asset) else obj.asset_id
-        tenant_id, created_at = owners[asset_id]
-        viewers = [tenant_id, *shares.get(asset_id, [])]
-        rows.append((block_of(created_at), _row(session, obj, tenant_id, viewers)))
+        owner = owners[asset_id]
+        viewers = [owner.tenant_id, *shares.get(asset_id, [])]
+        rows.append((block_of(owner.created_at), _row(session, obj, owner, viewers)))
     next_id = _next_ids(session, {block for block, _ in rows})
     for block, row in rows:
         row["id"] = next_id[block]
@@ -178,17 +203,37 @@ def _next_ids(session: Session, blocks: set[int]) -> dict[int, int]:
     return out
 
 
-def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> dict[str, tuple[str, datetime | None]]:
-    """asset id -> (tenant, created_at) for the assets of ``objects``."""
-    known: dict[str, tuple[str, datetime | None]] = {
-        o.id: (o.tenant_id, o.created_at) for o in objects if isinstance(o, Asset)
+class _Owner:
+    """What an entry needs of its asset: tenant, creation time, and (for spans and cues) its fields."""
+
+    def __init__(self, tenant_id: str, created_at: datetime | None, fields: tuple[Any, ...]) -> None:
+        self.tenant_id, self.created_at, self._fields = tenant_id, created_at, fields
+        self._inherited: list[str] | None = None
+
+    def inherited(self) -> list[str]:
+        if self._inherited is None:
+            self._inherited = inherited_tokens(*self._fields)
+        return list(self._inherited)
+
+
+_OWNER_COLUMNS = (Asset.title, Asset.tags, Asset.programme, Asset.reporter, Asset.place)
+
+
+def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> dict[str, _Owner]:
+    """asset id -> its owner and fields, for the assets of ``objects``."""
+    known = {
+        o.id: _Owner(o.tenant_id, o.created_at, tuple(getattr(o, c.key) for c in _OWNER_COLUMNS))
+        for o in objects
+        if isinstance(o, Asset)
     }
-    missing = {o.asset_id for o in objects if not isinstance(o, Asset)} - set(known)
-    if missing:
+    missing = sorted({o.asset_id for o in objects if not isinstance(o, Asset)} - set(known))
+    for i in range(0, len(missing), 500):
         rows = session.connection().execute(
-            select(Asset.id, Asset.tenant_id, Asset.created_at).where(Asset.id.in_(missing))
+            select(Asset.id, Asset.tenant_id, Asset.created_at, *_OWNER_COLUMNS).where(
+                Asset.id.in_(missing[i : i + 500])
+            )
         )
-        known.update({asset_id: (tenant_id, created_at) for asset_id, tenant_id, created_at in rows})
+        known.update({row[0]: _Owner(row[1], row[2], tuple(row[3:])) for row in rows})
     return known
 
 
@@ -209,28 +254,31 @@ def _shares_of(session: Session, asset_ids: list[str]) -> dict[str, list[str]]:
 def _after_flush(session: Session, _context: Any) -> None:
     changed: list[Asset | Span | SubtitleCue] = []
     removed: list[str] = []
-    reshared: set[str] = set()
+    rewrite: set[str] = set()
     for obj in session.new:
         if isinstance(obj, Asset | Span | SubtitleCue):
             changed.append(obj)
         elif isinstance(obj, Share):
-            reshared.add(obj.asset_id)
+            rewrite.add(obj.asset_id)
     for obj in session.dirty:
         watched = _WATCHED.get(type(obj))
         if watched and _changed(obj, watched):
             changed.append(obj)
+            if isinstance(obj, Asset) and _changed(obj, _FILTERED):
+                rewrite.add(obj.id)  # its spans and cues carry these fields
     for obj in session.deleted:
         if isinstance(obj, Span | SubtitleCue):
             removed.append(obj.id)
         elif isinstance(obj, Share):
-            reshared.add(obj.asset_id)
+            rewrite.add(obj.asset_id)
     _write(session, changed, removed)
-    if reshared:
-        _rewrite_assets(session, sorted(reshared), skip={o.id for o in changed} | set(removed))
+    if rewrite:
+        _rewrite_assets(session, sorted(rewrite), skip={o.id for o in changed} | set(removed))
 
 
 def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str]) -> None:
-    """Re-tokenise every entry of ``asset_ids`` (who may see them changed) but those in ``skip``."""
+    """Re-tokenise every entry of ``asset_ids`` (who may see them, or the fields their spans and cues
+    inherit, changed) but those in ``skip``."""
     for asset_id in asset_ids:
         asset = session.get(Asset, asset_id)
         if asset is None:

@@ -82,11 +82,16 @@ def _pinyin_tokens(units: list[Unit]) -> list[str]:
 
 @dataclass(frozen=True)
 class Field:
-    """A piece of text to index, with an optional token prefix and whether to add its pinyin."""
+    """A piece of text to index, with an optional token prefix and whether to add its pinyin.
+
+    ``plain=False`` indexes only the prefixed copies: an entry that carries its asset's filterable
+    fields (mam/search/index.py) must not match the asset's words as if they were its own.
+    """
 
     text: str
     prefix: str = ""
     pinyin: bool = False
+    plain: bool = True
 
 
 def document_tokens(fields: list[Field]) -> list[str]:
@@ -97,12 +102,14 @@ def document_tokens(fields: list[Field]) -> list[str]:
             continue
         units = units_of(normalise(field.text))
         plain = plain_tokens(units)
-        stream.extend(plain)
+        if field.plain:
+            stream.extend(plain)
         if field.prefix:
             stream.extend(field.prefix + t for t in plain)
         if field.pinyin:
             pinyin = _pinyin_tokens(units)
-            stream.extend(pinyin)
+            if field.plain:
+                stream.extend(pinyin)
             if field.prefix:
                 stream.extend(field.prefix + t for t in pinyin)
     return stream

@@ -89,13 +89,10 @@ class Plan:
         filters = parsed.filter_expr()
         if self.text is None:
             self.base: Expr = _all(filters, assets) or assets
-        elif filters is None:
-            self.base = All((self.text, entries))
         else:
-            # Filters are asset metadata: with them, the words must match the asset's own entry too.
-            # (Known gap: a filtered query no longer finds an asset by its markers or subtitles alone;
-            # checking the filter per span/subtitle match was 100x slower on common filters.)
-            self.base = All((self.text, filters, assets))
+            # Spans and cues carry their asset's filterable fields (mam/search/index.py), so a filter
+            # and the words match in one entry: the asset's own, or a marker or subtitle line of it.
+            self.base = _all(self.text, filters, entries) or entries
 
     # SQL pieces -----------------------------------------------------------------------------------
     def _from(self, assets: bool) -> tuple[str, str, str]:
