@@ -66,6 +66,15 @@ def segmentations(word: str) -> list[list[str]]:
     return found[:_MAX_SEGMENTATIONS]
 
 
+_VOWELS = frozenset("aeiouv")
+
+
 def is_initials(word: str) -> bool:
-    """Whether a typed word may be pinyin initials (``xx`` for 湘乡): 2 to 8 ASCII letters."""
-    return word.isascii() and word.isalpha() and 2 <= len(word) <= 8
+    """Whether a typed word may be pinyin initials (``xx`` for 湘乡, ``xwlb`` for 新闻联播).
+
+    2 to 8 ASCII letters and no vowel. No syllable begins with i, u or v (ü), so a word holding one
+    cannot be initials at all; a, e and o begin a few syllables (安, 鹅, 欧), but accepting them would
+    let English words (``news``, ``app``, ``top``) match the initials of unrelated Chinese text. So
+    initials of text with such a character are not found (``oy`` for 欧阳); its pinyin still is.
+    """
+    return word.isascii() and word.isalpha() and 2 <= len(word) <= 8 and _VOWELS.isdisjoint(word)
