@@ -27,6 +27,7 @@ __all__ = [
     "AssetPage",
     "cancel_job",
     "claim_job",
+    "complete_job",
     "create_asset_with_job",
     "create_export_job",
     "ensure_tenant",
@@ -231,7 +232,7 @@ def set_job_progress(
 
 
 def cancel_job(session: Session, tenant_id: str, job_id: str) -> Job:
-    """Stop a queued or running job; its worker stops at its next progress report."""
+    """Stop a queued or running job; its worker notices within about a second and registers nothing."""
     job = get_job(session, tenant_id, job_id)
     if job.state not in (JobState.QUEUED, JobState.RUNNING):
         raise ConflictError(
@@ -297,6 +298,36 @@ def get_rendition(session: Session, tenant_id: str, asset_id: str, profile: str)
             return rendition
     made = ", ".join(r.profile for r in asset.renditions) or "none yet"
     raise NotFoundError(f"asset {asset_id} has no {profile!r} rendition (made: {made})")
+
+
+def complete_job(session: Session, job_id: str, result: dict[str, Any], renditions: Sequence[Rendition] = ()) -> bool:
+    """Register ``renditions`` and mark the running job done, in one transaction.
+
+    False, with nothing registered, when the job is no longer running (cancelled meanwhile): the
+    state change is conditional, so a cancel and a completion can never both take effect."""
+    for _ in range(3):
+        changed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.RUNNING)
+            .values(state=JobState.DONE, progress=1.0, result=result, error=None, finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(changed, "rowcount", 0) != 1:
+            session.rollback()
+            return False
+        job = session.get(Job, job_id, populate_existing=True)
+        assert job is not None
+        made = rendered_profiles(session, job.asset)
+        session.add_all(r for r in renditions if r.profile not in made)
+        if job.kind == "render":
+            job.asset.status = AssetStatus.READY
+            job.asset.error = None
+        try:
+            session.commit()
+            return True
+        except IntegrityError:  # another job registered one of them meanwhile: keep theirs
+            session.rollback()
+    raise ConflictError(f"job {job_id}: its renditions kept conflicting with another job's")
 
 
 def finish_job(session: Session, job: Job, result: dict[str, Any]) -> None:

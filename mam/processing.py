@@ -3,7 +3,10 @@
 The media work runs in a sandboxed child process (time and memory limits; a crash or a hang of
 the decoder ends the job, not the worker). Idempotent: a job already done, running elsewhere or
 cancelled is left alone, and a profile already made from the same source is not made again.
-Renditions are registered only after their bytes are completely stored and their checks passed.
+Renditions are registered only after their bytes are completely stored and their checks passed,
+in the same transaction that marks the job done, and only if it is still running: a job cancelled
+at any moment (the cancel is seen within a second, progress or not) registers nothing and its
+stored files are deleted.
 A source that cannot be decoded fails the job and the asset with the reason; any other error
 puts the job back in the queue until its attempts are used up.
 """
@@ -16,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,15 +27,14 @@ from typing import Any
 from mam.analysis_store import store_analysis
 from mam.catalog import (
     claim_job,
+    complete_job,
     fail_job,
-    finish_job,
-    register_rendition,
     release_job,
     rendered_profiles,
     set_job_progress,
 )
 from mam.ingest import rendition_key
-from mam.models import Job, JobState, Rendition
+from mam.models import Asset, Job, JobState, Rendition
 from mam.services import Services
 from mam.storage import StoredObject
 from transcode.errors import RenderCancelled, TranscodeError
@@ -55,6 +57,9 @@ class JobOutcome:
     error: str | None = None
 
 
+_CANCEL_POLL_SECONDS = 1.0
+
+
 class _Reporter:
     """Writes progress, fps and ETA to the catalog at most twice a second, and notices cancellation."""
 
@@ -62,6 +67,24 @@ class _Reporter:
         self.services, self.job_id, self.listener = services, job_id, listener
         self.cancelled = threading.Event()
         self.last = 0.0
+        self.polled = time.monotonic()
+
+    def is_cancelled(self) -> bool:
+        """Asked by the sandbox every 0.2 s: reads the job's state at most once a second, so that a
+        cancel is seen while no progress flows too (the loudness pass, the output checks)."""
+        now = time.monotonic()
+        if not self.cancelled.is_set() and now - self.polled >= _CANCEL_POLL_SECONDS:
+            self.polled = now
+            self.check()
+        return self.cancelled.is_set()
+
+    def check(self) -> bool:
+        """Read the job's state now; True if it was cancelled."""
+        with self.services.session() as session:
+            job = session.get(Job, self.job_id, populate_existing=True)
+            if job is None or job.state == JobState.CANCELLED:
+                self.cancelled.set()
+        return self.cancelled.is_set()
 
     def __call__(self, progress: Progress) -> None:
         if self.listener is not None:
@@ -88,17 +111,45 @@ def _local_source(services: Services, key: str, scratch: Path) -> Path:
 _CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
 
 
-def _store(services: Services, key: str, path: Path, profile: Profile) -> StoredObject:
-    """Store a rendition; for a folder, every file beside the master playlist, the playlist last."""
+def _store(services: Services, key: str, path: Path, profile: Profile, written: list[str]) -> StoredObject:
+    """Store a rendition; for a folder, every file beside the master playlist, the playlist last.
+
+    Every key written is appended to ``written`` (to delete them if the job is cancelled)."""
     if not profile.is_directory:
+        written.append(key)
         return services.storage.put_file(key, path, profile.content_type)
     prefix, folder = key.rsplit("/", 1)[0], path.parent
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p != path)
     for file in files:
         rel = file.relative_to(folder).as_posix()
+        written.append(f"{prefix}/{rel}")
         services.storage.put_file(f"{prefix}/{rel}", file, _CONTENT_TYPES.get(file.suffix))
+    written.append(key)
     master = services.storage.put_file(key, path, profile.content_type)
     return StoredObject(key, master.size + sum(f.stat().st_size for f in files))
+
+
+@dataclass
+class _Stored:
+    """What a job has put in storage, by profile, until the catalog records it."""
+
+    keys: dict[str, list[str]] = field(default_factory=dict)
+
+    def of(self, profile: str) -> list[str]:
+        return self.keys.setdefault(profile, [])
+
+    def discard(self, services: Services, job: Job) -> None:
+        """A cancelled job registers nothing: delete what it stored, except a rendition of the same
+        source that another job has registered meanwhile (same key, same bytes)."""
+        keep: set[str] = set()
+        if job.kind == "render":
+            with services.session() as session:
+                asset = session.get(Asset, job.asset_id)
+                keep = rendered_profiles(session, asset) if asset is not None else set()
+        for profile, keys in self.keys.items():
+            if profile not in keep:
+                for key in keys:
+                    services.storage.delete(key)
 
 
 def export_key(job: Job, profile: Profile) -> str:
@@ -109,10 +160,10 @@ def export_key(job: Job, profile: Profile) -> str:
     return f"{job.asset.tenant_id}/assets/{job.asset_id}/exports/{job.id}/{name}"
 
 
-def _store_export(services: Services, job: Job, result: JobResult, span: Span) -> dict[str, Any]:
+def _store_export(services: Services, job: Job, result: JobResult, span: Span, stored_keys: _Stored) -> dict[str, Any]:
     output = result.report.outputs[0]
     profile = services.profiles[output.profile]
-    stored = _store(services, export_key(job, profile), output.path, profile)
+    stored = _store(services, export_key(job, profile), output.path, profile, stored_keys.of("export"))
     checked = next((c.summary() for c in result.checks if c.profile == profile.name), {})
     return {
         **checked,  # what the output check measured: its loudness after normalisation, its picture
@@ -126,32 +177,32 @@ def _store_export(services: Services, job: Job, result: JobResult, span: Span) -
     }
 
 
-def _register(services: Services, job: Job, result: JobResult) -> list[dict[str, Any]]:
-    """Store each checked output, then record it (never the other way round)."""
+def _store_renditions(
+    services: Services, job: Job, result: JobResult, stored_keys: _Stored
+) -> tuple[list[dict[str, Any]], list[Rendition]]:
+    """Store each checked output; the rows to record once every byte is stored (never before)."""
     asset = job.asset
     checks = {c.profile: c for c in result.checks}
-    made = []
+    made, rows = [], []
     for output in result.report.outputs:
         profile = services.profiles[output.profile]
         key = rendition_key(asset.tenant_id, asset.id, profile, asset.sha256)
-        stored = _store(services, key, output.path, profile)
-        with services.session() as session:
-            register_rendition(
-                session,
-                Rendition(
-                    asset_id=asset.id,
-                    profile=output.profile,
-                    source_sha256=asset.sha256,
-                    storage_key=key,
-                    content_type=profile.content_type,
-                    size=stored.size,
-                    duration=output.duration,
-                    width=output.width,
-                    height=output.height,
-                    seconds=round(output.seconds, 3),
-                    job_id=job.id,
-                ),
+        stored = _store(services, key, output.path, profile, stored_keys.of(profile.name))
+        rows.append(
+            Rendition(
+                asset_id=asset.id,
+                profile=output.profile,
+                source_sha256=asset.sha256,
+                storage_key=key,
+                content_type=profile.content_type,
+                size=stored.size,
+                duration=output.duration,
+                width=output.width,
+                height=output.height,
+                seconds=round(output.seconds, 3),
+                job_id=job.id,
             )
+        )
         made.append(
             {
                 **checks[output.profile].summary(),
@@ -160,7 +211,7 @@ def _register(services: Services, job: Job, result: JobResult) -> list[dict[str,
                 "duration": round(output.duration, 3),
             }
         )
-    return made
+    return made, rows
 
 
 def process_job(services: Services, job_id: str, on_progress: Callable[[float], None] | None = None) -> JobOutcome:
@@ -175,12 +226,14 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
         attempts = job.attempts
     reporter = _Reporter(services, job_id, on_progress)
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id[:8]}-", dir=services.settings.work_dir))
+    stored_keys = _Stored()
     try:
         span = None
         if job.kind == "export":
             request = job.result.get("request", {})
             span = make_span(info, request.get("start"), request.get("end"))
         summary: dict[str, Any] = {"renditions": [], "note": "every requested profile was already made"}
+        rows: list[Rendition] = []
         if wanted:
             source = _local_source(services, job.asset.original_key, scratch)
             result = renditions_isolated(
@@ -191,23 +244,26 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
                 memory_bytes=services.settings.render_memory_bytes,
                 cpu_seconds=int(timeout * (os.cpu_count() or 1)),
                 on_progress=reporter,
-                cancel=reporter.cancelled,
+                cancel=reporter.is_cancelled,
                 span=span,
             )
+            _stop_if_cancelled(reporter)
             if span is not None:
-                summary = {**result.summary(), "output": _store_export(services, job, result, span)}
+                summary = {**result.summary(), "output": _store_export(services, job, result, span, stored_keys)}
             else:
-                summary = {**result.summary(), "renditions": _register(services, job, result)}
+                made, rows = _store_renditions(services, job, result, stored_keys)
+                summary = {**result.summary(), "renditions": made}
                 if result.analysis is not None:
+                    _stop_if_cancelled(reporter)
                     stored = store_analysis(services, job.asset, result.analysis)
                     summary["qc"] = {"profile": stored.qc_profile, "verdict": stored.qc.get("verdict")}
             summary.pop("checks", None)
         with services.session() as session:
-            current = session.get(Job, job_id)
-            assert current is not None
-            finish_job(session, current, summary)
+            if not complete_job(session, job_id, summary, rows):  # cancelled at the last moment
+                raise RenderCancelled(f"job {job_id} was cancelled")
         return JobOutcome(job_id, "done")
     except RenderCancelled:
+        stored_keys.discard(services, job)
         return JobOutcome(job_id, "cancelled")
     except TranscodeError as exc:
         return _fail(services, job_id, str(exc))
@@ -222,6 +278,11 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
         raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stop_if_cancelled(reporter: _Reporter) -> None:
+    if reporter.check():
+        raise RenderCancelled(f"job {reporter.job_id} was cancelled")
 
 
 def _fail(services: Services, job_id: str, reason: str) -> JobOutcome:
