@@ -26,9 +26,10 @@ from transcode.graphs import Step, chain, gain_steps, geometry
 from transcode.overlay import burn_label
 from transcode.plan import OutputPlan
 from transcode.posters import PosterPicker
+from transcode.profiles import VideoSpec
 from transcode.timecode import Timecode, parse_timecode
 
-__all__ = ["AudioBranch", "Branch", "PosterBranch", "TracksBranch", "VideoBranch", "drain"]
+__all__ = ["AudioBranch", "Branch", "PosterBranch", "TracksBranch", "VideoBranch", "drain", "vbv_buffer_bits"]
 
 _WEAVE = [
     ("setfield", "tff"),
@@ -102,12 +103,19 @@ def _rate(rate: Fraction) -> str:
     return f"{rate.numerator}/{rate.denominator}"
 
 
+def vbv_buffer_bits(spec: VideoSpec) -> int | None:
+    """The encoder's rate buffer: over any T seconds a stream holds at most max rate x T + this."""
+    if spec.codec == "mpeg2video":
+        return spec.bitrate * 8 // 11
+    return spec.max_bitrate * 2 if spec.max_bitrate else None
+
+
 def _x264_options(plan: OutputPlan) -> dict[str, str]:
     spec = plan.video
     assert spec is not None
     options: dict[str, str] = {"preset": spec.preset, "profile": spec.h264_profile}
     if spec.max_bitrate:
-        options |= {"maxrate": str(spec.max_bitrate), "bufsize": str(spec.max_bitrate * 2)}
+        options |= {"maxrate": str(spec.max_bitrate), "bufsize": str(vbv_buffer_bits(spec))}
     if spec.b_frames is not None:
         options["bf"] = str(spec.b_frames)
     if plan.profile.streaming is not None:  # keyframes exactly every GOP in every rung: aligned segments
@@ -125,7 +133,7 @@ def _mpeg2_options(plan: OutputPlan) -> dict[str, str]:
         "flags": flags,
         "b": bits,
         "maxrate": str(spec.max_bitrate or spec.bitrate),
-        "bufsize": str(spec.bitrate * 8 // 11),
+        "bufsize": str(vbv_buffer_bits(spec)),
         "g": str(plan.gop),
         "bf": str(spec.b_frames or 2),
         "intra_vlc": "1",

@@ -93,7 +93,7 @@ def make_renditions(
     try:
         for out in plan.outputs:
             expected = span.duration if span else _expected_seconds(info, out.video is not None)
-            checks.append(verify_output(out, expected))
+            checks.append(verify_output(out, expected, plan.start_timecode))
     except BaseException:
         for out in plan.outputs:
             remove_output(out.profile, out.path)

@@ -1,7 +1,8 @@
 """Check a finished output against its plan before anyone may use it.
 
 Each output is probed again and, for profiles with a loudness target, measured again: codec,
-frame size, rate, field order, duration (within one frame), audio layout and loudness. A failed
+pixel format, frame size, rate, field order, bit rate, duration (within one frame), carried
+timecode, audio layout, sample rate, loudness and true peak. A failed
 check raises :class:`OutputCheckError` naming every failure; passing returns what was measured.
 """
 
@@ -17,6 +18,7 @@ from transcode.loudness import Loudness, measure_programme
 from transcode.mediainfo import MediaInfo
 from transcode.plan import OutputPlan
 from transcode.probe import probe
+from transcode.verify_bits import audio_rate_problem, stream_bits, video_rate_problem
 from transcode.verify_hls import verify_ladder
 
 __all__ = ["OutputCheck", "verify_output"]
@@ -58,7 +60,7 @@ class OutputCheck:
         return result
 
 
-def _check_video(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected: float) -> None:
+def _check_video(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected: float, bits: dict[int, int]) -> None:
     spec = plan.video
     assert spec is not None
     if not info.video:
@@ -67,6 +69,11 @@ def _check_video(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected
     v = info.video[0]
     if v.codec != _CODEC_NAMES[spec.codec]:
         check.problems.append(f"video codec is {v.codec}, not {_CODEC_NAMES[spec.codec]}")
+    if v.pixel_format != spec.pixel_format:
+        check.problems.append(f"pixel format is {v.pixel_format}, not {spec.pixel_format}")
+    rate_problem = video_rate_problem(spec, bits.get(v.index, 0), v.duration or info.duration)
+    if rate_problem:
+        check.problems.append(rate_problem)
     if (v.width, v.height) != (plan.width, plan.height):
         check.problems.append(f"picture is {v.width}x{v.height}, not {plan.width}x{plan.height}")
     if abs(v.frame_rate - float(plan.rate)) > 0.01:
@@ -80,10 +87,17 @@ def _check_video(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected
         check.problems.append(f"video lasts {duration:.3f} s, the source {expected:.3f} s (more than a frame apart)")
 
 
-def _check_audio(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected: float) -> None:
+def _check_audio(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected: float, bits: dict[int, int]) -> None:
     spec = plan.audio
     assert spec is not None
     streams = info.audio
+    rates = sorted({a.sample_rate for a in streams})
+    if rates and rates != [spec.sample_rate]:
+        check.problems.append(f"audio is sampled at {rates} Hz, not {spec.sample_rate} Hz")
+    for stream in streams[:1]:
+        problem = audio_rate_problem(spec, bits.get(stream.index, 0), stream.duration or info.duration, stream.channels)
+        if problem:
+            check.problems.append(problem)
     if spec.layout == "tracks":
         if len(streams) != spec.tracks or any(a.channels != 1 for a in streams):
             check.problems.append(
@@ -100,10 +114,10 @@ def _check_audio(check: OutputCheck, plan: OutputPlan, info: MediaInfo, expected
             check.problems.append(f"audio lasts {stream.duration:.3f} s, the source {expected:.3f} s")
 
 
-def _check_loudness(check: OutputCheck, plan: OutputPlan, info: MediaInfo) -> None:
+def _check_loudness(check: OutputCheck, plan: OutputPlan, measured: Loudness | None) -> None:
+    """Integrated loudness on the target, true peak under the limit (the measure of the output)."""
     target = plan.profile.loudness
     assert target is not None and plan.audio is not None
-    measured = measure_programme(plan.path, info)
     check.loudness = measured
     if measured is None or plan.gain_db is None or (plan.gain_db == 0.0 and measured.integrated < -60):
         return  # a silent programme has no loudness to correct
@@ -116,8 +130,11 @@ def _check_loudness(check: OutputCheck, plan: OutputPlan, info: MediaInfo) -> No
         check.problems.append(f"true peak is {measured.true_peak:.1f} dBTP, limit {target.true_peak:.1f} dBTP")
 
 
-def verify_output(plan: OutputPlan, expected_seconds: float) -> OutputCheck:
-    """Probe ``plan.path`` and compare it with the plan; raise OutputCheckError on any mismatch."""
+def verify_output(plan: OutputPlan, expected_seconds: float, timecode: str | None = None) -> OutputCheck:
+    """Probe ``plan.path`` and compare it with the plan; raise OutputCheckError on any mismatch.
+
+    ``timecode`` is the start timecode a profile that carries timecode must show (the source's,
+    at the in-point of a sub-clip)."""
     check = OutputCheck(plan.profile.name)
     if plan.image is not None:
         image = cv2.imread(str(plan.path))
@@ -126,25 +143,21 @@ def verify_output(plan: OutputPlan, expected_seconds: float) -> OutputCheck:
         elif (image.shape[1], image.shape[0]) != (plan.width, plan.height):
             check.problems.append(f"poster is {image.shape[1]}x{image.shape[0]}, not {plan.width}x{plan.height}")
     elif plan.profile.is_directory:
-        check.info, check.loudness = verify_ladder(plan, expected_seconds, check.problems)
-        target = plan.profile.loudness
-        loud = check.loudness
-        if (
-            target is not None
-            and loud is not None
-            and plan.gain_db
-            and abs(loud.integrated - target.integrated) > target.tolerance
-        ):
-            check.problems.append(f"loudness is {loud.integrated:.1f} LUFS, target {target.integrated:.1f}")
+        check.info, loudness = verify_ladder(plan, expected_seconds, check.problems)
+        if plan.profile.loudness is not None and plan.audio is not None:
+            _check_loudness(check, plan, loudness)
     else:
         info = probe(plan.path)
         check.info = info
+        bits = stream_bits(plan.path)
         if plan.video is not None:
-            _check_video(check, plan, info, expected_seconds)
+            _check_video(check, plan, info, expected_seconds, bits)
         if plan.audio is not None:
-            _check_audio(check, plan, info, expected_seconds)
+            _check_audio(check, plan, info, expected_seconds, bits)
             if plan.profile.loudness is not None:
-                _check_loudness(check, plan, info)
+                _check_loudness(check, plan, measure_programme(plan.path, info))
+        if plan.profile.carry_timecode and timecode and info.start_timecode != timecode:
+            check.problems.append(f"starts at timecode {info.start_timecode}, not the source's {timecode}")
     if check.problems:
         raise OutputCheckError(f"the {plan.profile.name} rendition failed its checks: " + "; ".join(check.problems))
     return check

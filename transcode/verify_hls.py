@@ -1,5 +1,6 @@
 """Check an HLS ladder: the master playlist names every rung, segments have the fixed length (so
-keyframes are aligned across rungs), and each variant's init + segments decode as the profile says.
+keyframes are aligned across rungs), and each variant's init + segments decode as the profile says
+(codec, size, frame rate, bit rate); the audio rendition's sample rate, loudness and true peak.
 
 The playlists are our own output, read as text; their media is joined into one fragmented MP4
 per variant and probed like any other output (the probe refuses playlists as input, rightly).
@@ -16,6 +17,7 @@ from transcode.loudness import Loudness, measure_programme
 from transcode.mediainfo import MediaInfo
 from transcode.plan import OutputPlan
 from transcode.probe import probe
+from transcode.verify_bits import stream_bits, video_rate_problem
 
 __all__ = ["Variant", "read_master", "read_variant", "verify_ladder"]
 
@@ -81,15 +83,27 @@ def verify_ladder(plan: OutputPlan, expected: float, problems: list[str]) -> tup
                 problems.append(f"{size} segments are {inner}, not {streaming.segment_seconds:g} s each")
             if abs(variant.seconds - expected) > frame + 1e-6:
                 problems.append(f"{size} lasts {variant.seconds:.3f} s, the source {expected:.3f} s")
-            info = probe(variant.joined(Path(scratch)))
+            joined = variant.joined(Path(scratch))
+            info = probe(joined)
             v = info.video[0] if info.video else None
             if v is None or (v.codec, v.width, v.height) != ("h264", rung.width, rung.height):
                 problems.append(f"{size} decodes as {v and (v.codec, v.width, v.height)}")
+            elif abs(v.frame_rate - float(rung.rate)) > 0.01:
+                problems.append(f"{size} runs at {v.frame_rate:g} frames/s, not {float(rung.rate):g}")
+            if v is not None and rung.video is not None:
+                bits = stream_bits(joined).get(v.index, 0)
+                rate_problem = video_rate_problem(rung.video, bits, variant.seconds)
+                if rate_problem:
+                    problems.append(f"{size}: {rate_problem}")
             top = top or info
         if plan.audio is not None:
             if audio is None:
                 problems.append("the master playlist has no audio rendition")
             else:
                 joined = read_variant(audio).joined(Path(scratch))
-                loudness = measure_programme(joined, probe(joined))
+                heard = probe(joined)
+                rates = [a.sample_rate for a in heard.audio]
+                if plan.audio is not None and rates != [plan.audio.sample_rate]:
+                    problems.append(f"the audio rendition is sampled at {rates} Hz, not {plan.audio.sample_rate} Hz")
+                loudness = measure_programme(joined, heard)
     return top, loudness
