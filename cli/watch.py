@@ -21,7 +21,12 @@ __all__ = ["register"]
 
 err = Console(stderr=True)
 
-_MARK = {"ingested": "[green]+[/green]", "duplicate": "[yellow]=[/yellow]", "failed": "[red]✗[/red]"}
+_MARK = {
+    "ingested": "[green]+[/green]",
+    "duplicate": "[yellow]=[/yellow]",
+    "merged": "[green]~[/green]",
+    "failed": "[red]✗[/red]",
+}
 
 
 def _show(result: Handled) -> None:

@@ -18,7 +18,7 @@ from mam.errors import SidecarError
 from mam.models import Asset
 from mam.services import Services
 from mam.sidecar import ingest_item, pair_files, read_sidecar
-from mam.watch import WatchConfig, WatchFolder, WatchRunner
+from mam.watch import Handled, WatchConfig, WatchFolder, WatchRunner
 
 NRT = """<?xml version="1.0" encoding="UTF-8"?>
 <NonRealTimeMeta xmlns="urn:schemas-professionalDisc:nonRealTimeMeta:ver.2.00" lastUpdate="2024-05-01T10:22:40+08:00">
@@ -205,7 +205,7 @@ def test_a_feed_folder_ingests_once_and_both_subscribers_see_the_asset(
     shutil.copy(media.wav, feed / "省台快讯.wav")
     sidecar = {"title": "全省防汛调度快讯", "tags": ["防汛"]}  # not the file's stem: the sidecar must be applied
     (feed / "省台快讯.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
-    handled = []
+    handled: list[Handled] = []
     deadline = time.monotonic() + 20
     while not handled and time.monotonic() < deadline:
         handled = runner.poll_once()

@@ -4,16 +4,21 @@ A sidecar never stops its media: a refused sidecar (malformed, a DTD or entities
 invalid field (a bad date, an unknown custom field) is left out and reported in ``problems``, and
 the media is ingested with what remains. Sidecar values win over the defaults given for the ingest
 (``title`` and ``description`` of a watch folder or the CLI); tags are merged.
+
+A sidecar that lands after its media became an asset is merged into that asset with
+:func:`merge_sidecar`, by the same rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mam.catalog import AssetChanges, get_asset, update_asset
 from mam.errors import MetadataError, SidecarError
 from mam.ingest import IngestResult, ingest_file
 from mam.metadata.fields import apply_descriptive, list_fields
@@ -22,7 +27,7 @@ from mam.services import Services
 from mam.sidecar.formats import SidecarMetadata, read_sidecar
 from mam.sidecar.pairing import MediaItem
 
-__all__ = ["SidecarIngest", "checked_fields", "ingest_item"]
+__all__ = ["SidecarIngest", "checked_fields", "ingest_item", "merge_sidecar"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +102,21 @@ def ingest_item(
         metadata=fields or None,
     )
     return SidecarIngest(result, meta, tuple(problems), refused)
+
+
+def merge_sidecar(services: Services, sidecar: Path, *, tenant_id: str, asset_id: str) -> tuple[str, ...]:
+    """Merge ``sidecar`` into an existing asset of ``tenant_id``: its title and description replace the
+    asset's, its tags join the asset's, and the fields the tenant accepts are set. Returns the problems
+    (fields left out); raises SidecarError if the sidecar is refused, NotFoundError if the asset is gone."""
+    meta = read_sidecar(sidecar)
+    with services.session() as session:
+        fields, problems = checked_fields(session, tenant_id, meta)
+        asset = get_asset(session, tenant_id, asset_id)
+        changes = AssetChanges(
+            title=meta.title,
+            description=meta.description,
+            tags=[*asset.tags, *meta.tags] if meta.tags else None,
+            descriptive=fields or None,
+        )
+        update_asset(session, tenant_id, asset_id, changes)
+    return (*meta.problems, *problems)

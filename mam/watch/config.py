@@ -9,6 +9,7 @@
     tenant = "county-a"                # whose assets the files become (default: MAM_DEFAULT_TENANT)
     profiles = ["proxy", "web_720p"]   # what to render (default: MAM_DEFAULT_PROFILES)
     quiet_seconds = 10                 # size and mtime unchanged this long = the file is complete
+    late_sidecar_seconds = 600         # a sidecar landing this long after its media is merged into its asset
     after = "move"                     # keep | move (to done/) | delete (once the original is stored)
     recursive = true                   # also watch sub-folders (needed for camera-card folders)
     share_with = ["county-a"]          # a feed folder: each asset is shared with these tenants
@@ -50,6 +51,9 @@ class WatchFolder(_Model):
     profiles: tuple[str, ...] | None = None
     quiet_seconds: Annotated[float, Field(ge=0.05, le=86400)] = 5.0
     """A file is complete once its size and modification time have not changed for this long."""
+    late_sidecar_seconds: Annotated[float, Field(ge=0, le=30 * 86400)] = 600.0
+    """A sidecar that lands (and is complete) at most this long after its media was handled is merged
+    into the asset the media became; one landing later is left alone."""
     after: After = "keep"
     recursive: bool = False
     metadata: FolderMetadata = FolderMetadata()

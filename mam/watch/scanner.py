@@ -96,5 +96,10 @@ class StabilityTracker:
             del self._seen[gone]
         return stable
 
+    def quiet_for(self, path: Path, now: float) -> float:
+        """How long ``path`` has been unchanged (0 if it was not in the last poll)."""
+        seen = self._seen.get(path)
+        return now - seen.since if seen is not None else 0.0
+
     def forget(self, path: Path) -> None:
         self._seen.pop(path, None)
