@@ -141,3 +141,26 @@ def test_creation_with_upload_takes_the_first_bytes_with_the_post(client: TestCl
     )
     assert made.status_code == 201 and made.headers["Upload-Offset"] == str(len(data))
     assert made.headers["Mam-Asset-Id"]
+
+
+def test_an_announced_whole_file_sha256_is_checked_before_the_upload_becomes_an_asset(
+    client: TestClient, media: Media
+) -> None:
+    data = media.wav.read_bytes()
+    wrong = create(client, len(data), filename="radio.wav", sha256=hashlib.sha256(data[:-1]).hexdigest())
+    status, headers = patch(client, wrong, 0, data)
+    assert status == 460 and "mam-asset-id" not in headers
+    assert client.get("/api/v1/assets").json()["total"] == 0
+    assert client.head(wrong, headers=TUS).status_code == 404  # the bytes were removed with the upload
+
+    right = create(client, len(data), filename="radio.wav", sha256=hashlib.sha256(data).hexdigest().upper())
+    status, headers = patch(client, right, 0, data)
+    assert status == 204
+    asset = client.get(headers["mam-asset-location"]).json()
+    assert asset["sha256"] == hashlib.sha256(data).hexdigest()
+
+    malformed = client.post(
+        "/api/v1/uploads",
+        headers={**TUS, "Upload-Length": "10", "Upload-Metadata": encode_metadata({"sha256": "abc"})},
+    )
+    assert malformed.status_code == 400 and "64 hexadecimal" in malformed.text

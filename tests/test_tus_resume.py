@@ -111,7 +111,7 @@ def test_a_200_mb_upload_dropped_at_half_resumes_with_tuspy_and_stores_the_same_
     size = big_wav.stat().st_size
     source_sha256 = hashlib.sha256(big_wav.read_bytes()).hexdigest()
     client = TusClient(f"{server}/api/v1/uploads")
-    metadata = {"filename": big_wav.name, "title": "长篇广播", "profiles": "proxy"}
+    metadata = {"filename": big_wav.name, "title": "长篇广播", "profiles": "proxy", "sha256": source_sha256}
     started = time.monotonic()
     first = client.uploader(file_path=str(big_wav), chunk_size=16 << 20, metadata=metadata)
     url = first.create_url()

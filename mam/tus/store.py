@@ -36,6 +36,7 @@ __all__ = ["PatchWriter", "UploadInfo", "UploadStore"]
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_SHA256 = re.compile(r"^[0-9A-Fa-f]{64}$")
 
 
 @dataclass
@@ -81,6 +82,8 @@ class UploadStore:
             raise UploadTooLargeError(
                 f"the upload is {length} bytes; the limit is {self.max_bytes} (MAM_MAX_UPLOAD_MB)"
             )
+        if "sha256" in metadata and not _SHA256.match(metadata["sha256"].strip()):
+            raise BadUploadRequestError("the sha256 in Upload-Metadata must be 64 hexadecimal digits")
         info = UploadInfo(
             secrets.token_hex(16), tenant_id, length, metadata, datetime.now(UTC).isoformat(timespec="seconds")
         )
