@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -240,6 +241,8 @@ class SearchEntry(Base):
     """
 
     __tablename__ = "search_entries"
+    # Covering: a walk over the full-text matches reads each entry's asset without its token stream.
+    __table_args__ = (Index("ix_search_entries_id_asset", "id", "asset_id"),)
 
     # Not a counter: (asset created_at in ms) << 21 | n, so that id order is recency order (mam/search/index.py).
     id: Mapped[int] = mapped_column(

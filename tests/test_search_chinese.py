@@ -199,3 +199,43 @@ def _keys_sorted(services: Services, ids: dict[str, str], sort: str) -> list[str
     with services.session() as session:
         result = search(session, "default", SearchRequest(sort=sort, limit=50, facets=False))
     return [by_id[h.asset.id] for h in result.hits]
+
+
+def test_estimated_totals_and_sampled_facets_agree_on_both_backends(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sample of two entries makes every common query take the estimating path (and, on
+    # PostgreSQL, the batched phrase recheck) that only large catalogs reach otherwise.
+    from mam.search import walk
+
+    queries = ["湘乡", "湘乡市", "防汛 抢险", "新闻", "乡", "xx", "programme:湘乡新闻 type:video"]
+    results = []
+    for name, url in (("sqlite", f"sqlite:///{tmp_path / 'c.db'}"), ("postgres", postgres_url)):
+        services = open_services(make_settings(tmp_path / name, MAM_DATABASE_URL=url))
+        try:
+            ids = load_news(services)
+            by_id = {v: k for k, v in ids.items()}
+            per_query = {}
+            with services.session() as session:
+                for query in queries:
+                    full = search(session, "default", SearchRequest(q=query, limit=50))
+                    monkeypatch.setattr(walk, "SAMPLE", 2)
+                    sampled = search(session, "default", SearchRequest(q=query, limit=50))
+                    monkeypatch.setattr(walk, "SAMPLE", 1000)
+                    assert [h.asset.id for h in sampled.hits] == [h.asset.id for h in full.hits]
+                    assert not full.total_is_estimate
+                    if full.total > 2:  # more matches than the sample: an estimate
+                        assert sampled.total_is_estimate
+                    if full.total < 2:
+                        assert (sampled.total, sampled.total_is_estimate) == (full.total, False)
+                    per_query[query] = (
+                        [by_id[h.asset.id] for h in sampled.hits],
+                        sampled.total,
+                        sampled.facets,
+                        sampled.facets_over,
+                    )
+            results.append(per_query)
+        finally:
+            services.close()
+    assert results[0] == results[1]
+    assert results[0]["湘乡"][3] == 2  # facets over the two newest matching assets only

@@ -1,4 +1,4 @@
-"""The SQL that differs between SQLite FTS5 and PostgreSQL: matching, facet expressions.
+"""The SQL that differs between SQLite FTS5 and PostgreSQL: matching.
 
 Everything else in a search is the same SQL on both.
 """
@@ -24,17 +24,6 @@ class Backend:
         if self.name == "postgresql":
             return f"{alias}.tokens @@ CAST(:{param} AS tsquery)"
         return f"{alias}.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{param})"
-
-    def tag_values(self, alias: str) -> str:
-        """A table expression of the asset's tags, one row per tag, column ``value``."""
-        if self.name == "postgresql":
-            return f"json_array_elements_text({alias}.tags) AS t(value)"
-        return f"json_each({alias}.tags) AS t"
-
-    def month(self, column: str) -> str:
-        if self.name == "postgresql":
-            return f"to_char({column}, 'YYYY-MM')"
-        return f"substr({column}, 1, 7)"
 
 
 def backend_for(dialect: str) -> Backend:

@@ -148,6 +148,10 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {request.sort!r}")
     parsed = _merge(request, parse_query(request.q))
     backend = backend_for(session.get_bind().dialect.name)
+    if backend.name == "postgresql":
+        # Plan each statement for its own match expression: a plan made once for any expression
+        # (psycopg prepares repeated statements) walks the whole index for a rare word.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     plan = Plan(backend, parsed, tenant_id)
     offset = _decode_cursor(request.cursor) if request.cursor else request.offset
     need = offset + request.limit + 1  # one more than the page: is there a next page?
@@ -160,7 +164,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
     if request.sort in ("newest", "oldest"):
         scores = plan.scores(session, ids)
         page = [(asset_id, scores.get(asset_id, 0)) for asset_id in ids]
-    sample = plan.sample(session)
+    sample = plan.sample(session, request.facets)
     assets = {
         a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.renditions)))
     }
@@ -176,7 +180,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         )
         for asset_id, score in page
     ]
-    facets = count_facets(session, backend, sample.recent) if request.facets else None
+    facets = count_facets(sample.columns) if request.facets else None
     more = len(ranked) > offset + request.limit
     total = max(sample.total, offset + len(ids) + (1 if more else 0)) if sample.estimated else sample.total
     return SearchResult(
@@ -193,7 +197,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
 
 def _inner_hits(session: Session, plan: Plan, ids: list[str], parsed: ParsedQuery) -> dict[str, list[InnerHit]]:
     assert plan.text is not None
-    entries = [e for e in plan.entries(session, plan.text, ids) if e.kind != "asset"]
+    entries = plan.entries(session, plan.text, ids, inside=True)
     entries.sort(key=lambda e: (e.asset_id, e.start if e.start is not None else float("inf"), e.ref_id))
     refs = [e.ref_id for e in entries]
     texts: dict[str, str] = {}

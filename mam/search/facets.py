@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy import bindparam, text
-from sqlalchemy.orm import Session
-
-from mam.search.backends import Backend
 
 __all__ = ["FacetValue", "Facets", "count_facets"]
 
@@ -35,24 +32,27 @@ def _top(rows: Any) -> list[FacetValue]:
     return [FacetValue(v, c) for v, c in values[:FACET_SIZE]]
 
 
-def count_facets(session: Session, backend: Backend, asset_ids: list[str]) -> Facets:
-    """Facet counts over ``asset_ids`` (the matching assets a search sampled; all of them when few)."""
+def count_facets(columns: dict[str, tuple[Any, ...]]) -> Facets:
+    """Facet counts over the matching assets a search sampled (all of them when few).
 
-    def run(select_sql: str) -> list[FacetValue]:
-        counts: dict[Any, int] = {}
-        for i in range(0, len(asset_ids), 1000):
-            statement = text(select_sql).bindparams(bindparam("ids", expanding=True))
-            for value, count in session.execute(statement, {"ids": asset_ids[i : i + 1000]}):
-                counts[value] = counts.get(value, 0) + int(count)
-        return _top(counts.items())
-
-    where = "FROM assets a WHERE a.id IN :ids"
-    month = backend.month("a.shoot_date")
+    ``columns`` maps each asset to its walk.FACET_COLUMNS (programme, media kind, shoot date, tags),
+    read with the sample itself, so counting needs no query of its own.
+    """
+    programme: Counter[str] = Counter()
+    media_type: Counter[str] = Counter()
+    month: Counter[str] = Counter()
+    tags: Counter[str] = Counter()
+    for name, kind, shot, asset_tags in columns.values():
+        programme[name] += 1
+        media_type[kind] += 1
+        if shot is not None:
+            month[str(shot)[:7]] += 1
+        if isinstance(asset_tags, str):  # SQLite hands JSON back as text
+            asset_tags = json.loads(asset_tags)
+        tags.update(set(asset_tags or []))
     return Facets(
-        programme=run(f"SELECT a.programme, COUNT(*) {where} GROUP BY a.programme"),
-        tags=run(
-            f"SELECT t.value, COUNT(*) FROM assets a, {backend.tag_values('a')} WHERE a.id IN :ids GROUP BY t.value"
-        ),
-        media_type=run(f"SELECT a.media_kind, COUNT(*) {where} GROUP BY a.media_kind"),
-        shoot_month=run(f"SELECT {month}, COUNT(*) {where} AND a.shoot_date IS NOT NULL GROUP BY {month}"),
+        programme=_top(programme.items()),
+        tags=_top(tags.items()),
+        media_type=_top(media_type.items()),
+        shoot_month=_top(month.items()),
     )

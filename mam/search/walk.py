@@ -21,17 +21,18 @@ from sqlalchemy.orm import Session
 
 from mam.models import Asset
 from mam.search.backends import Backend
-from mam.search.expr import All, Expr, Tok
+from mam.search.expr import All, Any_, Expr, Phrase, Tok
 from mam.search.index import BLOCK_BITS
 from mam.search.query import ParsedQuery
 from mam.search.tokens import tenant_token
 
-__all__ = ["COUNT_CAP", "SAMPLE", "Entry", "Plan", "Sample"]
+__all__ = ["COUNT_CAP", "FACET_COLUMNS", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
 
 SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
-COUNT_CAP = 100_000
+COUNT_CAP = 10_000
 """Matching entries counted for an estimated total; more than this still reads as this many."""
+FACET_COLUMNS = ("programme", "media_kind", "shoot_date", "tags")
 _LAST = (1 << 63) - 1
 _ASSET_FILTERS = (
     ("status", "a.status = :status"),
@@ -46,6 +47,26 @@ _ASSET_FILTERS = (
 def _all(*items: Expr | None) -> Expr | None:
     kept = [i for i in items if i is not None]
     return None if not kept else kept[0] if len(kept) == 1 else All(tuple(kept))
+
+
+def _has_phrase(expr: Expr) -> bool:
+    if isinstance(expr, Phrase):
+        return True
+    return isinstance(expr, All | Any_) and any(_has_phrase(i) for i in expr.items)
+
+
+def relaxed(expr: Expr) -> Expr:
+    """``expr`` with every phrase loosened to all of its tokens, anywhere: a superset of its matches.
+
+    A GIN index answers this alone; a phrase needs each candidate's tsvector read back (PostgreSQL).
+    """
+    if isinstance(expr, Phrase):
+        return All(expr.tokens)
+    if isinstance(expr, All):
+        return All(tuple(relaxed(i) for i in expr.items))
+    if isinstance(expr, Any_):
+        return Any_(tuple(relaxed(i) for i in expr.items))
+    return expr
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,8 @@ class Sample:
     estimated: bool
     recent: list[str]
     """The most recent matching assets (at most SAMPLE), newest first."""
+    columns: dict[str, tuple[Any, ...]]
+    """asset id -> its FACET_COLUMNS, when the sample was read for facets (else empty tuples)."""
 
 
 class Plan:
@@ -100,8 +123,9 @@ class Plan:
         join = " JOIN assets a ON a.id = e.asset_id" if assets else ""
         if self.backend.name == "postgresql":
             return f"search_entries e{join}", "e.tokens @@ CAST(:m AS tsquery)", "e.id"
+        # Only e.id and e.asset_id are read: the covering index spares reading each token stream.
         return (
-            f"search_fts JOIN search_entries e ON e.id = search_fts.rowid{join}",
+            f"search_fts JOIN search_entries e INDEXED BY ix_search_entries_id_asset ON e.id = search_fts.rowid{join}",
             "search_fts MATCH :m",
             "search_fts.rowid",
         )
@@ -134,31 +158,63 @@ class Plan:
                 break
         return out
 
+    def _scan(
+        self, session: Session, expr: Expr, desc: bool, after: int, n: int, filtered: bool, extra: tuple[str, ...] = ()
+    ) -> list[Any]:
+        """The next ``n`` entries after ``after`` in id order that may match ``expr``: rows of
+        (id, asset id, hit, passed, *extra asset columns); hit is 1 when the entry matches ``expr``,
+        passed when its asset passes the asset filters (always, with ``filtered``: they are in WHERE).
+
+        On PostgreSQL a phrase is looked up loosened (:func:`relaxed`, which the GIN index answers
+        alone) and checked on the rows read only, so a common phrase costs a batch of rechecks, not
+        one per match in the whole index. FTS5 matches phrases in its index: every row is a hit.
+        Assets are joined after the LIMIT unless the filters must cut the rows read.
+        """
+        b = self.backend
+        inside = filtered and bool(self.conditions)
+        source, match, key = self._from(inside)
+        where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *(self.conditions if inside else [])])
+        order = "DESC" if desc else "ASC"
+        params: dict[str, Any] = {"after": after, "n": n}
+        hit = "1"
+        tokens = ""
+        if b.name == "postgresql" and _has_phrase(expr):
+            params |= {"m": b.render(relaxed(expr)), "x": b.render(expr)}
+            hit, tokens = "CASE WHEN c.tokens @@ CAST(:x AS tsquery) THEN 1 ELSE 0 END", ", e.tokens"
+        else:
+            params["m"] = b.render(expr)
+        passed = "1"
+        if self.conditions and not filtered:
+            passed = f"CASE WHEN {' AND '.join(self.conditions)} THEN 1 ELSE 0 END"
+        outside = bool(extra) or passed != "1"
+        sql = (
+            f"SELECT c.id, c.asset_id, {hit}, {passed}{''.join(f', a.{c}' for c in extra)} FROM "
+            f"(SELECT {key} AS id, e.asset_id AS asset_id{tokens} FROM {source} WHERE {where} "
+            f"ORDER BY {key} {order} LIMIT :n) c{' JOIN assets a ON a.id = c.asset_id' if outside else ''} "
+            f"ORDER BY c.id {order}"
+        )
+        return list(self._run(session, sql, params).all())
+
     def _walk(self, session: Session, expr: Expr, desc: bool, need: int, skip: set[str]) -> list[str]:
         """Distinct assets matching ``expr`` not in ``skip``: at least the first ``need`` in order."""
-        source, match, key = self._from(self.join_assets)
-        where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *self.conditions])
-        sql = (
-            f"SELECT {key}, e.asset_id FROM {source} WHERE {where} ORDER BY {key} {'DESC' if desc else 'ASC'} LIMIT :n"
-        )
         batch = max(64, need * 2)
-        params: dict[str, Any] = {"m": self.backend.render(expr), "after": _LAST if desc else -1, "n": batch}
+        after = _LAST if desc else -1
         found: dict[str, int] = {}
         boundary: int | None = None
         while True:
-            rows = self._run(session, sql, params).all()
-            for entry_id, asset_id in rows:
+            rows = self._scan(session, expr, desc, after, batch, filtered=True)
+            for entry_id, asset_id, ok, _ in rows:
                 block = int(entry_id) >> BLOCK_BITS
                 if boundary is not None and block != boundary:
                     return self._exact(session, found, desc)
-                if asset_id not in skip and asset_id not in found:
+                if ok and asset_id not in skip and asset_id not in found:
                     found[asset_id] = block
                     if len(found) >= need:
                         boundary = block
             if len(rows) < batch:
                 return self._exact(session, found, desc)
             batch = min(batch * 4, 20_000)
-            params = {**params, "after": rows[-1][0], "n": batch}
+            after = rows[-1][0]
 
     def _exact(self, session: Session, found: dict[str, int], desc: bool) -> list[str]:
         """Order by (created_at, asset id) exactly; blocks only order whole milliseconds."""
@@ -176,46 +232,71 @@ class Plan:
         return ordered
 
     # Count and facet sample -----------------------------------------------------------------------
-    def sample(self, session: Session) -> Sample:
-        """Read up to SAMPLE matching entries newest first; count exactly if that was all of them."""
-        source, match, key = self._from(self.join_assets)
-        ok = f"CASE WHEN {' AND '.join(self.conditions)} THEN 1 ELSE 0 END" if self.conditions else "1"
-        sql = f"SELECT e.asset_id, {ok} FROM {source} WHERE {match} ORDER BY {key} DESC LIMIT :n"
-        m = self.backend.render(self.base)
-        rows = self._run(session, sql, {"m": m, "n": SAMPLE}).all()
-        recent = list(dict.fromkeys(asset_id for asset_id, passed in rows if passed))
+    def sample(self, session: Session, facets: bool) -> Sample:
+        """Read the newest SAMPLE matching entries; count exactly if that was all of them, else estimate.
+
+        With ``facets``, each sampled asset's facet columns come along (mam/search/facets.py).
+        """
+        extra = FACET_COLUMNS if facets else ()
+        hits: list[Any] = []
+        after = _LAST
+        while len(hits) < SAMPLE:
+            batch = self._scan(session, self.base, True, after, SAMPLE, filtered=False, extra=extra)
+            hits += [row for row in batch if row[2]]
+            if len(batch) < SAMPLE:
+                break
+            after = batch[-1][0]
+        rows = hits[:SAMPLE]
+        recent: dict[str, tuple[Any, ...]] = {}
+        for row in rows:
+            if row[3] and row[1] not in recent:
+                recent[row[1]] = tuple(row[4:])
         if len(rows) < SAMPLE:
-            return Sample(len(recent), False, recent)
+            return Sample(len(recent), False, list(recent), recent)
+        # An estimate: the loosened match counted (bounded by COUNT_CAP), scaled by the share of
+        # sampled entries that are distinct assets passing the filters.
+        m = self.backend.render(relaxed(self.base))
         if self.backend.name == "postgresql":
             count = (
                 "SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE e.tokens @@ CAST(:m AS tsquery) LIMIT :n) x"
             )
         else:
             count = "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :m LIMIT :n)"
+        if self.backend.name == "postgresql":
+            # Only the GIN index answers a count cheaply: any plan reading rows unpacks each one's
+            # token stream, which the planner does not price.
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            session.execute(text("SET LOCAL enable_indexscan = off"))
         matching = int(self._run(session, count, {"m": m, "n": COUNT_CAP}).scalar_one())
-        return Sample(max(len(recent), round(len(recent) / len(rows) * matching)), True, recent)
+        if self.backend.name == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = on"))
+            session.execute(text("SET LOCAL enable_indexscan = on"))
+        return Sample(max(len(recent), round(len(recent) / len(rows) * matching)), True, list(recent), recent)
 
     # Entries of the page's assets -----------------------------------------------------------------
-    def entries(self, session: Session, expr: Expr, asset_ids: list[str]) -> list[Entry]:
-        """The entries of ``asset_ids`` that match ``expr``."""
+    def entries(self, session: Session, expr: Expr, asset_ids: list[str], inside: bool = False) -> list[Entry]:
+        """The entries of ``asset_ids`` that match ``expr`` (with ``inside``: spans and cues only)."""
         columns = 'e.id, e.asset_id, e.kind, e.ref_id, e.start, e."end"'
+        kinds = " AND e.kind <> 'asset'" if inside else ""
         m = self.backend.render(expr)
         if self.backend.name == "postgresql":
             sql = (
-                f"SELECT {columns} FROM search_entries e WHERE e.asset_id IN :page AND e.tokens @@ CAST(:m AS tsquery)"
+                f"SELECT {columns} FROM search_entries e WHERE e.asset_id IN :page{kinds} "
+                "AND e.tokens @@ CAST(:m AS tsquery)"
             )
             return [Entry(*r) for r in self._run(session, sql, {"m": m, "page": asset_ids}, "page")]
-        # FTS5 seeks a rowid range cheaply: an asset's entries all lie in its creation block.
+        # FTS5 seeks a rowid range cheaply: an asset's entries all lie in its creation block. Each
+        # seek still costs about a millisecond, so only blocks holding candidate entries are read.
         blocks = self._run(
             session,
-            "SELECT DISTINCT id >> :bits FROM search_entries WHERE asset_id IN :page",
+            f"SELECT DISTINCT e.id >> :bits FROM search_entries e WHERE e.asset_id IN :page{kinds}",
             {"bits": BLOCK_BITS, "page": asset_ids},
             "page",
         ).scalars()
         sql = (
             f"SELECT {columns} FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
-            "WHERE search_fts MATCH :m AND search_fts.rowid >= :low AND search_fts.rowid < :high "
-            "AND e.asset_id IN :page"
+            f"WHERE search_fts MATCH :m AND search_fts.rowid >= :low AND search_fts.rowid < :high "
+            f"AND e.asset_id IN :page{kinds}"
         )
         out: list[Entry] = []
         for block in blocks.all():
