@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pypinyin
@@ -22,10 +22,16 @@ def _unknown(chars: str) -> Any:
 
 def syllables_of(run: str) -> list[str]:
     """One toneless syllable per character of a CJK run ("" where a character has no pinyin)."""
+    return list(_syllables_of(run))
+
+
+@lru_cache(maxsize=65_536)
+def _syllables_of(run: str) -> tuple[str, ...]:
+    # Cached: programmes, places, reporters and tags recur on most assets of a catalog.
     out = pypinyin.lazy_pinyin(run, style=pypinyin.Style.NORMAL, errors=_unknown)
     if len(out) != len(run):  # pypinyin joined something unexpectedly; fall back per character
         out = [(pypinyin.lazy_pinyin(ch, errors=_unknown) or [""])[0] for ch in run]
-    return [s if s.isascii() and s.isalpha() else "" for s in out]
+    return tuple(s if s.isascii() and s.isalpha() else "" for s in out)
 
 
 def initials_of(syllables: list[str]) -> list[str]:
