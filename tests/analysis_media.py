@@ -1,7 +1,7 @@
 """Generated evaluation clips for shot detection and QC, with their ground truth.
 
 Pictures come from lavfi sources (different sources on either side of every cut), composed in numpy
-into a timeline of shots joined by hard cuts, dissolves and fades through black, with flashes and
+into a timeline of shots joined by hard cuts, dissolves and fades through black or a flat colour, with flashes and
 fast camera motion inside shots that must not be taken for cuts. QC clips carry black, frozen and
 silent segments and known-loudness tones at known places. Nothing is committed: tests make them.
 """
@@ -21,8 +21,10 @@ import numpy.typing as npt
 __all__ = [
     "QCTruth",
     "ShotsTruth",
+    "boundaries",
     "evaluate_cuts",
     "evaluate_graduals",
+    "evaluate_transitions",
     "qc_clip",
     "shots_clip",
     "tone_wav",
@@ -50,8 +52,16 @@ _SOURCES = {
 def _lavfi(name: str, width: int, height: int, frames: int, skip: int, seed: int) -> list[Image]:
     graph = av.filter.Graph()
     args = f"size={width}x{height}:rate=25"
-    if name == "gradients":
-        args += f":speed=0.02:seed={seed}"
+    if name == "gradients":  # its colours and endpoints are random on every run unless given
+        pick = random.Random(seed)
+        colours = ":".join(f"c{k}=0x{pick.randrange(1 << 24):06x}" for k in range(3))
+        sizes = (("x", width), ("y", height))
+        ends = ":".join(f"{axis}{k}={pick.randrange(size)}" for k in (0, 1) for axis, size in sizes)
+        args += f":speed=0.02:n=3:{colours}:{ends}"
+    elif name == "sierpinski":
+        args += f":seed={seed}"  # random on every run otherwise
+    elif name == "zoneplate":
+        args += ":kx2=200:ky2=200:kt=3"  # flat grey with the defaults
     source = graph.add(name, args)
     trim = graph.add("trim", f"start_frame={skip}")
     fmt = graph.add("format", "rgb24")
@@ -103,9 +113,13 @@ class ShotsTruth:
     cuts: list[int] = field(default_factory=list)
     """First frame of each shot that starts with a hard cut."""
     graduals: list[tuple[int, int]] = field(default_factory=list)
-    """Dissolves and fades through black: first and last frame of the transition."""
+    """Dissolves and fades through a flat picture: first and last frame of the whole transition."""
+    transitions: list[tuple[str, int, int]] = field(default_factory=list)
+    """Each gradual transition labelled: ``dissolve``, or a fade's ``fade_out`` and ``fade_in`` parts."""
     flashes: list[int] = field(default_factory=list)
     moving_shots: list[tuple[int, int]] = field(default_factory=list)
+    sources: list[tuple[str, int]] = field(default_factory=list)
+    """The source of each shot and the frame where the shot starts."""
 
 
 class _Writer:
@@ -136,7 +150,7 @@ def shots_clip(
     for _ in range(shots):
         choices = [n for n in _SOURCES if not names or _SOURCES[n] != _SOURCES[names[-1]]]
         names.append(rng.choice(choices))
-    black_img = np.full((height, width, 3), 16, np.uint8)
+    flats = [np.full((height, width, 3), colour, np.uint8) for colour in ((16, 16, 16), (235, 235, 235), (40, 60, 160))]
     with av.open(str(path), "w") as out:
         writer = _Writer(out, width, height)
         pending: list[Image] = []  # the previous shot, kept back for a dissolve or a fade
@@ -164,20 +178,25 @@ def shots_clip(
                 for k in range(overlap):
                     pictures[k] = _mix(tail[k], pictures[k], (k + 1) / (overlap + 1))
                 truth.graduals.append((shot_start, shot_start + overlap - 1))
-            else:
+                truth.transitions.append(("dissolve", shot_start, shot_start + overlap - 1))
+            else:  # through black (most often) or a flat colour
+                flat = flats[rng.choices((0, 1, 2), (3, 1, 1))[0]]
                 out_frames, black, in_frames = rng.randint(8, 15), rng.randint(0, 6), rng.randint(8, 15)
                 kept = len(pending) - out_frames
                 for k in range(out_frames):
-                    pending[kept + k] = _mix(pending[kept + k], black_img, (k + 1) / (out_frames + 1))
+                    pending[kept + k] = _mix(pending[kept + k], flat, (k + 1) / (out_frames + 1))
                 for image in pending:
                     writer.emit(image)
                 first = writer.count - out_frames
                 for _ in range(black):
-                    writer.emit(black_img)
+                    writer.emit(flat)
                 for k in range(in_frames):
-                    pictures[k] = _mix(black_img, pictures[k], (k + 1) / (in_frames + 1))
+                    pictures[k] = _mix(flat, pictures[k], (k + 1) / (in_frames + 1))
                 shot_start = writer.count
                 truth.graduals.append((first, shot_start + in_frames - 1))
+                truth.transitions.append(("fade_out", first, first + out_frames - 1))
+                truth.transitions.append(("fade_in", shot_start, shot_start + in_frames - 1))
+            truth.sources.append((name, shot_start))
             if flash is not None:
                 truth.flashes.append(shot_start + flash)
             if name in ("pan", "shake", "sierpinski"):
@@ -269,6 +288,23 @@ def evaluate_cuts(found: list[int], truth: list[int], tolerance: int) -> tuple[f
     return precision, recall, f1
 
 
+def evaluate_transitions(
+    found: list[tuple[str, int, int]], truth: list[tuple[str, int, int]]
+) -> tuple[float, float, float]:
+    """Like :func:`evaluate_graduals`, but a found range matches only a true transition of its own kind."""
+    remaining = list(truth)
+    hits = 0
+    for kind, start, end in found:
+        match = next((t for t in remaining if t[0] == kind and start <= t[2] and t[1] <= end), None)
+        if match is not None:
+            remaining.remove(match)
+            hits += 1
+    precision = hits / len(found) if found else 1.0
+    recall = hits / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
 def evaluate_graduals(found: list[tuple[int, int]], truth: list[tuple[int, int]]) -> tuple[float, float, float]:
     """A found range matches a true transition it overlaps (each truth matched at most once)."""
     remaining = list(truth)
@@ -282,3 +318,16 @@ def evaluate_graduals(found: list[tuple[int, int]], truth: list[tuple[int, int]]
     recall = hits / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def boundaries(found: list[tuple[str, int, int]], gap: int = 12) -> list[tuple[int, int]]:
+    """Gradual transitions as shot boundaries: a fade out and the fade in that follows it are one."""
+    ranges: list[tuple[int, int]] = []
+    previous = ""
+    for kind, start, end in found:
+        if kind == "fade_in" and previous == "fade_out" and start - ranges[-1][1] <= gap:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+        previous = kind
+    return ranges

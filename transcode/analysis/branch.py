@@ -64,10 +64,13 @@ class InterlaceBranch(_Consumer):
 def shots_from(
     transitions: list[Segment], frames: int, times: list[float], rate: float, timecode: Timecode
 ) -> list[tuple[int, int, str, int]]:
-    """(first, last, transition kind, transition frames) per shot; a shot begins where its transition begins."""
+    """(first, last, transition kind, transition frames) per shot.
+
+    A shot begins where the cut, the dissolve or the fade in that brings it begins; a fade out ends
+    a shot without beginning one (the flat pictures after it belong to the shot it ends)."""
     starts: list[tuple[int, str, int]] = [(0, "start", 0)]
     for t in transitions:
-        if t.first > starts[-1][0]:
+        if t.kind != "fade_out" and t.first > starts[-1][0]:
             starts.append((t.first, t.kind, 0 if t.kind == "cut" else t.last - t.first + 1))
     bounds = []
     for k, (first, kind, length) in enumerate(starts):
@@ -121,6 +124,7 @@ class AnalysisBranch(_Consumer):
         result.frames, result.duration = self.frames, self.duration
         found = {name: d.finish() for name, d in self.detectors.items()}
         transitions = found.pop("shots", [])
+        result.transitions = [t.to_dict() for t in transitions]
         result.segments = {name: [s.to_dict() for s in segs] for name, segs in found.items()}
         if self.frames:
             self._shots(transitions)

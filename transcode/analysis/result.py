@@ -19,7 +19,7 @@ class Shot:
     start_timecode: str
     end_timecode: str
     transition: str
-    """How the shot begins: ``start`` (the first shot), ``cut``, ``dissolve`` or ``fade``."""
+    """How the shot begins: ``start`` (the first shot), ``cut``, ``dissolve`` or ``fade_in``."""
     transition_frames: int
     """Frames of a gradual transition at the head of the shot (0 for a cut)."""
     keyframe: Path | None = None
@@ -46,6 +46,8 @@ class AnalysisResult:
     rate: float = 0.0
     duration: float = 0.0
     shots: list[Shot] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    """Every cut, dissolve, fade out and fade in found, in time order (a fade out begins no shot)."""
     segments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """QC segments by detector name (``black``, ``freeze``)."""
     interlace: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +68,7 @@ class AnalysisResult:
             "duration": round(self.duration, 3),
             "black": self.segments.get("black", []),
             "freeze": self.segments.get("freeze", []),
+            "transitions": self.transitions,
             "interlace": self.interlace,
             "audio": self.audio,
             "loudness": self.loudness,
@@ -75,7 +78,9 @@ class AnalysisResult:
         return {
             "shots": len(self.shots),
             "cuts": sum(s.transition == "cut" for s in self.shots),
-            "gradual": sum(s.transition in ("dissolve", "fade") for s in self.shots),
+            "dissolves": sum(t["kind"] == "dissolve" for t in self.transitions),
+            "fades_out": sum(t["kind"] == "fade_out" for t in self.transitions),
+            "fades_in": sum(t["kind"] == "fade_in" for t in self.transitions),
             "storyboard_tiles": round(self.duration / self.storyboard_interval) if self.storyboard_interval else 0,
             "seconds": round(self.seconds, 3),
         }

@@ -12,7 +12,11 @@ distance between two pictures mixes their mean pixel difference with their histo
   the two ends (a dissolve is a weighted average of its two shots; motion, cuts and flashes are
   not). Where a window fits, each picture's position along the line from the first picture to
   the last locates the transition's first and last frame. Windows that agree are merged, and a
-  fade out, a short black and a fade in become one fade.
+  fade out, a short flat picture (black or a colour) and a fade in are taken together.
+* A gradual transition is then **labelled** by the detail in its pictures (the spread of the
+  thumbnail's luma): a dissolve mixes two pictures with content, so detail never vanishes; a fade
+  passes through a flat picture. The pictures before the flat ones are a ``fade_out``, those after
+  them a ``fade_in``, so a fade through black is a fade out followed by a fade in.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ Small = npt.NDArray[np.float32]
 
 _THUMB_WIDTH = 40
 _BINS = 32
+_FLAT = 3.0
+"""Spread (standard deviation of the thumbnail's luma, 0-255) under which a picture is flat."""
+_FLAT_SHARE = 0.25
+"""A fade out straight into a fade in has, at its darkest, under this share of the detail of both ends."""
+_FADE_GROWTH = 0.02
+"""Detail grows by at least this share per picture during a fade (1/n of the whole for an n-picture fade)."""
+_FADE_RISE = 8.0
+"""A fade brings or takes away at least this much spread."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class _Picture:
     small: Small
     hist: npt.NDArray[np.float32]
     mean: float
+    spread: float
 
 
 def _picture(gray: Gray, index: int) -> _Picture:
@@ -48,7 +61,7 @@ def _picture(gray: Gray, index: int) -> _Picture:
     small = gray[: rows * step, : cols * step].reshape(rows, step, cols, step).mean(axis=(1, 3), dtype=np.float32)
     hist = np.bincount((gray >> 3).ravel(), minlength=_BINS).astype(np.float32)
     hist /= max(1.0, float(hist.sum()))
-    return _Picture(index, small, hist, float(small.mean()))
+    return _Picture(index, small, hist, float(small.mean()), float(small.std()))
 
 
 def _distance(a: _Picture, b: _Picture) -> float:
@@ -86,6 +99,7 @@ class ShotDetector(Detector):
         self.recent: deque[_Picture] = deque(maxlen=max(self.windows) + self.lookahead + 2)
         self.times: list[float] = []
         self.means: list[float] = []
+        self.spreads: list[float] = []
         self.scores: list[float] = [0.0]
         self.bridges: dict[int, float] = {}
         self.candidates: list[tuple[int, int]] = []
@@ -101,6 +115,7 @@ class ShotDetector(Detector):
         self.recent.append(picture)
         self.times.append(seconds)
         self.means.append(picture.mean)
+        self.spreads.append(picture.spread)
         m = n - self.lookahead
         if m >= 1 and self.scores[m] >= self.cut_threshold:
             before, at = self._at(m - 1), self._at(m)
@@ -124,20 +139,83 @@ class ShotDetector(Detector):
         if float(np.abs(middle - (first.small + last.small) / 2).mean()) / spread > self.linearity:
             return
         norm = float((span * span).sum())
-        alphas = [float(((self._at(k).small - first.small) * span).sum()) / norm for k in range(a, b + 1)]
-        moving = [k for k, alpha in zip(range(a, b + 1), alphas, strict=True) if 0.06 < alpha < 0.94]
+        offsets = np.stack([self._at(k).small for k in range(a, b + 1)]) - first.small
+        alphas = (offsets * span).sum(axis=(1, 2)) / norm
+        off_line = np.abs(offsets - alphas[:, None, None] * span).mean(axis=(1, 2)) / spread
+        if float(off_line.max()) > 2 * self.linearity:  # a flash or a cut inside: not one mix of two pictures
+            return
+        moving = [k for k, alpha in zip(range(a, b + 1), alphas.tolist(), strict=True) if 0.06 < alpha < 0.94]
         if len(moving) >= 2:
             self.candidates.append((moving[0], moving[-1]))
 
     def finish(self) -> list[Segment]:
+        self.candidates += self._fades()
         cuts = self._cuts()
         graduals = self._graduals(cuts)
         cuts = [c for c in cuts if not any(s - 1 <= c <= e + 1 for s, e in graduals)]
         found = [self._segment("cut", c, c) for c in cuts]
         for s, e in graduals:
-            dark = min(self.means[max(0, s - 1)], self.means[min(len(self.means) - 1, e + 1)]) < 24.0
-            found.append(self._segment("fade" if dark else "dissolve", s, e))
+            found += [self._segment(kind, first, last) for kind, first, last in self._label(s, e)]
         return sorted(found, key=lambda seg: seg.first)
+
+    def _walk(self, edge: int, step: int, stop: int) -> int:
+        """From a flat picture at ``edge``, how far (towards ``stop``) detail keeps growing."""
+        spreads, far = self.spreads, edge
+        while far != stop and spreads[far + step] > spreads[far] * (1 + _FADE_GROWTH) + 0.05:
+            far += step
+        return far
+
+    def _flat_runs(self, first: int, last: int) -> list[tuple[int, int]]:
+        """Runs of flat pictures (black or one colour) among ``first..last``."""
+        runs: list[tuple[int, int]] = []
+        for k in range(first, last + 1):
+            if self.spreads[k] <= _FLAT:
+                if runs and runs[-1][1] == k - 1:
+                    runs[-1] = (runs[-1][0], k)
+                else:
+                    runs.append((k, k))
+        return runs
+
+    def _fades(self) -> list[tuple[int, int]]:
+        """Fades anchored on flat pictures, whatever moves in the shot being faded.
+
+        From each run of flat pictures, walk back while detail keeps falling towards it (a fade
+        out) and on while detail keeps rising from it (a fade in); a rise in one step (a cut from
+        black) or too little detail at the far end is no fade."""
+        found = list[tuple[int, int]]()
+        for first, last in self._flat_runs(0, len(self.spreads) - 1):
+            for edge, step, stop in ((first, -1, 0), (last, 1, len(self.spreads) - 1)):
+                far = self._walk(edge, step, stop)
+                rise = self.spreads[far] - self.spreads[edge]
+                jumps = [abs(self.spreads[j + step] - self.spreads[j]) for j in range(edge, far, step)]
+                if abs(far - edge) >= 3 and rise >= _FADE_RISE and max(jumps) <= 0.5 * rise:
+                    found.append((far, edge - 1) if step < 0 else (edge + 1, far))
+        return found
+
+    def _label(self, s: int, e: int) -> list[tuple[str, int, int]]:
+        """A gradual transition ``s..e`` as a dissolve, or as the fades out and in it is made of.
+
+        It holds fades if it passes through flat pictures, or (a fade out straight into a fade in)
+        if detail falls inside it to a small share of what both ends have. Before the first flat
+        pictures is a fade out, after the last a fade in; between two flat runs, what grows from
+        each of them."""
+        a, b = max(0, s - 1), min(len(self.spreads) - 1, e + 1)
+        runs = self._flat_runs(a, b)
+        if not runs:
+            spreads = self.spreads[a : b + 1]
+            m = a + spreads.index(min(spreads))
+            if not (a < m < b and spreads[m - a] < _FLAT_SHARE * min(spreads[0], spreads[-1])):
+                return [("dissolve", s, e)]
+            runs = [(m, m)]
+        parts = []
+        for number, (first, last) in enumerate(runs):
+            begin = s if number == 0 else self._walk(first, -1, runs[number - 1][1])
+            if begin < first - (2 if number else 0):
+                parts.append(("fade_out", begin, first - 1))
+            end = e if number == len(runs) - 1 else self._walk(last, 1, runs[number + 1][0])
+            if end > last + (2 if number < len(runs) - 1 else 0):
+                parts.append(("fade_in", last + 1, end))
+        return parts or [("dissolve", s, e)]
 
     def _segment(self, kind: str, first: int, last: int) -> Segment:
         end = self.times[last + 1] if last + 1 < len(self.times) else self.times[last] + 1.0 / self.rate
@@ -172,8 +250,8 @@ class ShotDetector(Detector):
         joined: list[tuple[int, int]] = []
         gap = round(0.4 * self.rate)
         for s, e in kept:
-            between = self.means[joined[-1][1] + 1 : s] if joined else []
-            if joined and (s - joined[-1][1] <= 4 or (s - joined[-1][1] <= gap and max(between) < 24.0)):
+            through_flat = bool(joined) and all(spread <= _FLAT for spread in self.spreads[joined[-1][1] + 1 : s])
+            if joined and (s - joined[-1][1] <= 4 or (s - joined[-1][1] <= gap and through_flat)):
                 joined[-1] = (joined[-1][0], e)
             else:
                 joined.append((s, e))
