@@ -75,6 +75,8 @@ def ingest_paths(
                 result = ingested.result
                 if ingested.refused:
                     console.print(f"[yellow]{path.name}: sidecar refused, ingested without it: {ingested.refused}")
+                for problem in ingested.problems:
+                    console.print(f"[yellow]{path.name}: {problem}", highlight=False, soft_wrap=True)
                 outcomes.append(
                     IngestOutcome(
                         path,

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 from conftest import Media
-from test_sidecar import NRT, asset_of
+from sqlalchemy import select
+from test_sidecar import NRT, P2, asset_of
 
 from mam.catalog import ensure_tenant
+from mam.models import Asset
 from mam.services import Services
 from mam.sidecar import ingest_item, pair_files
 
@@ -61,3 +63,24 @@ def test_avchd_index_files_deep_in_bdmv_are_card_extras_and_each_stream_is_a_cli
         ("00000.MTS", "avchd", None),
         ("00001.MTS", "avchd", None),
     ]
+
+
+def test_a_p2_clips_audio_channels_are_never_assets_and_the_ingest_says_they_were_left(
+    tmp_path: Path, services: Services, media: Media
+) -> None:
+    contents = tmp_path / "card-p2" / "CONTENTS"
+    for sub in ("VIDEO", "AUDIO", "CLIP"):
+        (contents / sub).mkdir(parents=True)
+    shutil.copy(media.silent, contents / "VIDEO" / "0001AB.MXF")
+    for channel in ("00", "01"):
+        shutil.copy(media.wav, contents / "AUDIO" / f"0001AB{channel}.MXF")
+    shutil.copy(media.wav, contents / "AUDIO" / "0002CD00.MXF")  # another clip's channel
+    (contents / "CLIP" / "0001AB.XML").write_text(P2, encoding="utf-8")
+    (item,) = pair_files(files_under(tmp_path / "card-p2"))
+    assert [c.name for c in item.companions] == ["0001AB00.MXF", "0001AB01.MXF"]
+    with services.session() as session:
+        ensure_tenant(session, "default")
+    ingested = ingest_item(services, item, tenant_id="default", profiles=[])
+    assert "P2 audio (0001AB00.MXF, 0001AB01.MXF) is not part of the asset" in " ".join(ingested.problems)
+    with services.session() as session:
+        assert session.scalars(select(Asset.original_filename)).all() == ["0001AB.MXF"]

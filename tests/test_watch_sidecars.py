@@ -248,3 +248,4 @@ def test_camera_cards_copied_into_a_watch_folder_ingest_each_clip_once_with_its_
     assert (done / "card-p2" / "CONTENTS" / "CLIP" / "0001AB.XML").exists()
     assert not (drop / "failed").exists()  # the card's own files are neither media nor failures
     assert (drop / "card-xdcam" / "XDROOT" / "Sub" / "C0001S03.MXF").exists()
+    assert (drop / "card-p2" / "CONTENTS" / "AUDIO" / "0001AB00.MXF").exists()  # not an asset, and kept

@@ -91,6 +91,9 @@ def ingest_item(
         title = meta.title or title
         description = meta.description if meta.description is not None else description
         tags = [*tags, *meta.tags]
+    if item.companions:
+        names = ", ".join(c.name for c in item.companions)
+        problems.append(f"its P2 audio ({names}) is not part of the asset, which carries the video essence only")
     result = ingest_file(
         services,
         item.media,

@@ -6,8 +6,9 @@
   NonRealTimeMeta; proxies (``Sub/``), thumbnails and index files of the card (``M4ROOT/STATUS.BIN``,
   P2's ``LASTCLIP.TXT`` beside ``CONTENTS``) are not ingested.
 * P2 cards (``CONTENTS/VIDEO/0001AB.MXF`` + ``CONTENTS/CLIP/0001AB.XML``): each clip is one asset
-  from its video MXF with the clip XML. P2 keeps each audio channel in ``CONTENTS/AUDIO/*.MXF``;
-  those are not ingested, so a P2 asset has the video essence only (for now).
+  from its video MXF with the clip XML. P2 keeps each audio channel in ``CONTENTS/AUDIO/<clip>NN.MXF``;
+  those are found (``MediaItem.companions``) but not part of the asset, which has the video essence
+  only (for now): they are never ingested as assets of their own, and the ingest says they were left.
 * AVCHD cards (``PRIVATE/AVCHD/BDMV/STREAM/00000.MTS``): each stream file is one asset; the card's
   index files (``INDEX.BDM``, ``MOVIEOBJ.BDM``, ``PLAYLIST/*.MPL``, ``CLIPINF/*.CPI``, their ``BACKUP/``
   copies and ``AVCHDTN/`` thumbnails) are not ingested.
@@ -36,6 +37,8 @@ class MediaItem:
     media: Path
     sidecar: Path | None = None
     card: str | None = None  # xdcam | p2 | avchd | None
+    companions: tuple[Path, ...] = ()
+    """Other essence files of the clip that the asset does not carry (a P2 clip's audio channels)."""
 
 
 def is_sidecar(path: Path) -> bool:
@@ -104,6 +107,21 @@ def _card_of(path: Path) -> tuple[str, Path | None] | None:
     return None
 
 
+def _p2_audio(video: Path) -> tuple[Path, ...]:
+    """A P2 clip's audio channel files: ``CONTENTS/AUDIO/<clip>00.MXF``, ``<clip>01.MXF``..."""
+    stem = video.stem.upper()
+    audio = next((p for p in _children(video.parent.parent) if p.name.upper() == "AUDIO" and p.is_dir()), None)
+    if audio is None:
+        return ()
+    return tuple(
+        sorted(
+            p
+            for p in _children(audio)
+            if p.suffix.lower() == ".mxf" and p.stem.upper()[:-2] == stem and p.stem[-2:].isdigit()
+        )
+    )
+
+
 def pair_files(files: Iterable[Path]) -> list[MediaItem]:
     """The media among ``files``, each with its sidecar or card clip XML; sidecars and card extras dropped."""
     items: list[MediaItem] = []
@@ -114,7 +132,7 @@ def pair_files(files: Iterable[Path]) -> list[MediaItem]:
         if card is not None:
             kind, xml = card
             if kind:
-                items.append(MediaItem(path, xml, kind))
+                items.append(MediaItem(path, xml, kind, _p2_audio(path) if kind == "p2" else ()))
             continue
         sidecar = _sibling(path, path.stem + ".json") or _sibling(path, path.stem + ".xml")
         items.append(MediaItem(path, sidecar))

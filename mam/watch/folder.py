@@ -145,7 +145,7 @@ class FolderWatcher:
             )
             return None
         for problem in ingested.problems:
-            log.warning("%s: sidecar %s: %s", path, item.sidecar, problem)
+            log.warning("%s: %s", path, problem)
         if ingested.refused:
             log.warning("%s was ingested without its sidecar: %s", path, ingested.refused)
         handled, disposed = self._done(state, result)
