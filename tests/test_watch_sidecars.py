@@ -249,3 +249,23 @@ def test_camera_cards_copied_into_a_watch_folder_ingest_each_clip_once_with_its_
     assert not (drop / "failed").exists()  # the card's own files are neither media nor failures
     assert (drop / "card-xdcam" / "XDROOT" / "Sub" / "C0001S03.MXF").exists()
     assert (drop / "card-p2" / "CONTENTS" / "AUDIO" / "0001AB00.MXF").exists()  # not an asset, and kept
+
+
+def test_two_media_files_with_one_stem_share_no_sidecar_twice_and_nothing_fails(
+    tmp_path: Path, sqlite_services: Services, start: Start, media: Media
+) -> None:
+    drop = tmp_path / "drop"
+    _, recorder = start(drop_folder(drop, quiet=0.3, after="move"))
+    shutil.copy(media.silent, drop / "flood.mp4")
+    clip(drop / "flood.wav", 10)
+    (drop / "flood.json").write_text(sidecar_text(), encoding="utf-8")
+    recorder.wait_for(2)
+    time.sleep(0.8)
+    assert sorted((h.path.name, h.outcome) for h in recorder.handled) == [
+        ("flood.mp4", "ingested"),
+        ("flood.wav", "ingested"),
+    ]
+    titles = sorted(a.title for a in assets_of(sqlite_services))
+    assert titles == sorted(["防汛一线", "flood"])  # the sidecar went to the first, then to done/ with it
+    assert not (drop / "failed").exists()
+    assert sorted(p.name for p in (drop / "done").iterdir()) == ["flood.json", "flood.mp4", "flood.wav"]

@@ -18,7 +18,7 @@ period.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,11 +79,14 @@ class FolderWatcher:
         stable = {s.path: s for s in self.tracker.observe(watched, now, self.folder.quiet_seconds)}
         handled: list[Handled] = []
         claimed: set[Path] = set()  # sidecars that go with a media file still to be handled
+        used: set[Path] = set()
         for item in items:
             if item.media not in states or self._handled(states[item.media]):
                 continue
             if item.sidecar is not None:
                 claimed.add(item.sidecar)
+                if item.sidecar in used:  # clip.mp4 and clip.wav beside one clip.json: the first takes it
+                    item = replace(item, sidecar=None)
             ready = stable.get(item.media)
             sidecar = states.get(item.sidecar) if item.sidecar is not None else None
             if ready is None or (sidecar is not None and not self._sidecar_ready(sidecar, stable, now)):
@@ -91,6 +94,8 @@ class FolderWatcher:
             result = self._handle(item, ready, sidecar)
             if result is not None:
                 handled.append(result)
+                if item.sidecar is not None:
+                    used.add(item.sidecar)
         for path, state in stable.items():
             if is_sidecar(path) and path not in claimed:
                 result = self._late_sidecar(state)
