@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from mam.catalog import AssetChanges, create_asset_with_job, update_asset
+from mam.catalog import AssetChanges, create_asset_with_job, ensure_tenant, update_asset
 from mam.errors import MetadataError
-from mam.metadata import add_span, define_field, delete_span, import_subtitles, list_cues, parse_subtitles
-from mam.models import Asset
+from mam.metadata import (
+    add_span,
+    define_field,
+    delete_span,
+    import_subtitles,
+    list_cues,
+    parse_subtitles,
+    validate_custom,
+)
+from mam.models import Asset, FieldDefinition
 from mam.search import SearchRequest, search
 from mam.services import Services
 
@@ -138,3 +146,52 @@ def test_a_required_custom_field_cannot_be_left_empty(services: Services) -> Non
         define_field(session, "default", "source", "keyword", required=True)
         with pytest.raises(MetadataError, match="required"):
             update_asset(session, "default", asset.id, AssetChanges(descriptive={"custom": {}}))
+
+
+def _definition(kind: str) -> FieldDefinition:
+    options = ["新闻综合", "公共"] if kind == "enum" else []
+    return FieldDefinition(tenant_id="default", name="f", kind=kind, label="f", options=options, required=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "stored"),
+    [
+        ("text", "  补拍镜头 ", "补拍镜头"),
+        ("keyword", "XJ-2024-001", "XJ-2024-001"),
+        ("number", "12", 12),
+        ("number", 2.5, 2.5),
+        ("date", "2024-03-01", "2024-03-01"),
+        ("enum", "公共", "公共"),
+    ],
+)
+def test_each_custom_field_kind_stores_a_valid_value_in_its_normal_form(
+    kind: str, value: object, stored: object
+) -> None:
+    definition = _definition(kind)
+    assert validate_custom([definition], {}, {"f": value}) == {"f": stored}
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("text", 42, "not text"),
+        ("keyword", "k" * 201, "at most 200"),
+        ("number", True, "not a number"),
+        ("number", "4,5", "not a number"),
+        ("date", "01/03/2024", "YYYY-MM-DD"),
+        ("enum", "体育", "not one of"),
+    ],
+)
+def test_each_custom_field_kind_refuses_a_wrong_value(kind: str, value: object, message: str) -> None:
+    definition = _definition(kind)
+    with pytest.raises(MetadataError, match=message):
+        validate_custom([definition], {}, {"f": value})
+
+
+def test_a_custom_field_of_one_tenant_cannot_be_written_by_another(services: Services) -> None:
+    asset = _asset(services)
+    with services.session() as session:
+        ensure_tenant(session, "other", "Another county")
+        define_field(session, "other", "channel", "keyword")
+        with pytest.raises(MetadataError, match="unknown custom field 'channel'"):
+            update_asset(session, "default", asset.id, AssetChanges(descriptive={"custom": {"channel": "公共"}}))

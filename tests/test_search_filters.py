@@ -5,6 +5,7 @@ from __future__ import annotations
 from test_search_chinese import load_news
 
 from mam.catalog import AssetChanges, update_asset
+from mam.models import Asset
 from mam.search import SearchRequest, search
 from mam.services import Services
 
@@ -43,3 +44,22 @@ def test_sorting_by_shoot_date_or_duration_keeps_the_field_filter(services: Serv
         "水",
     ]
     assert [t for t, _ in _found(services, "栏目:新闻联播 湘乡", "duration")] == ["县城CCTV13连线报道"]
+
+
+def test_the_status_filter_keeps_only_assets_in_that_state(services: Services) -> None:
+    ids = load_news(services)
+    with services.session() as session:
+        for key in ("farm", "water"):
+            asset = session.get(Asset, ids[key])
+            assert asset is not None
+            asset.status = "failed"
+        session.commit()
+    assert sorted(t for t, _ in _found(services, "status:failed")) == ["农业简讯", "水"]
+    assert [t for t, _ in _found(services, "状态:failed 防汛")] == ["农业简讯"]
+    assert [t for t, _ in _found(services, "status:ready 防汛")] == ["湘鄉市防汛搶險工作部署會"]
+    assert _found(services, "status:processing") == []
+    with services.session() as session:
+        request = SearchRequest(q="湘乡", status="failed", facets=True)
+        result = search(session, "default", request)
+    assert [h.asset.title for h in result.hits] == ["水"] and result.total == 1
+    assert result.facets is not None and result.facets.programme[0].value == "湘乡新闻"
