@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from analysis_media import (
     tone_wav,
 )
 
-from transcode.analysis import ShotDetector
+from transcode.analysis import AnalysisBranch, ShotDetector
 from transcode.analysis.pictures import Candidate, KeyframePicker
 from transcode.analysis.qc import QCProfile, judge, load_qc_profile, load_qc_profiles
 from transcode.errors import ProfileError
@@ -186,11 +187,30 @@ def test_a_change_in_the_second_frame_does_not_trip_the_detector() -> None:
 
 
 def test_a_shot_keyframe_is_black_only_when_the_shot_has_no_picture_with_content() -> None:
-    picker = KeyframePicker(rate=25)
+    picker = KeyframePicker(25, Path("unused"))
     picker.candidates = [
-        Candidate(index=10, seconds=0.4, score=0.0, jpeg=b""),  # black, clear of the fade
-        Candidate(index=20, seconds=0.8, score=5.0, jpeg=b""),  # content, inside the fade
-        Candidate(index=40, seconds=1.6, score=0.0, jpeg=b""),  # the next shot: black throughout
+        Candidate(index=10, seconds=0.4, score=0.0, path=Path("10.jpg")),  # black, clear of the fade
+        Candidate(index=20, seconds=0.8, score=5.0, path=Path("20.jpg")),  # content, inside the fade
+        Candidate(index=40, seconds=1.6, score=0.0, path=Path("40.jpg")),  # the next shot: black throughout
     ]
     chosen = picker.choose([(0, 29), (30, 49)], avoid=[(18, 22)])
     assert [c.index if c else None for c in chosen] == [20, 40]
+
+
+def test_every_shot_gets_its_own_keyframe_even_a_shot_of_a_few_frames(tmp_path: Path) -> None:
+    names = ("testsrc2", "smptehdbars", "mandelbrot", "testsrc", "rgbtestsrc", "yuvtestsrc", "colorspectrum")
+    lengths = (20, 4, 7, 3, 30, 5, 9, 25)
+    starts = [sum(lengths[:k]) for k in range(len(lengths))]
+    pictures = [_lavfi(names[k % len(names)], 320, 180, length, 5, 1) for k, length in enumerate(lengths)]
+    branch = AnalysisBranch(tmp_path, 25.0, None, 25)
+    for index, rgb in enumerate(p for shot in pictures for p in shot):
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        frame.pts, frame.time_base = index, Fraction(1, 25)
+        branch.consume(frame, 0)
+    branch.finish()
+    shots = branch.result.shots
+    assert [s.first_frame for s in shots] == starts
+    for shot in shots:
+        assert shot.keyframe is not None and shot.keyframe.stat().st_size > 0, shot
+        assert shot.keyframe_frame is not None and shot.first_frame <= shot.keyframe_frame <= shot.last_frame, shot
+    assert not (tmp_path / "candidates").exists(), "the candidates not chosen are deleted"

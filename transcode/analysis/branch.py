@@ -8,6 +8,7 @@ feeds keyframes and the storyboard. ``InterlaceBranch`` (raw route, before deint
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from av.video.frame import VideoFrame
 from transcode.analysis.detector import DETECTORS, Detector, Segment
 from transcode.analysis.pictures import KeyframePicker, Storyboard
 from transcode.analysis.result import AnalysisResult, Shot
+from transcode.analysis.shots import ShotDetector
 from transcode.branches import Branch
 from transcode.graphs import Step
 from transcode.timecode import Timecode, parse_timecode
@@ -95,8 +97,12 @@ class AnalysisBranch(_Consumer):
         self.detectors: dict[str, Detector] = {name: DETECTORS[name]() for name in detectors}
         for detector in self.detectors.values():
             detector.start(self.rate)
-        self.picker = KeyframePicker(self.rate)
-        self.storyboard = Storyboard(storyboard_interval)
+        shots = self.detectors.get("shots")
+        self.shots = shots if isinstance(shots, ShotDetector) else None
+        self.picker = KeyframePicker(
+            self.rate, folder / "candidates", jump=self.shots.cut_threshold if self.shots else 0.12
+        )
+        self.storyboard = Storyboard(folder, storyboard_interval)
         self.interval = storyboard_interval
         self.times: list[float] = []
         self.result = AnalysisResult(rate=self.rate, storyboard_interval=storyboard_interval)
@@ -112,7 +118,7 @@ class AnalysisBranch(_Consumer):
         gray = np.ascontiguousarray(luma[: frame.height : 2, : frame.width : 2])
         for detector in self.detectors.values():
             detector.process(gray, index, seconds)
-        self.picker.offer(frame, gray, index, seconds)
+        self.picker.offer(frame, gray, index, seconds, self.shots.change if self.shots else 0.0)
         self.storyboard.offer(frame, seconds)
         self.times.append(seconds)
         self.frames += 1
@@ -128,7 +134,7 @@ class AnalysisBranch(_Consumer):
         result.segments = {name: [s.to_dict() for s in segs] for name, segs in found.items()}
         if self.frames:
             self._shots(transitions)
-            sheets, vtt = self.storyboard.write(self.folder, self.duration)
+            sheets, vtt = self.storyboard.write(self.duration)
             result.storyboard, result.storyboard_vtt = sheets, vtt
         self.seconds += time.perf_counter() - started
         result.seconds = self.seconds
@@ -147,7 +153,7 @@ class AnalysisBranch(_Consumer):
             path = None
             if candidate is not None:
                 path = folder / f"shot_{number:05d}.jpg"
-                path.write_bytes(candidate.jpeg)
+                shutil.copyfile(candidate.path, path)
                 if best is None or candidate.score > best.score:
                     best = candidate
             start, end = self._time(first), self._time(last + 1)
@@ -168,4 +174,5 @@ class AnalysisBranch(_Consumer):
             )
         if best is not None:
             self.result.poster = self.folder / "poster.jpg"
-            self.result.poster.write_bytes(best.jpeg)
+            shutil.copyfile(best.path, self.result.poster)
+        self.picker.discard()

@@ -1,14 +1,19 @@
 """Pictures kept from the analysis decode: a keyframe per shot, the poster, and the storyboard.
 
-Keyframe candidates are scored (detail times contrast, zero for black, white or flat pictures)
-and the best of every half second is kept as a small JPEG, so memory stays small on long
-programmes. Each shot then takes its best candidate away from its transitions. The storyboard
-takes one tile at a fixed interval into sprite sheets of 10 x 10 tiles, described by a WebVTT
-thumbnails track (``sheet.jpg#xywh=x,y,w,h`` cues, as web players expect).
+Every picture is scored (detail times contrast, zero for black, white or flat pictures). The best
+picture of each *bucket* becomes a keyframe candidate, written at once as a small JPEG file (so
+memory stays small on long programmes and nothing is left to encode when the decode ends). A
+bucket lasts half a second, and ends early where the picture changes: at a jump as large as a cut,
+or once small changes add up (a dissolve, a fade). So every shot, however short, starts a bucket of
+its own and has a candidate inside it. Each shot then takes its best candidate away from its
+transitions. The storyboard takes one tile at a fixed interval into sprite sheets of 10 x 10 tiles,
+each sheet written as soon as it is full, described by a WebVTT thumbnails track
+(``sheet.jpg#xywh=x,y,w,h`` cues, as web players expect).
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +36,8 @@ class Candidate:
     index: int
     seconds: float
     score: float
-    jpeg: bytes
+    path: Path
+    """The candidate picture, a JPEG file."""
 
 
 def _jpeg(bgr: npt.NDArray[np.uint8], quality: int = 85) -> bytes:
@@ -42,16 +48,26 @@ def _jpeg(bgr: npt.NDArray[np.uint8], quality: int = 85) -> bytes:
 
 
 class KeyframePicker:
-    def __init__(self, rate: float) -> None:
+    """Keeps the best picture of every bucket as a candidate keyframe in ``folder``.
+
+    ``change`` (offered with each picture) is how much it differs from the one before, on the shot
+    detector's scale (0 the same, about 1 unrelated): ``jump`` or more ends the bucket before the
+    picture, as does ``drift`` added up over at least three pictures."""
+
+    def __init__(self, rate: float, folder: Path, *, jump: float = 0.12, drift: float = 0.5) -> None:
         self.bucket = max(1, round(rate / 2))
+        self.folder, self.jump, self.drift = folder, jump, drift
         self.candidates: list[Candidate] = []
         self.best: tuple[float, int, float, VideoFrame] | None = None
+        self.first = 0
+        self.changed = 0.0
 
-    def offer(self, frame: VideoFrame, gray: Gray, index: int, seconds: float) -> None:
-        if index % self.bucket == 0:
+    def offer(self, frame: VideoFrame, gray: Gray, index: int, seconds: float, change: float = 0.0) -> None:
+        self.changed += change
+        length = index - self.first
+        if length >= self.bucket or change >= self.jump or (self.changed >= self.drift and length >= 3):
             self._close()
-        if index % 2:
-            return
+            self.first, self.changed = index, 0.0
         score = frame_score(gray)
         if self.best is None or score > self.best[0]:
             self.best = (score, index, seconds, frame)
@@ -59,9 +75,10 @@ class KeyframePicker:
     def _close(self) -> None:
         if self.best is not None:
             score, index, seconds, frame = self.best
-            self.candidates.append(
-                Candidate(index, seconds, score, _jpeg(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)))
-            )
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"{index:08d}.jpg"
+            path.write_bytes(_jpeg(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)))
+            self.candidates.append(Candidate(index, seconds, score, path))
             self.best = None
 
     def choose(self, shots: list[tuple[int, int]], avoid: list[tuple[int, int]]) -> list[Candidate | None]:
@@ -77,6 +94,11 @@ class KeyframePicker:
             chosen.append(max(pool, key=lambda c: c.score) if pool else None)
         return chosen
 
+    def discard(self) -> None:
+        """Delete the candidates' files (once the chosen ones are copied)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.candidates = []
+
 
 def vtt_time(seconds: float) -> str:
     millis = round(seconds * 1000)
@@ -87,43 +109,58 @@ def vtt_time(seconds: float) -> str:
 
 
 class Storyboard:
-    def __init__(self, interval: float, tile_width: int = 160) -> None:
-        self.interval, self.tile_width = interval, tile_width
-        self.tiles: list[tuple[float, npt.NDArray[np.uint8]]] = []
+    """Tiles every ``interval`` seconds; each full sprite sheet is written to ``folder`` at once."""
+
+    def __init__(self, folder: Path, interval: float, tile_width: int = 160) -> None:
+        self.folder, self.interval, self.tile_width = folder, interval, tile_width
+        self.times: list[float] = []
+        self.tiles: list[npt.NDArray[np.uint8]] = []
+        """Tiles of the sheet being filled."""
+        self.sheets: list[Path] = []
+        self.size = (0, 0)
         self.next_at = 0.0
 
     def offer(self, frame: VideoFrame, seconds: float) -> None:
         if seconds + 1e-6 < self.next_at:
             return
         height = max(2, round(frame.height * self.tile_width / frame.width / 2) * 2)
-        tile = frame.to_ndarray(format="bgr24", width=self.tile_width, height=height)
-        self.tiles.append((seconds, np.asarray(tile, np.uint8)))
-        self.next_at = len(self.tiles) * self.interval
+        tile = np.asarray(frame.to_ndarray(format="bgr24", width=self.tile_width, height=height), np.uint8)
+        if not self.times:
+            self.size = (tile.shape[0], tile.shape[1])
+        self.tiles.append(tile)
+        self.times.append(seconds)
+        self.next_at = len(self.times) * self.interval
+        if len(self.tiles) == _COLUMNS * _ROWS:
+            self._sheet()
 
-    def write(self, folder: Path, duration: float) -> tuple[list[Path], Path | None]:
-        """Sprite sheets and the WebVTT track that points into them (relative ``storyboard/N.jpg``)."""
+    def _sheet(self) -> None:
         if not self.tiles:
+            return
+        h, w = self.size
+        rows = (len(self.tiles) + _COLUMNS - 1) // _COLUMNS
+        sheet = np.zeros((rows * h, min(len(self.tiles), _COLUMNS) * w, 3), np.uint8)
+        for k, tile in enumerate(self.tiles):
+            x, y = (k % _COLUMNS) * w, (k // _COLUMNS) * h
+            sheet[y : y + h, x : x + w] = tile[:h, :w]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"storyboard_{len(self.sheets)}.jpg"
+        path.write_bytes(_jpeg(sheet, 80))
+        self.sheets.append(path)
+        self.tiles = []
+
+    def write(self, duration: float) -> tuple[list[Path], Path | None]:
+        """The last sheet, and the WebVTT track that points into the sheets (relative ``storyboard/N.jpg``)."""
+        self._sheet()
+        if not self.times:
             return [], None
-        folder.mkdir(parents=True, exist_ok=True)
-        h, w = self.tiles[0][1].shape[:2]
+        h, w = self.size
         per_sheet = _COLUMNS * _ROWS
-        sheets, cues = [], ["WEBVTT", ""]
-        for number, first in enumerate(range(0, len(self.tiles), per_sheet)):
-            group = self.tiles[first : first + per_sheet]
-            rows = (len(group) + _COLUMNS - 1) // _COLUMNS
-            sheet = np.zeros((rows * h, min(len(group), _COLUMNS) * w, 3), np.uint8)
-            for k, (seconds, tile) in enumerate(group):
-                x, y = (k % _COLUMNS) * w, (k // _COLUMNS) * h
-                sheet[y : y + h, x : x + w] = tile[:h, :w]
-                end = min(duration, seconds + self.interval) if duration > seconds else seconds + self.interval
-                cues += [
-                    f"{vtt_time(seconds)} --> {vtt_time(end)}",
-                    f"storyboard/{number}.jpg#xywh={x},{y},{w},{h}",
-                    "",
-                ]
-            path = folder / f"storyboard_{number}.jpg"
-            path.write_bytes(_jpeg(sheet, 80))
-            sheets.append(path)
-        vtt = folder / "storyboard.vtt"
+        cues = ["WEBVTT", ""]
+        for k, seconds in enumerate(self.times):
+            number, place = divmod(k, per_sheet)
+            x, y = (place % _COLUMNS) * w, (place // _COLUMNS) * h
+            end = min(duration, seconds + self.interval) if duration > seconds else seconds + self.interval
+            cues += [f"{vtt_time(seconds)} --> {vtt_time(end)}", f"storyboard/{number}.jpg#xywh={x},{y},{w},{h}", ""]
+        vtt = self.folder / "storyboard.vtt"
         vtt.write_text("\n".join(cues), encoding="utf-8")
-        return sheets, vtt
+        return list(self.sheets), vtt

@@ -104,6 +104,11 @@ class ShotDetector(Detector):
         self.bridges: dict[int, float] = {}
         self.candidates: list[tuple[int, int]] = []
 
+    @property
+    def change(self) -> float:
+        """How much the latest picture differs from the one before (0 the same, about 1 unrelated)."""
+        return self.scores[-1] if self.recent else 0.0
+
     def _at(self, index: int) -> _Picture:
         return self.recent[index - self.recent[-1].index - 1]
 
