@@ -8,6 +8,7 @@ silent segments and known-loudness tones at known places. Nothing is committed: 
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,6 +26,7 @@ __all__ = [
     "evaluate_cuts",
     "evaluate_graduals",
     "evaluate_transitions",
+    "interlaced_clip",
     "qc_clip",
     "shots_clip",
     "tone_wav",
@@ -331,3 +333,39 @@ def boundaries(found: list[tuple[str, int, int]], gap: int = 12) -> list[tuple[i
             ranges.append((start, end))
         previous = kind
     return ranges
+
+
+_FIELD_ORDER_CODES = {"tff": 2, "bff": 3}  # AVFieldOrder: AV_FIELD_TT, AV_FIELD_BB
+
+
+def interlaced_clip(path: Path, *, content: str, declared: str, seconds: float = 3.0) -> Path:
+    """MPEG-2 interlaced 25i from moving 50p pictures: each frame weaves two pictures in time, the
+    earlier one in the ``content`` field ("tff": top lines); the stream is flagged ``declared``."""
+    width, height = 320, 180
+    graph = av.filter.Graph()
+    chain = [
+        graph.add("testsrc2", f"size={width}x{height}:rate=50"),
+        graph.add("setfield", "tff"),
+        graph.add("separatefields"),  # top and bottom field of each picture, in that order
+        # tff: the top field of picture 2k with the bottom of 2k+1; bff: the bottom of 2k with the top of 2k+1
+        graph.add(
+            "select", "eq(mod(n\\,4)\\,0)+eq(mod(n\\,4)\\,3)" if content == "tff" else "between(mod(n\\,4)\\,1\\,2)"
+        ),
+        graph.add("weave", f"first_field={'top' if content == 'tff' else 'bottom'}"),
+        graph.add("setfield", declared),
+        graph.add("format", "yuv420p"),
+        graph.add("buffersink"),
+    ]
+    for a, b in itertools.pairwise(chain):
+        a.link_to(b)
+    graph.configure()
+    with av.open(str(path), "w", format="mov") as out:
+        video = out.add_stream("mpeg2video", rate=25, options={"flags": "+ildct+ilme", "b": "4M", "g": "12"})
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.field_order = _FIELD_ORDER_CODES[declared]
+        for index in range(round(seconds * 25)):
+            frame = chain[-1].pull()
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return path

@@ -18,6 +18,7 @@ from analysis_media import (
     evaluate_cuts,
     evaluate_graduals,
     evaluate_transitions,
+    interlaced_clip,
     qc_clip,
     shots_clip,
     tone_wav,
@@ -214,3 +215,24 @@ def test_every_shot_gets_its_own_keyframe_even_a_shot_of_a_few_frames(tmp_path: 
         assert shot.keyframe is not None and shot.keyframe.stat().st_size > 0, shot
         assert shot.keyframe_frame is not None and shot.first_frame <= shot.keyframe_frame <= shot.last_frame, shot
     assert not (tmp_path / "candidates").exists(), "the candidates not chosen are deleted"
+
+
+@pytest.mark.parametrize(
+    ("content", "declared", "verdict"), [("tff", "tff", "pass"), ("bff", "bff", "pass"), ("tff", "bff", "warn")]
+)
+def test_field_order_is_detected_from_the_fields_motion_and_a_wrong_flag_is_a_qc_warning(
+    tmp_path: Path, content: str, declared: str, verdict: str
+) -> None:
+    clip = interlaced_clip(tmp_path / "fields.mov", content=content, declared=declared)
+    info = probe(clip)
+    assert info.video[0].field_order == declared
+    proxy = load_profiles(default_profiles_dir())["proxy"]
+    result = make_renditions(clip, info, [(proxy, proxy.output_path(tmp_path / "out"))])
+    assert result.analysis is not None
+    interlace = result.analysis.interlace
+    assert (interlace["declared"], interlace["detected"]) == (declared, content)
+    assert interlace["frames_checked"] >= 8 and interlace["counts"][f"multiple.{content}"] >= 8
+    report = judge(result.analysis.measurements(), load_qc_profiles()["gy_t_282_2014"])
+    (check,) = [c for c in report["checks"] if c["check"] == "field_order"]
+    assert (check["status"], check["value"]) == (verdict, content)
+    assert (declared in check["detail"] and content in check["detail"]) == (verdict == "warn")

@@ -135,8 +135,11 @@ def judge(measurements: dict[str, Any], profile: QCProfile) -> dict[str, Any]:
         interlace = measurements.get("interlace") or {}
         declared, detected = interlace.get("declared", "unknown"), interlace.get("detected", "unknown")
         agree = detected == "unknown" or declared == detected or (declared == "unknown" and detected == "progressive")
+        detail = "" if agree else f"the stream is flagged {declared} but its fields move {detected}"
         checks.append(
-            _check("field_order", "pass" if agree else profile.interlace.mismatch, detected, f"declared {declared}")
+            _check(
+                "field_order", "pass" if agree else profile.interlace.mismatch, detected, f"declared {declared}", detail
+            )
         )
     audio = measurements.get("audio")
     if audio is not None:
