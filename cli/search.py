@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.routes.search import HitPublic, SearchResponse
+from api.routes.search import HitPublic, SearchResponse, marked
 from cli.show import print_json
 from mam.errors import MamError
 from mam.search import SearchRequest, search
@@ -64,12 +64,27 @@ def register(app: typer.Typer) -> None:
         media_type: Annotated[str | None, typer.Option("--type", help="video, audio or image.")] = None,
         date_from: Annotated[str | None, typer.Option("--from", help="Shot on or after YYYY-MM-DD.")] = None,
         date_to: Annotated[str | None, typer.Option("--to", help="Shot on or before YYYY-MM-DD.")] = None,
+        min_duration: Annotated[
+            float | None, typer.Option("--min-duration", min=0, help="At least this many seconds long.")
+        ] = None,
+        max_duration: Annotated[
+            float | None, typer.Option("--max-duration", min=0, help="At most this many seconds long.")
+        ] = None,
         sort: Annotated[str, typer.Option(help="relevance, newest, oldest, shoot_date or duration.")] = "relevance",
-        limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+        limit: Annotated[int, typer.Option(min=1, max=200, help="Hits per page.")] = 20,
+        offset: Annotated[int, typer.Option(min=0, help="Skip this many hits (or use --cursor).")] = 0,
         cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+        tenant: Annotated[
+            str | None, typer.Option(help="Search as this media centre (default: MAM_DEFAULT_TENANT).")
+        ] = None,
+        facets: Annotated[bool, typer.Option(help="Count programme, tags, media type and shoot month.")] = True,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")] = False,
     ) -> None:
-        """Search the catalog: Chinese (simplified or traditional), pinyin, phrases, filters, facets."""
+        """Search the catalog: Chinese (simplified or traditional), pinyin, phrases, filters, facets.
+
+        Examples: mam search 防汛 --from 2024-06-01; mam search "programme:新闻联播 xx" --json;
+        mam search 湘乡 --min-duration 60 --limit 50 --cursor <next_cursor>.
+        """
         out, err = Console(), Console(stderr=True)
         try:
             services = open_services(Settings.from_env())
@@ -79,12 +94,17 @@ def register(app: typer.Typer) -> None:
                 media_type=media_type,
                 date_from=date.fromisoformat(date_from) if date_from else None,
                 date_to=date.fromisoformat(date_to) if date_to else None,
+                duration_min=min_duration,
+                duration_max=max_duration,
                 sort=sort,
                 limit=limit,
+                offset=offset,
                 cursor=cursor,
+                facets=facets,
             )
+            viewer = tenant or services.settings.default_tenant
             with services.session() as session:
-                result = search(session, services.settings.default_tenant, request)
+                result = search(session, viewer, request)
                 from api.routes.search import FacetsPublic
 
                 response = SearchResponse(
@@ -94,7 +114,7 @@ def register(app: typer.Typer) -> None:
                     limit=result.limit,
                     offset=result.offset,
                     next_cursor=result.next_cursor,
-                    items=[HitPublic.of(h) for h in result.hits],
+                    items=[marked(HitPublic.of(h), viewer) for h in result.hits],
                     facets=FacetsPublic.of(result.facets) if result.facets else None,
                 )
             services.close()

@@ -110,3 +110,19 @@ def test_mam_search_prints_json_and_a_table(settings: Settings) -> None:
     table = run(settings.home, "search", "采茶")
     assert table.returncode == 0, table.stderr
     assert "1 found" in table.stdout and "00:00:30.000" in table.stdout and "marker" in table.stdout
+
+
+def test_mam_search_takes_duration_offset_tenant_and_facet_options(settings: Settings) -> None:
+    args = ["search", "--min-duration", "100", "--max-duration", "250", "--sort", "oldest", "--json"]
+    first = run(settings.home, *args, "--limit", "1")
+    assert first.returncode == 0, first.stderr
+    page = json.loads(first.stdout)
+    assert [i["asset"]["title"] for i in page["items"]] == ["韶山茶叶丰收"] and page["total"] == 2
+    second = json.loads(run(settings.home, *args, "--offset", "1", "--no-facets").stdout)
+    assert [i["asset"]["title"] for i in second["items"]] == ["臺灣同胞來訪"] and second["facets"] is None
+    by_cursor = json.loads(run(settings.home, *args, "--limit", "1", "--cursor", page["next_cursor"]).stdout)
+    assert [i["asset"]["id"] for i in by_cursor["items"]] == [i["asset"]["id"] for i in second["items"]]
+    other = json.loads(run(settings.home, "search", "湘乡", "--tenant", "other", "--json").stdout)
+    assert other["total"] == 0
+    refused = run(settings.home, "search", "--from", "yesterday")
+    assert refused.returncode == 2 and "error" in refused.stderr

@@ -12,7 +12,7 @@ from api.deps import CurrentTenant, SessionDep
 from api.schemas import AssetSummary
 from mam.search import SORTS, Facets, SearchHit, SearchRequest, search
 
-__all__ = ["SearchResponse", "router", "timecode"]
+__all__ = ["SearchResponse", "marked", "router", "timecode"]
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -115,7 +115,7 @@ class SearchResponse(BaseModel):
     facets: FacetsPublic | None
 
 
-def _marked(hit: HitPublic, tenant: str) -> HitPublic:
+def marked(hit: HitPublic, tenant: str) -> HitPublic:
     """Say whether the hit is shared with the caller (owned by another tenant, read-only)."""
     hit.asset.shared = hit.asset.owner != tenant
     return hit
@@ -175,6 +175,6 @@ def run_search(
         limit=result.limit,
         offset=result.offset,
         next_cursor=result.next_cursor,
-        items=[_marked(HitPublic.of(h), tenant) for h in result.hits],
+        items=[marked(HitPublic.of(h), tenant) for h in result.hits],
         facets=FacetsPublic.of(result.facets) if result.facets else None,
     )
