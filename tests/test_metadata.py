@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mam.catalog import AssetChanges, create_asset_with_job, ensure_tenant, update_asset
-from mam.errors import MetadataError
+from mam.errors import MetadataError, NotFoundError
 from mam.metadata import (
     add_span,
     define_field,
@@ -15,7 +15,7 @@ from mam.metadata import (
     parse_subtitles,
     validate_custom,
 )
-from mam.models import Asset, FieldDefinition
+from mam.models import Asset, FieldDefinition, ShotRow
 from mam.search import SearchRequest, search
 from mam.services import Services
 
@@ -195,3 +195,33 @@ def test_a_custom_field_of_one_tenant_cannot_be_written_by_another(services: Ser
         define_field(session, "other", "channel", "keyword")
         with pytest.raises(MetadataError, match="unknown custom field 'channel'"):
             update_asset(session, "default", asset.id, AssetChanges(descriptive={"custom": {"channel": "公共"}}))
+
+
+def test_a_detected_shot_is_catalogued_by_number_and_found_at_its_own_timecodes(services: Services) -> None:
+    asset = _asset(services)
+    with services.session() as session:
+        for n, (start, end) in enumerate([(0.0, 4.0), (4.0, 9.52)], start=1):
+            session.add(
+                ShotRow(
+                    asset_id=asset.id,
+                    number=n,
+                    first_frame=round(start * 25),
+                    last_frame=round(end * 25) - 1,
+                    start=start,
+                    end=end,
+                    start_timecode=f"{n}",
+                    end_timecode=f"{n}",
+                    transition="cut",
+                )
+            )
+        session.commit()
+        span = add_span(session, "default", asset.id, "shot", title="航拍湘江大桥", tags=["航拍"], shot=2)
+        assert (span.start, span.end) == (4.0, 9.52)
+        with pytest.raises(NotFoundError, match="no detected shot 3"):
+            add_span(session, "default", asset.id, "shot", title="x", shot=3)
+        with pytest.raises(MetadataError, match="kind 'shot'"):
+            add_span(session, "default", asset.id, "marker", shot=1)
+        with pytest.raises(MetadataError, match="in point"):
+            add_span(session, "default", asset.id, "segment")
+    assert _found(services, "大桥") == [("shot", 4.0)]
+    assert _found(services, "hangpai") == [("shot", 4.0)]  # the shot's tags have their pinyin

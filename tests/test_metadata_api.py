@@ -123,6 +123,8 @@ def test_segments_are_catalogued_listed_found_with_timecodes_and_deleted(
     assert [(i["id"], i["start_tc"]) for i in segment] == [(span["id"], "00:02:00.500")]
 
     assert client.post(f"/api/v1/assets/{asset}/spans", json={"kind": "segment", "start": 400.0}).status_code == 422
+    not_analysed = client.post(f"/api/v1/assets/{asset}/spans", json={"kind": "shot", "shot": 1, "title": "远景"})
+    assert not_analysed.status_code == 404 and "no detected shot 1" in not_analysed.json()["detail"]
     assert client.get(f"/api/v1/assets/{asset}/spans", headers=OTHER).status_code == 404
     assert client.delete(f"/api/v1/assets/{asset}/spans/{span['id']}").status_code == 204
     assert client.get("/api/v1/search", params={"q": "群众采访"}).json()["total"] == 0

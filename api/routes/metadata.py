@@ -48,15 +48,22 @@ class SpanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(description="segment, shot or marker")
-    start: float = Field(ge=0, description="in point, seconds from the start of the asset")
+    start: float | None = Field(None, ge=0, description="in point, seconds from the start of the asset")
     end: float | None = Field(None, ge=0, description="out point, seconds")
     title: str = Field("", max_length=500)
     note: str = Field("", max_length=100_000)
     tags: list[str] = Field(default_factory=list)
 
 
+class SpanCreate(SpanIn):
+    shot: int | None = Field(
+        None, ge=1, description="number of a shot the analysis detected: its in and out points are used"
+    )
+
+
 class SpanPublic(SpanIn):
     id: str
+    start: float
     start_tc: str | None
     end_tc: str | None
 
@@ -127,8 +134,10 @@ def spans(asset_id: str, session: SessionDep, tenant: CurrentTenant, kind: str |
 
 
 @router.post("/assets/{asset_id}/spans", response_model=SpanPublic, status_code=201)
-def post_span(asset_id: str, body: SpanIn, session: SessionDep, tenant: CurrentTenant) -> SpanPublic:
-    span = add_span(session, tenant, asset_id, body.kind, body.start, body.end, body.title, body.note, body.tags)
+def post_span(asset_id: str, body: SpanCreate, session: SessionDep, tenant: CurrentTenant) -> SpanPublic:
+    span = add_span(
+        session, tenant, asset_id, body.kind, body.start, body.end, body.title, body.note, body.tags, body.shot
+    )
     return SpanPublic.of(span)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import MetadataError, NotFoundError
-from mam.models import Asset, Span, SpanKind
+from mam.models import Asset, ShotRow, Span, SpanKind
 
 __all__ = ["add_span", "delete_span", "list_spans", "owned_asset"]
 
@@ -23,16 +23,30 @@ def add_span(
     tenant_id: str,
     asset_id: str,
     kind: str,
-    start: float,
+    start: float | None = None,
     end: float | None = None,
     title: str = "",
     note: str = "",
     tags: list[str] | None = None,
+    shot: int | None = None,
 ) -> Span:
-    """Catalogue a time range (seconds from the start of the asset); searchable at once."""
+    """Catalogue a time range (seconds from the start of the asset); searchable at once.
+
+    ``shot`` catalogues a shot the analysis detected (its number): its in and out points are the
+    shot's own, so a search finds the described shot with its timecodes.
+    """
     asset = owned_asset(session, tenant_id, asset_id)
     if kind not in set(SpanKind):
         raise MetadataError(f"kind {kind!r}: use one of {', '.join(SpanKind)}")
+    if shot is not None:
+        if kind != SpanKind.SHOT:
+            raise MetadataError(f"a detected shot is catalogued as kind 'shot', not {kind!r}")
+        row = session.scalars(select(ShotRow).where(ShotRow.asset_id == asset.id, ShotRow.number == shot)).first()
+        if row is None:
+            raise NotFoundError(f"asset {asset_id} has no detected shot {shot} (its render job finds the shots)")
+        start, end = row.start, row.end
+    if start is None:
+        raise MetadataError("a span needs its in point (start, seconds), or the number of a detected shot")
     if start < 0 or (end is not None and end < start):
         raise MetadataError(f"in {start} and out {end}: times are seconds, and out is not before in")
     if asset.duration is not None and start > asset.duration + 0.001:
