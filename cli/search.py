@@ -14,7 +14,7 @@ from rich.table import Table
 from api.routes.search import HitPublic, SearchResponse, marked
 from cli.show import print_json
 from mam.errors import MamError
-from mam.search import SearchRequest, search
+from mam.search import SearchRequest, reindex_all, search
 from mam.services import open_services
 from mam.settings import Settings
 
@@ -130,3 +130,19 @@ def register(app: typer.Typer) -> None:
             out.print(f"[dim]programme: {top}[/dim]")
         if response.next_cursor:
             out.print(f"[dim]more: --cursor {response.next_cursor}[/dim]")
+
+    @app.command("reindex")
+    def reindex_command(
+        tenant: Annotated[str | None, typer.Option(help="Only this media centre's assets (default: all).")] = None,
+    ) -> None:
+        """Rebuild the search index from the catalog: once after an upgrade that changed what is indexed."""
+        out, err = Console(), Console(stderr=True)
+        try:
+            services = open_services(Settings.from_env())
+            with services.session() as session:
+                count = reindex_all(session, tenant)
+            services.close()
+        except MamError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+        out.print(f"{count} documents indexed (assets, spans and subtitle lines)")

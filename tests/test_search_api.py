@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from test_cli import run
 from test_search_chinese import load_news
 
 from api.app import create_app
 from mam.catalog import ensure_tenant
+from mam.models import SearchEntry
 from mam.services import open_services
 from mam.settings import Settings
 
@@ -126,3 +128,20 @@ def test_mam_search_takes_duration_offset_tenant_and_facet_options(settings: Set
     assert other["total"] == 0
     refused = run(settings.home, "search", "--from", "yesterday")
     assert refused.returncode == 2 and "error" in refused.stderr
+
+
+def test_mam_reindex_rebuilds_the_index_from_the_catalog(settings: Settings) -> None:
+    before = json.loads(run(settings.home, "search", "programme:湘乡新闻 采茶", "--json").stdout)
+    services = open_services(settings)
+    try:
+        with services.session() as session:
+            session.execute(delete(SearchEntry))  # an index that lost its entries, or predates a change
+            session.commit()
+    finally:
+        services.close()
+    assert json.loads(run(settings.home, "search", "采茶", "--json").stdout)["total"] == 0
+    result = run(settings.home, "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "9 documents indexed" in result.stdout  # seven assets, one marker, one subtitle line
+    after = json.loads(run(settings.home, "search", "programme:湘乡新闻 采茶", "--json").stdout)
+    assert after["items"] == before["items"] and [i["asset"]["title"] for i in after["items"]] == ["韶山茶叶丰收"]
