@@ -257,20 +257,19 @@ class Plan:
         # sampled entries that are distinct assets passing the filters.
         m = self.backend.render(relaxed(self.base))
         if self.backend.name == "postgresql":
+            # Only the GIN index answers a count cheaply: a plan reading rows unpacks each one's
+            # token stream, which the planner does not price. (SET LOCAL: this transaction only.)
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            session.execute(text("SET LOCAL enable_indexscan = off"))
             count = (
                 "SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE e.tokens @@ CAST(:m AS tsquery) LIMIT :n) x"
             )
-        else:
-            count = "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :m LIMIT :n)"
-        if self.backend.name == "postgresql":
-            # Only the GIN index answers a count cheaply: any plan reading rows unpacks each one's
-            # token stream, which the planner does not price.
-            session.execute(text("SET LOCAL enable_seqscan = off"))
-            session.execute(text("SET LOCAL enable_indexscan = off"))
-        matching = int(self._run(session, count, {"m": m, "n": COUNT_CAP}).scalar_one())
-        if self.backend.name == "postgresql":
+            matching = int(self._run(session, count, {"m": m, "n": COUNT_CAP}).scalar_one())
             session.execute(text("SET LOCAL enable_seqscan = on"))
             session.execute(text("SET LOCAL enable_indexscan = on"))
+        else:
+            count = "SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :m LIMIT :n)"
+            matching = int(self._run(session, count, {"m": m, "n": COUNT_CAP}).scalar_one())
         return Sample(max(len(recent), round(len(recent) / len(rows) * matching)), True, list(recent), recent)
 
     # Entries of the page's assets -----------------------------------------------------------------
