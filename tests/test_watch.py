@@ -229,7 +229,7 @@ def test_a_file_that_is_not_media_goes_to_failed_with_the_reason_and_temp_names_
     assert handled.outcome == "failed" and recorder.handled == [handled]
     assert (drop / "failed" / "notes.mp4").exists() and not (drop / "notes.mp4").exists()
     note = (drop / "failed" / "notes.mp4.txt").read_text(encoding="utf-8")
-    assert "not a media file" in note
+    assert "not a media file" in note and note.count("notes.mp4") == 1
     assert (drop / ".hidden.wav").exists() and (drop / "upload.tmp").exists()
     assert assets_of(sqlite_services) == []
 

@@ -181,6 +181,7 @@ class FolderWatcher:
         return Handled(state.path, outcome, asset.id), disposed
 
     def _failed(self, item: MediaItem, state: FileState, sidecar: FileState | None, reason: str) -> Handled:
+        reason = reason.removeprefix(f"{state.path.name}: ")  # the note and the report name the file already
         log.warning("%s failed: %s", state.path, reason)
         self.ledger.remember(state.path, "failed", None)
         self.ledger.record(state.path, Entry(state.size, state.mtime_ns, "failed", reason=reason, at=_now()))
