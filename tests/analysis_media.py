@@ -27,9 +27,12 @@ __all__ = [
     "evaluate_graduals",
     "evaluate_transitions",
     "interlaced_clip",
+    "programme_wav",
     "qc_clip",
+    "quarter_rate_sine_wav",
     "shots_clip",
     "tone_wav",
+    "wav_samples",
 ]
 
 Image = npt.NDArray[np.uint8]
@@ -369,3 +372,59 @@ def interlaced_clip(path: Path, *, content: str, declared: str, seconds: float =
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
     return path
+
+
+def _wav(path: Path, samples: npt.NDArray[np.float32], rate: int = 48000) -> Path:
+    """Float stereo WAV of ``samples`` (channels, n)."""
+    with av.open(str(path), "w", format="wav") as out:
+        audio = out.add_stream("pcm_f32le", rate=rate, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples.T.reshape(1, -1)), "flt", "stereo")
+        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+        out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
+    return path
+
+
+def programme_wav(path: Path, *, seed: int = 2) -> Path:
+    """Ten seconds of changing loudness: tones and noise at several levels, the channels unlike."""
+    rate, rng = 48000, np.random.default_rng(seed)
+    parts = []
+    for seconds, level, kind in (
+        (2.0, -18.0, "tone"),
+        (3.0, -32.0, "noise"),
+        (2.5, -24.0, "chord"),
+        (2.5, -28.0, "noise"),
+    ):
+        t = np.arange(int(seconds * rate)) / rate
+        if kind == "tone":
+            left = np.sin(2 * np.pi * 997 * t)
+            right = 0.7 * np.sin(2 * np.pi * 1499 * t)
+        elif kind == "chord":
+            left = 0.5 * np.sin(2 * np.pi * 220 * t) + 0.5 * np.sin(2 * np.pi * 3150 * t)
+            right = 0.8 * np.sin(2 * np.pi * 440 * t)
+        else:
+            left, right = rng.standard_normal(t.size) / 3, rng.standard_normal(t.size) / 4
+        parts.append(10 ** (level / 20) * np.stack([left, right]))
+    return _wav(path, np.concatenate(parts, axis=1).astype(np.float32))
+
+
+def quarter_rate_sine_wav(path: Path, amplitude: float, *, seconds: float = 3.0) -> Path:
+    """A sine at a quarter of the sample rate, 45 degrees off: every sample is at ±amplitude/√2, so
+    the sample peak is 3.01 dB under the true peak (``amplitude``), which lies between samples. It
+    rises and falls over 0.2 s: a sine that starts at full level is a step, and any band-limited
+    interpolator rings on a step (about 0.6 dB over, for ebur128's)."""
+    rate = 48000
+    n = np.arange(int(seconds * rate))
+    edge = 0.5 - 0.5 * np.cos(np.pi * np.minimum(1.0, n / (0.2 * rate)))
+    wave = amplitude * edge * edge[::-1] * np.sin(np.pi / 2 * n + np.pi / 4)
+    return _wav(path, np.stack([wave, wave]).astype(np.float32), rate)
+
+
+def wav_samples(path: Path) -> tuple[npt.NDArray[np.float64], int]:
+    """The samples of a WAV file as (channels, n) floats, and its sample rate."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        frames = [frame.to_ndarray() for frame in container.decode(stream)]
+        channels, rate = stream.codec_context.channels, stream.codec_context.sample_rate
+    data = np.concatenate(frames, axis=1)
+    return np.asarray(data.reshape(-1, channels).T if data.shape[0] == 1 else data, np.float64), rate

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import pickle
+import re
+import subprocess
 from collections.abc import Callable
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
 import av
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from analysis_media import (
@@ -19,10 +23,14 @@ from analysis_media import (
     evaluate_graduals,
     evaluate_transitions,
     interlaced_clip,
+    programme_wav,
     qc_clip,
+    quarter_rate_sine_wav,
     shots_clip,
     tone_wav,
+    wav_samples,
 )
+from bs1770 import integrated_and_range
 
 from transcode.analysis import AnalysisBranch, ShotDetector
 from transcode.analysis.pictures import Candidate, KeyframePicker
@@ -236,3 +244,45 @@ def test_field_order_is_detected_from_the_fields_motion_and_a_wrong_flag_is_a_qc
     (check,) = [c for c in report["checks"] if c["check"] == "field_order"]
     assert (check["status"], check["value"]) == (verdict, content)
     assert (declared in check["detail"] and content in check["detail"]) == (verdict == "warn")
+
+
+def _ffmpeg_ebur128(path: Path) -> dict[str, float]:
+    """The ffmpeg command line's own ebur128 summary of ``path``: I (LUFS), LRA (LU), Peak (dBTP)."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path)]
+    done = subprocess.run(
+        [*command, "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    summary = done.stderr[done.stderr.rindex("Summary:") :]
+    return {key: float(re.search(rf"{key}:\s+(-?[\d.]+)", summary)[1]) for key in ("I", "LRA", "Peak")}  # type: ignore[index]
+
+
+def test_loudness_agrees_with_the_ffmpeg_command_line_and_an_independent_bs1770_meter(tmp_path: Path) -> None:
+    wav = programme_wav(tmp_path / "programme.wav")
+    ours = measure_programme(wav, probe(wav))
+    assert ours is not None
+    cli = _ffmpeg_ebur128(wav)
+    reference, lra = integrated_and_range(*wav_samples(wav))
+    print(
+        f"ours I {ours.integrated:.3f} LRA {ours.range:.2f} TP {ours.true_peak:.2f}; ffmpeg {cli}; "
+        f"numpy BS.1770 I {reference:.3f} LRA {lra:.2f}"
+    )
+    assert -26 < reference < -21, "the programme is meant to sit near broadcast loudness"
+    assert abs(ours.integrated - cli["I"]) <= 0.1 and abs(ours.integrated - reference) <= 0.1
+    assert abs(ours.range - cli["LRA"]) <= 0.1 and abs(ours.range - lra) <= 0.2 and ours.range > 5
+    assert abs(ours.true_peak - cli["Peak"]) <= 0.1
+
+
+def test_true_peak_finds_the_peak_between_samples_three_db_over_the_sample_peak(tmp_path: Path) -> None:
+    amplitude = 0.5  # -6.02 dBTP
+    wav = quarter_rate_sine_wav(tmp_path / "quarter.wav", amplitude)
+    samples, _ = wav_samples(wav)
+    sample_peak = 20 * math.log10(float(np.abs(samples).max()))
+    assert abs(sample_peak - (20 * math.log10(amplitude) - 3.01)) < 0.01
+    measured = measure_programme(wav, probe(wav))
+    assert measured is not None
+    assert abs(measured.true_peak - 20 * math.log10(amplitude)) <= 0.1, measured
+    assert abs(_ffmpeg_ebur128(wav)["Peak"] - 20 * math.log10(amplitude)) <= 0.1
