@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Media, make_settings
 from sqlalchemy.exc import OperationalError
+from test_cards_layouts import p2_card
 from test_sidecar import NRT, P2
 from test_watch import Recorder, assets_of, clip
 
@@ -240,15 +241,15 @@ def test_camera_cards_copied_into_a_watch_folder_ingest_each_clip_once_with_its_
     handled = sorted((h.path.name, h.outcome) for h in recorder.handled)
     assert handled == [("0001AB.MXF", "ingested"), ("C0001.MXF", "ingested")]
     by_name = {a.original_filename: a for a in assets_of(sqlite_services)}
-    assert sorted(by_name) == ["0001AB.MXF", "C0001.MXF"]
-    assert by_name["0001AB.MXF"].title == "县城防汛现场" and by_name["0001AB.MXF"].place == "河口镇"
+    assert sorted(by_name) == ["0001AB.mov", "C0001.MXF"]  # the P2 clip rewrapped with its audio
+    assert by_name["0001AB.mov"].title == "县城防汛现场" and by_name["0001AB.mov"].place == "河口镇"
     assert by_name["C0001.MXF"].tags == ["XDCAM", "PXW-Z280"]
     done = drop / "done"
     assert (done / "card-xdcam" / "XDROOT" / "Clip" / "C0001M01.XML").exists()
     assert (done / "card-p2" / "CONTENTS" / "CLIP" / "0001AB.XML").exists()
     assert not (drop / "failed").exists()  # the card's own files are neither media nor failures
     assert (drop / "card-xdcam" / "XDROOT" / "Sub" / "C0001S03.MXF").exists()
-    assert (drop / "card-p2" / "CONTENTS" / "AUDIO" / "0001AB00.MXF").exists()  # not an asset, and kept
+    assert (done / "card-p2" / "CONTENTS" / "AUDIO" / "0001AB00.MXF").exists()  # part of the asset: follows it
 
 
 def test_two_media_files_with_one_stem_share_no_sidecar_twice_and_nothing_fails(
@@ -269,3 +270,31 @@ def test_two_media_files_with_one_stem_share_no_sidecar_twice_and_nothing_fails(
     assert titles == sorted(["防汛一线", "flood"])  # the sidecar went to the first, then to done/ with it
     assert not (drop / "failed").exists()
     assert sorted(p.name for p in (drop / "done").iterdir()) == ["flood.json", "flood.mp4", "flood.wav"]
+
+
+def test_a_p2_card_copied_folder_by_folder_waits_for_its_clip_xml_and_every_audio_channel(
+    tmp_path: Path, sqlite_services: Services, start: Start
+) -> None:
+    contents = p2_card(tmp_path / "stage" / "card-p2", channels=2)
+    drop = tmp_path / "drop"
+    _, recorder = start(drop_folder(drop, quiet=0.3, after="delete", recursive=True))
+    target = drop / "card-p2" / "CONTENTS"
+    shutil.copytree(contents / "VIDEO", target / "VIDEO")  # a slow card reader: one folder at a time
+    time.sleep(0.9)
+    assert recorder.handled == [], "taken without its clip XML"
+    shutil.copytree(contents / "CLIP", target / "CLIP")
+    time.sleep(0.9)
+    assert recorder.handled == [], "taken before the audio its XML lists"
+    (target / "AUDIO").mkdir()
+    shutil.copy(contents / "AUDIO" / "0001AB00.MXF", target / "AUDIO")
+    time.sleep(0.9)
+    assert recorder.handled == [], "taken with one of its two audio channels"
+    shutil.copy(contents / "AUDIO" / "0001AB01.MXF", target / "AUDIO")
+    (handled,) = recorder.wait_for(1)
+    assert handled.outcome == "ingested"
+    asset = the_asset(sqlite_services, handled.asset_id)
+    assert [a["channels"] for a in asset.mediainfo["audio"]] == [1, 1]
+    stored = sqlite_services.storage.local_path(asset.original_key)
+    assert stored is not None and stored.stat().st_size == asset.size
+    left = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert left == []  # deleted once stored: the video, its audio and its XML

@@ -7,11 +7,17 @@ the media is ingested with what remains. Sidecar values win over the defaults gi
 
 A sidecar that lands after its media became an asset is merged into that asset with
 :func:`merge_sidecar`, by the same rules.
+
+A P2 clip's video and audio files are rewrapped into one QuickTime file (the essence copied, not
+re-encoded; transcode/rewrap.py) and that file is the asset's original. If the rewrap fails, the video
+is ingested alone and ``problems`` says why.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,8 @@ from mam.models import Asset
 from mam.services import Services
 from mam.sidecar.formats import SidecarMetadata, read_sidecar
 from mam.sidecar.pairing import MediaItem
+from transcode.errors import TranscodeError
+from transcode.rewrap import rewrap_isolated
 
 __all__ = ["SidecarIngest", "checked_fields", "ingest_item", "merge_sidecar"]
 
@@ -37,6 +45,8 @@ class SidecarIngest:
     problems: tuple[str, ...] = ()
     refused: str | None = None
     """Why the sidecar was refused as a whole (the media was still ingested)."""
+    rewrapped: bool = False
+    """The original is the media rewrapped with its companions (a P2 clip's audio), not the media file."""
 
 
 def checked_fields(session: Session, tenant_id: str, meta: SidecarMetadata) -> tuple[dict[str, Any], list[str]]:
@@ -91,20 +101,30 @@ def ingest_item(
         title = meta.title or title
         description = meta.description if meta.description is not None else description
         tags = [*tags, *meta.tags]
-    if item.companions:
-        names = ", ".join(c.name for c in item.companions)
-        problems.append(f"its P2 audio ({names}) is not part of the asset, which carries the video essence only")
-    result = ingest_file(
-        services,
-        item.media,
-        tenant_id=tenant_id,
-        title=title,
-        description=description,
-        tags=tags,
-        profiles=profiles,
-        metadata=fields or None,
-    )
-    return SidecarIngest(result, meta, tuple(problems), refused)
+    with ExitStack() as stack:
+        source, filename = item.media, None
+        if item.companions:
+            work = services.settings.work_dir
+            work.mkdir(parents=True, exist_ok=True)
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=work, prefix="rewrap-")))
+            try:
+                source = rewrap_isolated(item.media, item.companions, scratch / f"{item.media.stem}.mov")
+                filename = source.name
+            except (TranscodeError, OSError) as exc:
+                names = ", ".join(c.name for c in item.companions)
+                problems.append(f"its audio ({names}) could not be joined to the video, ingested alone: {exc}")
+        result = ingest_file(
+            services,
+            source,
+            tenant_id=tenant_id,
+            title=title or item.media.stem,
+            description=description,
+            tags=tags,
+            profiles=profiles,
+            filename=filename,
+            metadata=fields or None,
+        )
+    return SidecarIngest(result, meta, tuple(problems), refused, rewrapped=source != item.media)
 
 
 def merge_sidecar(services: Services, sidecar: Path, *, tenant_id: str, asset_id: str) -> tuple[str, ...]:

@@ -196,11 +196,13 @@ def _from_p2(path: Path, root: ET.Element) -> SidecarMetadata:
     if reporter:
         descriptive["reporter"] = reporter
     camera = " ".join(v for v in (_text(meta, "Device/Manufacturer"), _text(meta, "Device/ModelName")) if v)
+    essence = _find(content, "EssenceList")
     facts = {
         "clip": _text(content, "ClipName"),
         "camera": camera,
         "start_timecode": _text(content, "EssenceList/Video/StartTimecode"),
         "duration_frames": _text(content, "Duration"),
+        "audio_channels": str(len(list(_children(essence, "Audio")))) if essence is not None else "",
     }
     location = _find(shoot, "Location")
     if location is not None and _text(location, "Latitude"):

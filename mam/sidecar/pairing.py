@@ -7,8 +7,8 @@
   P2's ``LASTCLIP.TXT`` beside ``CONTENTS``) are not ingested.
 * P2 cards (``CONTENTS/VIDEO/0001AB.MXF`` + ``CONTENTS/CLIP/0001AB.XML``): each clip is one asset
   from its video MXF with the clip XML. P2 keeps each audio channel in ``CONTENTS/AUDIO/<clip>NN.MXF``;
-  those are found (``MediaItem.companions``) but not part of the asset, which has the video essence
-  only (for now): they are never ingested as assets of their own, and the ingest says they were left.
+  those are the clip's ``companions``, rewrapped with the video into the asset's original (never
+  assets of their own).
 * AVCHD cards (``PRIVATE/AVCHD/BDMV/STREAM/00000.MTS``): each stream file is one asset; the card's
   index files (``INDEX.BDM``, ``MOVIEOBJ.BDM``, ``PLAYLIST/*.MPL``, ``CLIPINF/*.CPI``, their ``BACKUP/``
   copies and ``AVCHDTN/`` thumbnails) are not ingested.

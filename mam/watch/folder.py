@@ -28,7 +28,7 @@ from mam.errors import IngestError, MamError, SidecarError, StorageError
 from mam.ingest import IngestResult
 from mam.services import Services
 from mam.sharing import share_asset
-from mam.sidecar import MediaItem, ingest_item, is_sidecar, merge_sidecar, pair_files
+from mam.sidecar import MediaItem, ingest_item, is_sidecar, merge_sidecar, pair_files, read_sidecar
 from mam.watch.config import WatchFolder
 from mam.watch.disposal import move_aside, move_to_failed
 from mam.watch.ledger import Entry, Ledger, Outcome, ledger_path
@@ -74,8 +74,8 @@ class FolderWatcher:
         self.ledger.prune({self.ledger.key(path) for path in states})
         self.ledger.expire(self.folder.late_sidecar_seconds)
         items = pair_files(sorted(states))  # sidecars, card clips
-        media = {item.media for item in items}
-        watched = [s for p, s in states.items() if (p in media or is_sidecar(p)) and not self._handled(s)]
+        essence = {item.media for item in items} | {c for item in items for c in item.companions}
+        watched = [s for p, s in states.items() if (p in essence or is_sidecar(p)) and not self._handled(s)]
         stable = {s.path: s for s in self.tracker.observe(watched, now, self.folder.quiet_seconds)}
         handled: list[Handled] = []
         claimed: set[Path] = set()  # sidecars that go with a media file still to be handled
@@ -89,8 +89,8 @@ class FolderWatcher:
                     item = replace(item, sidecar=None)
             ready = stable.get(item.media)
             sidecar = states.get(item.sidecar) if item.sidecar is not None else None
-            if ready is None or (sidecar is not None and not self._sidecar_ready(sidecar, stable, now)):
-                continue  # the media, or its sidecar, is still being written
+            if ready is None or not self._unit_ready(item, sidecar, stable, now):
+                continue  # the media, its sidecar or its other essence is still being written
             result = self._handle(item, ready, sidecar)
             if result is not None:
                 handled.append(result)
@@ -105,6 +105,25 @@ class FolderWatcher:
 
     def _handled(self, state: FileState) -> bool:
         return self.ledger.handled(state.path, state.size, state.mtime_ns)
+
+    def _unit_ready(
+        self, item: MediaItem, sidecar: FileState | None, stable: dict[Path, FileState], now: float
+    ) -> bool:
+        """The rest of the unit is complete: its sidecar and companions quiet, and a P2 clip's XML there
+        with as many audio files as it lists (a card is often copied one folder after another)."""
+        if sidecar is not None and not self._sidecar_ready(sidecar, stable, now):
+            return False
+        if any(c not in stable for c in item.companions):
+            return False
+        if item.card != "p2":
+            return True
+        if item.sidecar is None:
+            return False  # a P2 clip is taken with its clip XML
+        try:
+            expected = int(read_sidecar(item.sidecar).facts.get("audio_channels", "0"))
+        except (SidecarError, ValueError):
+            return True  # a refused XML does not hold its clip back (the ingest reports it)
+        return len(item.companions) >= expected
 
     def _sidecar_ready(self, sidecar: FileState, stable: dict[Path, FileState], now: float) -> bool:
         """Quiet for the quiet period (an empty one too: it is then refused, not waited for forever),
@@ -153,12 +172,15 @@ class FolderWatcher:
             log.warning("%s: %s", path, problem)
         if ingested.refused:
             log.warning("%s was ingested without its sidecar: %s", path, ingested.refused)
-        handled, disposed = self._done(state, result)
+        handled, disposed = self._done(state, result, rewrapped=ingested.rewrapped)
         if sidecar is not None:
             self._dispose_sidecar(sidecar, handled.outcome, result.asset.id, ingested.refused, follow=disposed)
+        if disposed and ingested.rewrapped:  # the companions are in the original too: they follow the media
+            for companion in item.companions:
+                self._dispose_companion(companion)
         return handled
 
-    def _done(self, state: FileState, result: IngestResult) -> tuple[Handled, bool]:
+    def _done(self, state: FileState, result: IngestResult, *, rewrapped: bool) -> tuple[Handled, bool]:
         """Record the media as handled and dispose of it; also says whether it left the folder."""
         outcome: Outcome = "duplicate" if result.duplicate else "ingested"
         asset = result.asset
@@ -172,13 +194,22 @@ class FolderWatcher:
                 disposed = True
             elif self.folder.after == "delete":
                 stored = self.services.storage.size(asset.original_key)
-                if stored != asset.size or asset.size != state.size:
+                if stored != asset.size or (asset.size != state.size and not rewrapped):
                     raise StorageError(f"the stored original of {asset.id} is {stored} bytes, the file {state.size}")
                 state.path.unlink()
                 disposed = True
         except (OSError, StorageError) as exc:
             log.warning("%s was %s but could not be %sd: %s", state.path, outcome, self.folder.after, exc)
         return Handled(state.path, outcome, asset.id), disposed
+
+    def _dispose_companion(self, path: Path) -> None:
+        try:
+            if self.folder.after == "move":
+                move_aside(self.folder.path, path, "done")
+            elif self.folder.after == "delete":
+                path.unlink()
+        except OSError as exc:
+            log.warning("could not dispose of %s: %s", path, exc)
 
     def _failed(self, item: MediaItem, state: FileState, sidecar: FileState | None, reason: str) -> Handled:
         reason = reason.removeprefix(f"{state.path.name}: ")  # the note and the report name the file already
