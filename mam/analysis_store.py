@@ -8,10 +8,14 @@ Keys sit under the asset and the checksum of the original they describe::
     {tenant}/assets/{asset}/analysis/{sha16}/storyboard.vtt       WebVTT thumbnails track
 
 Pictures are stored before the rows that point at them are written; a second analysis of the same
-asset replaces the rows.
+asset replaces the rows. ``progress`` hears the share of the files stored after each one (1.0 once
+the last is stored, before the rows are written).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 from mam.catalog import replace_analysis
 from mam.models import Asset, AssetAnalysis, ShotRow
@@ -26,14 +30,28 @@ def analysis_prefix(asset: Asset) -> str:
     return f"{asset.tenant_id}/assets/{asset.id}/analysis/{asset.sha256[:16]}"
 
 
-def store_analysis(services: Services, asset: Asset, analysis: AnalysisResult) -> AssetAnalysis:
+def store_analysis(
+    services: Services, asset: Asset, analysis: AnalysisResult, progress: Callable[[float], None] | None = None
+) -> AssetAnalysis:
     prefix = analysis_prefix(asset)
-    storage = services.storage
+    with_keyframe = {s.number for s in analysis.shots if s.keyframe is not None and s.keyframe.exists()}
+    poster = analysis.poster if analysis.poster is not None and analysis.poster.exists() else None
+    total = len(with_keyframe) + len(analysis.storyboard) + (poster is not None) + (analysis.storyboard_vtt is not None)
+    done = 0
+
+    def put(key: str, path: Path, content_type: str) -> str:
+        nonlocal done
+        stored = services.storage.put_file(key, path, content_type).key
+        done += 1
+        if progress is not None:
+            progress(done / total)
+        return stored
+
     shots = []
     for shot in analysis.shots:
         key = None
-        if shot.keyframe is not None and shot.keyframe.exists():
-            key = storage.put_file(f"{prefix}/shots/{shot.number}.jpg", shot.keyframe, "image/jpeg").key
+        if shot.number in with_keyframe and shot.keyframe is not None:
+            key = put(f"{prefix}/shots/{shot.number}.jpg", shot.keyframe, "image/jpeg")
         shots.append(
             ShotRow(
                 asset_id=asset.id,
@@ -50,13 +68,11 @@ def store_analysis(services: Services, asset: Asset, analysis: AnalysisResult) -
                 keyframe_key=key,
             )
         )
-    poster = None
-    if analysis.poster is not None and analysis.poster.exists():
-        poster = storage.put_file(f"{prefix}/poster.jpg", analysis.poster, "image/jpeg").key
+    poster_key = put(f"{prefix}/poster.jpg", poster, "image/jpeg") if poster is not None else None
     for number, sheet in enumerate(analysis.storyboard):
-        storage.put_file(f"{prefix}/storyboard/{number}.jpg", sheet, "image/jpeg")
+        put(f"{prefix}/storyboard/{number}.jpg", sheet, "image/jpeg")
     if analysis.storyboard_vtt is not None:
-        storage.put_file(f"{prefix}/storyboard.vtt", analysis.storyboard_vtt, "text/vtt")
+        put(f"{prefix}/storyboard.vtt", analysis.storyboard_vtt, "text/vtt")
     profile = services.qc_profiles[services.settings.qc_profile]
     measurements = analysis.measurements()
     row = AssetAnalysis(
@@ -66,7 +82,7 @@ def store_analysis(services: Services, asset: Asset, analysis: AnalysisResult) -
         qc_profile=profile.name,
         qc=judge(measurements, profile),
         storage_prefix=prefix,
-        poster_key=poster,
+        poster_key=poster_key,
         storyboard_sheets=len(analysis.storyboard),
         storyboard_interval=analysis.storyboard_interval,
     )

@@ -98,6 +98,17 @@ class _Reporter:
         if state == JobState.CANCELLED:
             self.cancelled.set()
 
+    def storing(self, fraction: float) -> None:
+        """While the analysis is stored: from 97% on, never 100% (only the finished job records that)."""
+        now = time.monotonic()
+        if fraction < 1.0 and now - self.last < 0.5:
+            return
+        self.last = now
+        with self.services.session() as session:
+            state = set_job_progress(session, self.job_id, 0.97 + 0.029 * min(1.0, fraction))
+        if state == JobState.CANCELLED:
+            self.cancelled.set()
+
 
 def _local_source(services: Services, key: str, scratch: Path) -> Path:
     local = services.storage.local_path(key)
@@ -255,7 +266,7 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
                 summary = {**result.summary(), "renditions": made}
                 if result.analysis is not None:
                     _stop_if_cancelled(reporter)
-                    stored = store_analysis(services, job.asset, result.analysis)
+                    stored = store_analysis(services, job.asset, result.analysis, progress=reporter.storing)
                     summary["qc"] = {"profile": stored.qc_profile, "verdict": stored.qc.get("verdict")}
             summary.pop("checks", None)
         with services.session() as session:
