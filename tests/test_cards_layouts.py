@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -133,3 +134,18 @@ def test_a_p2_clip_is_rewrapped_with_its_audio_channels_into_one_original_essenc
     assert again.result.duplicate and again.result.asset.id == asset.id
     with services.session() as session:
         assert session.scalars(select(Asset.original_filename)).all() == ["0001AB.mov"]
+
+
+def test_a_p2_card_ingested_with_mam_ingest_renders_a_proxy_with_its_sound(tmp_path: Path) -> None:
+    from test_bulk_ingest import run
+
+    p2_card(tmp_path / "card-p2")
+    result = run(tmp_path / "home", "ingest", str(tmp_path / "card-p2"), "-r", "--wait", "-p", "proxy", "--json")
+    assert result.returncode == 0, result.stderr
+    (report,) = json.loads(result.stdout)
+    asset = report["asset"]
+    assert asset["status"] == "ready" and asset["original_filename"] == "0001AB.mov"
+    (proxy,) = (tmp_path / "home" / "storage").rglob(f"*/assets/{asset['id']}/renditions/proxy/*")
+    with av.open(str(proxy)) as container:
+        samples = np.concatenate([f.to_ndarray().ravel() for f in container.decode(audio=0)])
+    assert samples.size > 40000 and float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) > 0.05
