@@ -1,7 +1,7 @@
 """Shot detection on its own (no renditions): decode once, feed the detector a small grey picture.
 
 The small picture is the luma plane, read in place, taken every few pixels down to about three
-times the detector's width, then averaged over areas by OpenCV on one thread. On 1080p that costs
+times the detector's width, then averaged over areas by OpenCV. On 1080p that costs
 a quarter of a millisecond a picture, against about 4 ms for asking the scaler for a small grey
 picture (which reads and filters every source pixel), and averaging the areas keeps what grid
 sampling alone loses: sampling straight down to 160 pixels aliases on fine texture and misses
