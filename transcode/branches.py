@@ -175,6 +175,10 @@ class VideoBranch(Branch):
         ctx.time_base = 1 / plan.rate
         if plan.interlace != "none":
             ctx.field_order = _FIELD_TT
+        if spec.codec == "libx264":
+            # x264's own frame threads, as the ffmpeg command line runs it: PyAV asks for sliced
+            # threads by default, which cost more CPU per frame and bits per quality
+            ctx.thread_type, ctx.thread_count = "FRAME", 0
         self.stream = stream
         self.timecode: Timecode | None = None
         if spec.burn_timecode:
