@@ -54,8 +54,8 @@ class KeyframePicker:
     detector's scale (0 the same, about 1 unrelated): ``jump`` or more ends the bucket before the
     picture, as does ``drift`` added up over at least three pictures."""
 
-    def __init__(self, rate: float, folder: Path, *, jump: float = 0.12, drift: float = 0.5) -> None:
-        self.bucket = max(1, round(rate / 2))
+    def __init__(self, rate: float, folder: Path, *, jump: float = 0.12, drift: float = 0.5, width: int = 320) -> None:
+        self.bucket, self.width = max(1, round(rate / 2)), width
         self.folder, self.jump, self.drift = folder, jump, drift
         self.candidates: list[Candidate] = []
         self.best: tuple[float, int, float, VideoFrame] | None = None
@@ -77,7 +77,9 @@ class KeyframePicker:
             score, index, seconds, frame = self.best
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"{index:08d}.jpg"
-            path.write_bytes(_jpeg(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)))
+            height = max(2, round(frame.height * self.width / frame.width / 2) * 2)
+            picture = frame.to_ndarray(format="bgr24", width=self.width, height=height, interpolation="AREA")
+            path.write_bytes(_jpeg(np.asarray(picture, np.uint8)))
             self.candidates.append(Candidate(index, seconds, score, path))
             self.best = None
 
@@ -124,7 +126,8 @@ class Storyboard:
         if seconds + 1e-6 < self.next_at:
             return
         height = max(2, round(frame.height * self.tile_width / frame.width / 2) * 2)
-        tile = np.asarray(frame.to_ndarray(format="bgr24", width=self.tile_width, height=height), np.uint8)
+        tile = frame.to_ndarray(format="bgr24", width=self.tile_width, height=height, interpolation="AREA")
+        tile = np.asarray(tile, np.uint8)
         if not self.times:
             self.size = (tile.shape[0], tile.shape[1])
         self.tiles.append(tile)
