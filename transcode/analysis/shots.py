@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -58,7 +59,8 @@ def _picture(gray: Gray, index: int) -> _Picture:
     h, w = gray.shape
     step = max(1, w // _THUMB_WIDTH)
     rows, cols = h // step, w // step
-    small = gray[: rows * step, : cols * step].reshape(rows, step, cols, step).mean(axis=(1, 3), dtype=np.float32)
+    block = np.asarray(gray[: rows * step, : cols * step], np.float32)
+    small = np.asarray(cv2.resize(block, (cols, rows), interpolation=cv2.INTER_AREA), np.float32)  # block means
     hist = np.bincount((gray >> 3).ravel(), minlength=_BINS).astype(np.float32)
     hist /= max(1.0, float(hist.sum()))
     return _Picture(index, small, hist, float(small.mean()), float(small.std()))
