@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="timing runs; the best (median for jobs) is kept")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     ensure_scenedetect()
     args.work.mkdir(parents=True, exist_ok=True)
     clip = args.work / f"shots_1080p_{args.shots}_v2.mp4"  # v2: fades through colours, deterministic sources
@@ -196,7 +197,12 @@ def main() -> None:
             "ours / bare decode (goal <= ~1.05)": speed["ours"]["vs_decode"],
             "analysis added to a proxy+web_720p job (goal <= 0.10)": overhead["added_fraction"],
         },
-        "machine": {"cpus": os.cpu_count(), "load": os.getloadavg(), "av": av.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_at_start": load_at_start,
+            "load_at_end": os.getloadavg(),
+            "av": av.__version__,
+        },
     }
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
@@ -218,6 +224,7 @@ def main() -> None:
         f"{overhead['job_with_analysis_seconds']} s (+{overhead['added_fraction']:.1%})",
     ]
     lines += [f"- {k}: **{v}**" for k, v in summary["ratios"].items()]
+    lines += [f"- load average (1, 5, 15 min) at start {load_at_start}, at end {os.getloadavg()}"]
     (results / "shots.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
