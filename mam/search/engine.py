@@ -116,24 +116,21 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
 def _sorted_by_column(session: Session, plan: Plan, sort: str, need: int) -> list[tuple[str, int]]:
     """shoot_date and duration sorts: no index serves them, so every match is read and sorted (slow)."""
     b = plan.backend
-    # Visibility is the viewer's tenant token in the match, as on the walked path (mam/search/walk.py).
+    # Visibility is part of the match, as on the walked path (mam/search/walk.py).
     params: dict[str, Any] = {**plan.params, "need": need}
     conditions = [c.replace("e.asset_id", "a.id") for c in plan.conditions]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    match, found = plan.match_sql(plan.base, "q")
+    params |= found
     if plan.text is None:
-        params["m"] = b.render(plan.base)
-        ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {b.matches('e', 'm')}"
+        ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {match}"
     else:
-        params["q"] = b.render(plan.base)
         score = "0"
         for param, expr, weight in (("tq", plan.title, 2), ("pq", plan.phrase, 1)):
             if expr is not None:
                 params[param] = b.render(expr)
                 score += f" + CASE WHEN {b.matches('e', param)} THEN {weight} ELSE 0 END"
-        ranked = (
-            f"SELECT e.asset_id, MAX({score}) AS score FROM search_entries e "
-            f"WHERE {b.matches('e', 'q')} GROUP BY e.asset_id"
-        )
+        ranked = f"SELECT e.asset_id, MAX({score}) AS score FROM search_entries e WHERE {match} GROUP BY e.asset_id"
     sql = (
         f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
         f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id{where}) "
