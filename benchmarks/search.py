@@ -162,7 +162,7 @@ def make_asset(rng: random.Random, tenant: str, n: int) -> Asset:
     )
 
 
-_S2T = {}
+_S2T: dict[str, Any] = {}
 
 
 def _t2s_inverse(text_: str) -> str:
