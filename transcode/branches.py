@@ -62,6 +62,12 @@ class Branch:
     def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
         return [chain(graph, upstream, pad, self.steps())]
 
+    def shared_input(self) -> tuple[Fraction, int, int] | None:
+        return None
+
+    def build_shared(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        return self.build(graph, upstream, pad)
+
     def consume(self, frame: Frame, sink: int) -> None:
         raise NotImplementedError
 
@@ -191,11 +197,32 @@ class VideoBranch(Branch):
         if mode == "native":
             order = [("fieldorder", "tff")] if self.source_field_order == "bff" else []
             return [*geometry(g, interlaced=True), *order, *fmt, ("setfield", "tff")]
-        rate = self.plan.rate * 2 if mode == "weave" else self.plan.rate
-        steps = [("fps", f"fps={_rate(rate)}"), *geometry(g), *fmt]
+        return [("fps", f"fps={_rate(self._picture_rate)}"), *self._after_rate()]
+
+    @property
+    def _picture_rate(self) -> Fraction:
+        """Pictures a second entering the scaler: twice the frame rate when fields are woven."""
+        return self.plan.rate * 2 if self.plan.interlace == "weave" else self.plan.rate
+
+    def _after_rate(self) -> list[Step]:
+        spec, g, mode = self.plan.video, self.plan.geometry, self.plan.interlace
+        assert spec is not None and g is not None
+        steps = [*geometry(g), ("format", spec.pixel_format)]
         if mode == "weave":
             return steps + _WEAVE
         return steps + ([("setfield", "tff")] if mode == "psf" else [])
+
+    def shared_input(self) -> tuple[Fraction, int, int] | None:
+        """(pictures a second, width, height) this branch can take from the graph's shared frame
+        rate and scaling steps; None when it builds its whole chain itself."""
+        g = self.plan.geometry
+        if g is None or g.fit == "blur_pad" or self.plan.interlace == "native":
+            return None
+        return self._picture_rate, g.inner_width, g.inner_height
+
+    def build_shared(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        """This branch's chain after the shared steps (its own scale is a no-op at the shared size)."""
+        return [chain(graph, upstream, pad, self._after_rate())]
 
     def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
         g = self.plan.geometry

@@ -6,6 +6,10 @@ Video::
                     └─ [bwdif] [rotate] ─ split ─ branches on the PROGRESSIVE route
                        (progressive outputs, posters, and interlaced outputs woven from 50/60p)
 
+On the progressive route, outputs at one picture rate share one ``fps`` and a cascade of scales
+(1080 → 720 → 360: each size made once, from the smallest picture that covers it), so that shared
+work is done once; posters, analysis and blurred-pad framing take the head's pictures.
+
 Audio::
 
     abuffer per source stream ─┬─ programme mix (pair / mono / downmix) ─ 48 kHz ─ split ─ MIX branches
@@ -40,6 +44,7 @@ __all__ = [
     "gain_steps",
     "geometry",
     "known_channel_names",
+    "scale_cascade",
 ]
 
 Step = tuple[str, str]
@@ -58,6 +63,15 @@ class BranchBuilder(Protocol):
 
     def build(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
         """Add this branch's filters after ``upstream``'s output ``pad``; return the tails to sink."""
+        ...
+
+    def shared_input(self) -> tuple[Fraction, int, int] | None:
+        """(pictures a second, width, height) the branch can take from shared rate and scaling
+        steps (progressive video), or None."""
+        ...
+
+    def build_shared(self, graph: av.filter.Graph, upstream: FilterContext, pad: int) -> list[FilterContext]:
+        """Like :meth:`build`, after the shared steps (``upstream`` is at the rate and size asked)."""
         ...
 
 
@@ -160,12 +174,96 @@ def build_video_graph(
             head_steps.append(("bwdif", "mode=send_frame:parity=auto:deint=all"))
         head_steps += _ROTATE.get(plan.rotation % 360, [])
         head = chain(graph, splitter, len(raw), head_steps)
-        for branch, branch_sinks in zip(
-            progressive, _fan_out(graph, head, progressive, "split", "buffersink"), strict=True
-        ):
-            sinks[id(branch)] = branch_sinks
+        video = plan.info.primary_video
+        upright = (video.display_width, video.display_height) if video else (first.width, first.height)
+        for key, tails in _progressive(graph, head, progressive, upright).items():
+            sinks[key] = [_sink(graph, tail, "buffersink") for tail in tails]
     graph.configure()
     return BuiltGraph(graph, [source], [sinks[id(b)] for b in branches])
+
+
+def _sink(graph: av.filter.Graph, tail: FilterContext, name: str) -> FilterContext:
+    end = graph.add(name)
+    tail.link_to(end, 0, 0)
+    return end
+
+
+def _outlets(graph: av.filter.Graph, node: FilterContext, count: int) -> list[tuple[FilterContext, int]]:
+    """``count`` (context, pad) outputs carrying ``node``'s pictures (a split when more than one)."""
+    if count <= 1:
+        return [(node, 0)]
+    splitter = graph.add("split", str(count))
+    node.link_to(splitter, 0, 0)
+    return [(splitter, pad) for pad in range(count)]
+
+
+def _progressive(
+    graph: av.filter.Graph, head: FilterContext, branches: Sequence[BranchBuilder], upright: tuple[int, int]
+) -> dict[int, list[FilterContext]]:
+    """Branches that take shared steps get one ``fps`` per picture rate and a cascade of scales: each
+    smaller size is made once, from the smallest picture already made that covers it (1080 → 720 →
+    360), and every branch of that size takes it; the others build their own chain from the head."""
+    sharing: dict[Fraction, list[tuple[BranchBuilder, tuple[int, int]]]] = {}
+    own = []
+    for branch in branches:
+        wanted = branch.shared_input()
+        if wanted is None:
+            own.append(branch)
+        else:
+            sharing.setdefault(wanted[0], []).append((branch, (wanted[1], wanted[2])))
+    outlets = iter(_outlets(graph, head, len(own) + len(sharing)))
+    tails: dict[int, list[FilterContext]] = {}
+    for branch in own:
+        tails[id(branch)] = branch.build(graph, *next(outlets))
+    for rate, group in sharing.items():
+        timed = chain(graph, *next(outlets), [("fps", f"fps={rate.numerator}/{rate.denominator}")])
+        tails |= _cascade(graph, timed, group, upright)
+    return tails
+
+
+Size = tuple[int, int]
+
+
+def scale_cascade(sizes: Sequence[Size], upright: Size) -> dict[Size, Size | None]:
+    """For each size smaller than the ``upright`` picture, the size it is scaled from: the smallest
+    one already made that covers it, or None for the picture itself. Sizes not smaller than the
+    picture are left out (their branches scale the picture themselves)."""
+    parent: dict[Size, Size | None] = {}
+    for size in sorted(set(sizes), key=lambda s: s[0] * s[1], reverse=True):
+        if size[0] >= upright[0] or size[1] >= upright[1]:
+            continue
+        covering = [p for p in parent if p[0] >= size[0] and p[1] >= size[1]]
+        parent[size] = min(covering, key=lambda p: p[0] * p[1]) if covering else None
+    return parent
+
+
+def _cascade(
+    graph: av.filter.Graph,
+    root: FilterContext,
+    group: list[tuple[BranchBuilder, tuple[int, int]]],
+    upright: tuple[int, int],
+) -> dict[int, list[FilterContext]]:
+    """The scale tree of :func:`scale_cascade` as filters, each branch on the node of its size."""
+    parent = scale_cascade([size for _, size in group], upright)
+    users: dict[tuple[int, int] | None, list[object]] = {}
+    for branch, size in group:
+        users.setdefault(size if size in parent else None, []).append(branch)
+    for size, above in parent.items():
+        users.setdefault(above, []).append(size)
+    tails: dict[int, list[FilterContext]] = {}
+
+    def feed(node: FilterContext, at: tuple[int, int] | None) -> None:
+        consumers = users.get(at, [])
+        for consumer, (ctx, pad) in zip(consumers, _outlets(graph, node, len(consumers)), strict=True):
+            if isinstance(consumer, tuple):
+                width, height = consumer
+                feed(chain(graph, ctx, pad, [("scale", f"{width}:{height}"), ("setsar", "1")]), consumer)
+            else:
+                branch = next(b for b, _ in group if b is consumer)
+                tails[id(branch)] = branch.build_shared(graph, ctx, pad)
+
+    feed(root, None)
+    return tails
 
 
 SILENCE_RATE = 48000
