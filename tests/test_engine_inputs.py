@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from engine_media import clip, field_numbers
 from mediacheck import decode_audio
@@ -109,3 +110,16 @@ def test_camera_and_edit_suite_containers_render_every_frame_in_order_with_their
     if kind == "mxf":  # a mono source fills the programme pair, tracks 1 and 2
         first, second = decode_audio(tmp_path / "b.mxf", 0)[0], decode_audio(tmp_path / "b.mxf", 1)[0]
         assert abs(first).max() > 0.05 and (first == second).all()
+
+
+def test_a_surround_source_gives_broadcast_its_stereo_mix_on_tracks_1_2_and_its_channels_after(
+    tmp_path: Path,
+) -> None:
+    source = clip(tmp_path / "surround.mov", Fraction(25), seconds=2.0, audio_codec="aac", audio_layout="5.1")
+    result = make_renditions(source, probe(source), [(PROFILES["broadcast_hd"], tmp_path / "b.mxf")])
+    check = result.checks[0]
+    assert check.loudness is not None and check.loudness.integrated == pytest.approx(-24.0, abs=1.0)
+    levels = [float(abs(decode_audio(tmp_path / "b.mxf", track)[0]).max()) for track in range(8)]
+    assert all(level > 0 for level in levels)  # the mix, then all six channels (the LFE one band-limited)
+    first, second = decode_audio(tmp_path / "b.mxf", 0)[0], decode_audio(tmp_path / "b.mxf", 1)[0]
+    assert np.corrcoef(first, second)[0, 1] > 0.99  # the same tone on every channel: left and right alike

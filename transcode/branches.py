@@ -20,9 +20,9 @@ from av.filter.context import FilterContext
 from av.frame import Frame
 from av.video.frame import PictureType, VideoFrame
 
-from transcode.audiomix import USUAL_LAYOUTS
+from transcode.audiomix import MIX_FORMAT, USUAL_LAYOUTS
 from transcode.encoder import EncoderThread, Muxer
-from transcode.graphs import Step, chain, gain_steps, geometry
+from transcode.graphs import Step, chain, gain_steps, geometry, known_channel_names
 from transcode.overlay import burn_label
 from transcode.plan import OutputPlan
 from transcode.posters import PosterPicker
@@ -318,7 +318,9 @@ class AudioBranch(Branch):
 
 class TracksBranch(Branch):
     """``tracks`` mono PCM streams: source channel k on track k (a mono source on tracks 1 and 2),
-    silence on the tracks beyond."""
+    silence on the tracks beyond. A surround source (one stream of more than two channels) puts its
+    stereo programme mix on tracks 1 and 2 and its own channels from track 3 (the usual 8-track
+    layout: stereo, then 5.1), so the pair that is measured is the mix whose loudness set the gain."""
 
     route = "channels"
 
@@ -329,12 +331,14 @@ class TracksBranch(Branch):
         muxer: Muxer,
         source_channels: int,
         frame_rate: Fraction,
+        surround: bool = False,
     ) -> None:
         super().__init__(plan)
         spec = plan.audio
         assert spec is not None
         self.encoder, self.muxer = EncoderThread(f"{plan.profile.name}-tracks"), muxer
-        self.source_channels = max(1, min(8, source_channels))
+        self.surround = surround and source_channels > 2 and spec.tracks > 2
+        self.source_channels = max(1, min(8, source_channels + (2 if self.surround else 0)))
         self.per_frame = spec.sample_rate / frame_rate
         self.streams = []
         for _ in range(spec.tracks):
@@ -347,10 +351,11 @@ class TracksBranch(Branch):
         assert spec is not None
         layout = USUAL_LAYOUTS[spec.tracks]  # one channel per track, split into mono streams below
         mapping = "|".join(f"c{k}={self._track_source(k)}" for k in range(spec.tracks))
-        steps: list[Step] = []
+        steps: list[Step] = [("pan", f"{layout}|{mapping}")]  # to a known layout before resampling
         if self.plan.gain_db is not None and self.plan.profile.loudness is not None:
             steps += gain_steps(self.plan.gain_db, self.plan.profile.loudness.true_peak)
-        steps.append(("pan", f"{layout}|{mapping}"))
+        if self.surround:
+            upstream, pad = _mix_then_channels(graph, upstream, pad, self.source_channels), 0
         head = chain(graph, upstream, pad, steps, passthrough="anull")
         splitter = graph.add("channelsplit", f"channel_layout={layout}")
         head.link_to(splitter, 0, 0)
@@ -383,6 +388,21 @@ class TracksBranch(Branch):
     def finish(self) -> None:
         for index in range(len(self.streams)):
             self.submit(self._encode, (index, None))
+
+
+def _mix_then_channels(graph: av.filter.Graph, upstream: FilterContext, pad: int, total: int) -> FilterContext:
+    """``total`` channels: the stereo programme mix (as the loudness meter makes it), then the source's."""
+    parts = graph.add("asplit", "2")
+    upstream.link_to(parts, pad, 0)
+    # the downmix is this branch's own resampler: an aformat alone would make the split's input stereo
+    mix = chain(graph, parts, 0, [("aresample", "out_chlayout=stereo"), ("aformat", MIX_FORMAT)])
+    channels = chain(graph, parts, 1, [("aformat", "sample_fmts=fltp:sample_rates=48000")])
+    names = known_channel_names(total)
+    mapping = [f"0.0-{names[0]}", f"0.1-{names[1]}", *(f"1.{k}-{names[2 + k]}" for k in range(total - 2))]
+    joined = graph.add("join", f"inputs=2:channel_layout={USUAL_LAYOUTS[total]}:map={'|'.join(mapping)}")
+    mix.link_to(joined, 0, 0)
+    channels.link_to(joined, 0, 1)
+    return joined
 
 
 class PosterBranch(Branch):

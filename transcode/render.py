@@ -153,7 +153,8 @@ def _setup_outputs(plan: RenderPlan) -> list[_Output]:
                     )
                 )
             if out.audio is not None and out.audio.layout == "tracks":
-                branches.append(TracksBranch(out, container, muxer, channels, out.rate or Fraction(25)))
+                surround = len(plan.info.audio) == 1 and channels > 2
+                branches.append(TracksBranch(out, container, muxer, channels, out.rate or Fraction(25), surround))
             elif out.audio is not None:
                 branches.append(AudioBranch(out, container, muxer))
         outputs.append(_Output(out, container, branches))
