@@ -23,6 +23,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -101,31 +102,50 @@ def score(cuts: list[int], transitions: list[tuple[str, int, int]], truth: Shots
     return result
 
 
-def timed(call: Any, rounds: int) -> tuple[float, Any]:
-    times, value = [], None
+def _cpu() -> float:
+    """CPU seconds of this process so far, every thread (decoder threads included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(calls: dict[str, Any], rounds: int) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Best wall and CPU seconds of each call, the calls taking turns in every round so that a
+    change in the machine's load falls on all of them alike."""
+    walls: dict[str, list[float]] = {name: [] for name in calls}
+    cpus: dict[str, list[float]] = {name: [] for name in calls}
+    values: dict[str, Any] = {}
     for _ in range(rounds):
-        started = time.perf_counter()
-        value = call()
-        times.append(time.perf_counter() - started)
-    return min(times), value
+        for name, call in calls.items():
+            started, cpu = time.perf_counter(), _cpu()
+            values[name] = call()
+            walls[name].append(time.perf_counter() - started)
+            cpus[name].append(_cpu() - cpu)
+    best = {name: {"seconds": round(min(walls[name]), 3), "cpu_seconds": round(min(cpus[name]), 3)} for name in calls}
+    return best, values
 
 
 def job_overhead(source: Path, rounds: int) -> dict[str, float]:
     profiles = load_profiles()
     info = probe(source)
     walls: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(rounds):
         for analyze in (False, True):
             with tempfile.TemporaryDirectory() as out:
                 outputs = [(profiles[n], profiles[n].output_path(Path(out))) for n in ("proxy", "web_720p")]
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu()
                 make_renditions(source, info, outputs, analyze=analyze)
                 walls[analyze].append(time.perf_counter() - started)
+                cpus[analyze].append(_cpu() - cpu)
     plain, analysed = statistics.median(walls[False]), statistics.median(walls[True])
+    plain_cpu, analysed_cpu = statistics.median(cpus[False]), statistics.median(cpus[True])
     return {
         "job_seconds": round(plain, 3),
         "job_with_analysis_seconds": round(analysed, 3),
         "added_fraction": round(analysed / plain - 1, 3),
+        "job_cpu_seconds": round(plain_cpu, 3),
+        "job_with_analysis_cpu_seconds": round(analysed_cpu, 3),
+        "added_fraction_cpu": round(analysed_cpu / plain_cpu - 1, 3),
     }
 
 
@@ -133,7 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shots", type=int, default=24, help="shots in the 1080p clip (about 2.3 s each)")
     parser.add_argument("--seeds", type=int, default=4, help="small clips (320x180) scored for accuracy")
-    parser.add_argument("--rounds", type=int, default=2, help="timing runs; the best (median for jobs) is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="timing runs; the best (median for jobs) is kept")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
     args = parser.parse_args()
     load_at_start = os.getloadavg()
@@ -147,20 +167,22 @@ def main() -> None:
         clip, truth = shots_clip(clip, shots=args.shots, seed=7, width=1920, height=1080)
         truth_file.write_text(json.dumps(truth.__dict__))
     frames = bare_decode(clip)
-    speed: dict[str, dict[str, float]] = {}
     accuracy: dict[str, list[dict[str, float]]] = {"ours": [], "content": [], "adaptive": []}
-    decode_s, _ = timed(lambda: bare_decode(clip), args.rounds)
-    ours_s, (cuts, graduals) = timed(lambda: ours(clip), args.rounds)
-    accuracy["ours"].append(score(cuts, graduals, truth))
-    speed["decode_only"] = {"seconds": round(decode_s, 3)}
-    speed["ours"] = {"seconds": round(ours_s, 3)}
+    calls = {
+        "decode_only": lambda: bare_decode(clip),
+        "ours": lambda: ours(clip),
+        "content": lambda: pyscenedetect(clip, "content"),
+        "adaptive": lambda: pyscenedetect(clip, "adaptive"),
+    }
+    speed, found = timed(calls, args.rounds)
+    accuracy["ours"].append(score(*found["ours"], truth))
     for kind in ("content", "adaptive"):
-        seconds, found = timed(lambda k=kind: pyscenedetect(clip, k), args.rounds)
-        speed[kind] = {"seconds": round(seconds, 3)}
-        accuracy[kind].append(score(found, [], truth))
+        accuracy[kind].append(score(found[kind], [], truth))
+    decode_s, decode_cpu = speed["decode_only"]["seconds"], speed["decode_only"]["cpu_seconds"]
     for row in speed.values():
         row["fps"] = round(frames / row["seconds"], 1)
         row["vs_decode"] = round(row["seconds"] / decode_s, 3)
+        row["cpu_vs_decode"] = round(row["cpu_seconds"] / decode_cpu, 3)
     with tempfile.TemporaryDirectory() as scratch:
         for seed in range(1, args.seeds + 1):
             small, small_truth = shots_clip(Path(scratch) / f"s{seed}.mp4", shots=24, seed=seed)
@@ -173,6 +195,7 @@ def main() -> None:
         for name, rows in accuracy.items()
     }
     best_pyscene = min(speed["content"]["seconds"], speed["adaptive"]["seconds"])
+    best_pyscene_cpu = min(speed["content"]["cpu_seconds"], speed["adaptive"]["cpu_seconds"])
     overhead = job_overhead(clip, args.rounds)
     summary = {
         "clip": {
@@ -194,8 +217,11 @@ def main() -> None:
                 mean["ours"]["boundary_f1"] - max(mean["content"]["boundary_f1"], mean["adaptive"]["boundary_f1"]), 3
             ),
             "pyscenedetect_fastest / ours (goal >= 1.2)": round(best_pyscene / speed["ours"]["seconds"], 3),
+            "pyscenedetect_fastest / ours, CPU seconds": round(best_pyscene_cpu / speed["ours"]["cpu_seconds"], 3),
             "ours / bare decode (goal <= ~1.05)": speed["ours"]["vs_decode"],
+            "ours / bare decode, CPU seconds": speed["ours"]["cpu_vs_decode"],
             "analysis added to a proxy+web_720p job (goal <= 0.10)": overhead["added_fraction"],
+            "analysis added to the job, CPU seconds": overhead["added_fraction_cpu"],
         },
         "machine": {
             "cpus": os.cpu_count(),
@@ -208,20 +234,24 @@ def main() -> None:
     results.mkdir(exist_ok=True)
     (results / "shots.json").write_text(json.dumps(summary, indent=2))
     lines = [
-        "| detector | seconds (1080p) | fps | x bare decode | cut F1 @0 | cut F1 @1 | gradual F1 | boundary F1 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| detector | seconds (1080p) | fps | x bare decode | CPU s | CPU x decode | cut F1 @0 | cut F1 @1 "
+        "| gradual F1 | boundary F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("decode_only", "ours", "content", "adaptive"):
         acc = mean.get(name, {})
         lines.append(
             f"| {name} | {speed[name]['seconds']} | {speed[name]['fps']} | {speed[name]['vs_decode']} | "
+            f"{speed[name]['cpu_seconds']} | {speed[name]['cpu_vs_decode']} | "
             f"{acc.get('cut_f1_0', '-')} | {acc.get('cut_f1_1', '-')} | {acc.get('gradual_f1', '-')} | "
             f"{acc.get('boundary_f1', '-')} |"
         )
     lines += [
         "",
         f"- job (proxy + web_720p): {overhead['job_seconds']} s; with analysis "
-        f"{overhead['job_with_analysis_seconds']} s (+{overhead['added_fraction']:.1%})",
+        f"{overhead['job_with_analysis_seconds']} s ({overhead['added_fraction']:+.1%}); CPU "
+        f"{overhead['job_cpu_seconds']} s, with analysis {overhead['job_with_analysis_cpu_seconds']} s "
+        f"({overhead['added_fraction_cpu']:+.1%})",
     ]
     lines += [f"- {k}: **{v}**" for k, v in summary["ratios"].items()]
     lines += [f"- load average (1, 5, 15 min) at start {load_at_start}, at end {os.getloadavg()}"]
