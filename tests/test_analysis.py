@@ -32,7 +32,8 @@ from analysis_media import (
 )
 from bs1770 import integrated_and_range
 
-from transcode.analysis import AnalysisBranch, ShotDetector
+from transcode.analysis import AnalysisBranch, Segment, ShotDetector
+from transcode.analysis.branch import shots_from
 from transcode.analysis.pictures import Candidate, KeyframePicker
 from transcode.analysis.qc import QCProfile, judge, load_qc_profile, load_qc_profiles
 from transcode.errors import ProfileError
@@ -40,6 +41,7 @@ from transcode.loudness import measure_programme
 from transcode.pipeline import make_renditions
 from transcode.probe import probe
 from transcode.profiles import default_profiles_dir, load_profiles
+from transcode.timecode import parse_timecode
 
 
 def _detect(path: Path) -> tuple[list[int], list[tuple[str, int, int]]]:
@@ -286,3 +288,15 @@ def test_true_peak_finds_the_peak_between_samples_three_db_over_the_sample_peak(
     assert measured is not None
     assert abs(measured.true_peak - 20 * math.log10(amplitude)) <= 0.1, measured
     assert abs(_ffmpeg_ebur128(wav)["Peak"] - 20 * math.log10(amplitude)) <= 0.1
+
+
+def test_a_fade_out_ends_a_shot_and_the_fade_in_after_it_begins_the_next() -> None:
+    transitions = [
+        Segment("cut", 30, 30, 1.2, 1.24),
+        Segment("fade_out", 60, 71, 2.4, 2.88),
+        Segment("fade_in", 75, 86, 3.0, 3.48),
+        Segment("dissolve", 120, 134, 4.8, 5.4),
+        Segment("fade_out", 180, 199, 7.2, 8.0),  # to black at the end: no shot of its own
+    ]
+    shots = shots_from(transitions, 200, [k / 25 for k in range(200)], 25.0, parse_timecode("00:00:00:00", 25))
+    assert shots == [(0, 29, "start", 0), (30, 74, "cut", 0), (75, 119, "fade_in", 12), (120, 199, "dissolve", 15)]
