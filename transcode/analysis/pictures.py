@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from av.video.frame import VideoFrame
+from av.video.reformatter import VideoReformatter
 
 from transcode.analysis.detector import Gray
 from transcode.errors import RenderError
@@ -56,6 +57,7 @@ class KeyframePicker:
 
     def __init__(self, rate: float, folder: Path, *, jump: float = 0.12, drift: float = 0.5, width: int = 320) -> None:
         self.bucket, self.width = max(1, round(rate / 2)), width
+        self.scaler = VideoReformatter()  # one scaler kept: setting one up costs more than a small picture
         self.folder, self.jump, self.drift = folder, jump, drift
         self.candidates: list[Candidate] = []
         self.best: tuple[float, int, float, VideoFrame] | None = None
@@ -78,7 +80,7 @@ class KeyframePicker:
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"{index:08d}.jpg"
             height = max(2, round(frame.height * self.width / frame.width / 2) * 2)
-            picture = frame.to_ndarray(format="bgr24", width=self.width, height=height, interpolation="AREA")
+            picture = self.scaler.reformat(frame, self.width, height, "bgr24", interpolation="AREA").to_ndarray()
             path.write_bytes(_jpeg(np.asarray(picture, np.uint8)))
             self.candidates.append(Candidate(index, seconds, score, path))
             self.best = None
@@ -115,6 +117,7 @@ class Storyboard:
 
     def __init__(self, folder: Path, interval: float, tile_width: int = 160) -> None:
         self.folder, self.interval, self.tile_width = folder, interval, tile_width
+        self.scaler = VideoReformatter()
         self.times: list[float] = []
         self.tiles: list[npt.NDArray[np.uint8]] = []
         """Tiles of the sheet being filled."""
@@ -126,8 +129,8 @@ class Storyboard:
         if seconds + 1e-6 < self.next_at:
             return
         height = max(2, round(frame.height * self.tile_width / frame.width / 2) * 2)
-        tile = frame.to_ndarray(format="bgr24", width=self.tile_width, height=height, interpolation="AREA")
-        tile = np.asarray(tile, np.uint8)
+        scaled = self.scaler.reformat(frame, self.tile_width, height, "bgr24", interpolation="AREA")
+        tile = np.asarray(scaled.to_ndarray(), np.uint8)
         if not self.times:
             self.size = (tile.shape[0], tile.shape[1])
         self.tiles.append(tile)
