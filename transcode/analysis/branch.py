@@ -142,7 +142,7 @@ class AnalysisBranch(_Consumer):
 
     def _shots(self, transitions: list[Segment]) -> None:
         bounds = shots_from(transitions, self.frames, self.times, self.rate, self.timecode)
-        avoid = [(t.first, t.last) for t in transitions if t.kind != "cut"]
+        avoid = [(t.first, t.last) for t in transitions]  # a keyframe stays a frame away from a cut too
         chosen = self.picker.choose([(f, last) for f, last, _, _ in bounds], avoid)
         folder = self.folder / "keyframes"
         folder.mkdir(parents=True, exist_ok=True)
