@@ -327,9 +327,13 @@ class Plan:
         kinds = " AND e.kind <> 'asset'" if inside else ""
         m = self.backend.render(expr)
         if self.backend.name == "postgresql":
+            # The page's entries are few: read them by asset and test each. Left to itself the
+            # planner ANDs in the GIN bitmap of the whole match, which for common words costs
+            # more than the rest of the statement (14 ms of 14 ms at 1M entries).
             sql = (
-                f"SELECT {columns} FROM search_entries e WHERE e.asset_id IN :page{kinds} "
-                "AND e.tokens @@ CAST(:m AS tsquery)"
+                'WITH page AS MATERIALIZED (SELECT e.id, e.asset_id, e.kind, e.ref_id, e.start, e."end", e.tokens '
+                f"FROM search_entries e WHERE e.asset_id IN :page{kinds}) "
+                f"SELECT {columns} FROM page e WHERE e.tokens @@ CAST(:m AS tsquery)"
             )
             return [Entry(*r) for r in self._run(session, sql, {"m": m, "page": asset_ids}, "page")]
         # FTS5 seeks a rowid range cheaply: an asset's entries all lie in its creation block. Each
