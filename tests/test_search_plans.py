@@ -1,0 +1,54 @@
+"""PostgreSQL finds common words by reading entries newest first, rare ones through GIN: same hits either way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from sqlalchemy import text
+from test_search_chinese import EXPECTED, load_news
+
+from mam.search import SearchRequest, search, walk
+from mam.services import open_services
+
+
+def test_postgresql_returns_the_same_hits_whether_it_walks_entries_or_reads_the_gin_index(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = open_services(make_settings(tmp_path, MAM_DATABASE_URL=postgres_url))
+    try:
+        load_news(services)
+        with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE search_entries"))
+        walked: list[bool] = []
+        decide = walk.Plan._rows_first
+
+        def spy(plan: walk.Plan, *args: object) -> bool:
+            walked.append(decide(plan, *args))  # type: ignore[arg-type]
+            return walked[-1]
+
+        monkeypatch.setattr(walk.Plan, "_rows_first", spy)
+        queries = [*EXPECTED, "新闻", "乡", "湘乡 防汛", ""]
+        found = {}
+        # Reading a row costing nothing: every listed word is walked; a GIN match costing nothing: never.
+        for row_us, match_us in ((0.0, 1.0), (1.0, 0.0)):
+            monkeypatch.setattr(walk, "_ROW_US", row_us)
+            monkeypatch.setattr(walk, "_MATCH_US", match_us)
+            monkeypatch.setattr(walk, "_STATS", {})
+            walked.clear()
+            with services.session() as session:
+                found[row_us] = {
+                    q: (
+                        [(h.asset.id, h.score, [i.ref_id for i in h.inner]) for h in r.hits],
+                        r.total,
+                        r.facets,
+                    )
+                    for q in queries
+                    for r in [search(session, "default", SearchRequest(q=q, limit=50))]
+                }
+            assert any(walked) == (row_us == 0.0)
+        assert found[0.0] == found[1.0]
+        assert len(found[0.0]["湘乡"][0]) == len(EXPECTED["湘乡"])
+    finally:
+        services.close()
