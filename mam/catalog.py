@@ -33,7 +33,6 @@ __all__ = [
     "ensure_tenant",
     "fail_job",
     "find_asset_by_checksum",
-    "finish_job",
     "get_analysis",
     "get_asset",
     "get_job",
@@ -232,15 +231,25 @@ def set_job_progress(
 
 
 def cancel_job(session: Session, tenant_id: str, job_id: str) -> Job:
-    """Stop a queued or running job; its worker notices within about a second and registers nothing."""
+    """Stop a queued or running job; its worker notices within about a second and registers nothing.
+
+    The state change is conditional (only a queued or running job becomes cancelled), so a cancel
+    racing the job's completion can never mark a finished job cancelled."""
     job = get_job(session, tenant_id, job_id)
-    if job.state not in (JobState.QUEUED, JobState.RUNNING):
+    changed = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.state.in_((JobState.QUEUED, JobState.RUNNING)))
+        .values(state=JobState.CANCELLED, error="cancelled on request", finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        session.rollback()
+        state = session.get(Job, job.id, populate_existing=True)
         raise ConflictError(
-            f"job {job_id} has already ended ({job.state}); only queued or running jobs can be cancelled"
+            f"job {job_id} has already ended ({state.state if state else 'gone'}); "
+            "only queued or running jobs can be cancelled"
         )
-    job.state = JobState.CANCELLED
-    job.error = "cancelled on request"
-    job.finished_at = utcnow()
+    session.refresh(job)
     asset = job.asset
     if job.kind == "render":
         current = [r for r in asset.renditions if r.source_sha256 == asset.sha256]
@@ -328,20 +337,6 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], renditio
         except IntegrityError:  # another job registered one of them meanwhile: keep theirs
             session.rollback()
     raise ConflictError(f"job {job_id}: its renditions kept conflicting with another job's")
-
-
-def finish_job(session: Session, job: Job, result: dict[str, Any]) -> None:
-    if job.state == JobState.CANCELLED:  # cancelled while its last output was being stored
-        return
-    job.state = JobState.DONE
-    job.progress = 1.0
-    job.result = result
-    job.error = None
-    job.finished_at = utcnow()
-    if job.kind == "render":
-        job.asset.status = AssetStatus.READY
-        job.asset.error = None
-    session.commit()
 
 
 def fail_job(session: Session, job: Job, reason: str) -> None:

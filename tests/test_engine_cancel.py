@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import sandbox_targets as targets
 from conftest import Media
 
 import mam.processing
-from mam.catalog import cancel_job, get_asset
+from mam.catalog import cancel_job, claim_job, complete_job, get_asset, get_job
+from mam.errors import ConflictError
 from mam.ingest import ingest_file
 from mam.processing import process_job
 from mam.services import Services
@@ -70,3 +72,19 @@ def test_a_cancel_is_seen_while_the_media_process_reports_no_progress(
     canceller.join()
     assert outcome.state == "cancelled"  # not failed by the 10 s timeout: the cancel stopped it
     assert not Path(f"/proc/{pid_file.read_text()}").exists()  # the child was stopped and reaped
+
+
+def test_a_cancel_racing_the_jobs_completion_cannot_mark_a_finished_job_cancelled(
+    services: Services, media: Media
+) -> None:
+    asset = ingest_file(services, media.silent, profiles=["poster"]).asset
+    job_id = asset.jobs[0].id
+    with services.session() as canceller, services.session() as worker:
+        seen = get_job(canceller, asset.tenant_id, job_id)  # the cancel request has read the job
+        assert seen.state == "queued"
+        assert claim_job(worker, job_id, timedelta(hours=1)) is not None
+        assert complete_job(worker, job_id, {"outputs": []})  # the job finishes meanwhile
+        with pytest.raises(ConflictError, match="already ended"):
+            cancel_job(canceller, asset.tenant_id, job_id)
+    with services.session() as session:
+        assert get_job(session, asset.tenant_id, job_id).state == "done"
