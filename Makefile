@@ -39,8 +39,8 @@ check: lint typecheck test
 ## Side-by-side measurements (installs the [bench] extra: PySceneDetect for benchmarks/shots.py).
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	flock /tmp/mam-bench.lock $(BIN)/python benchmarks/transcode.py
-	flock /tmp/mam-bench.lock $(BIN)/python benchmarks/shots.py
+	$(BIN)/python benchmarks/transcode.py
+	$(BIN)/python benchmarks/shots.py
 
 clean:
 	rm -rf $(VENV) mam-data .pytest_cache .mypy_cache .ruff_cache
