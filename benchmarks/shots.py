@@ -14,7 +14,7 @@ On generated clips with known hard cuts, dissolves, fades, flashes and fast moti
 PySceneDetect comes from the project's ``[bench]`` extra (``scenedetect-headless``; ``make bench``
 installs it). Writes benchmarks/results/shots.json and shots.md.
 
-    flock /tmp/mam-bench.lock .venv/bin/python benchmarks/shots.py --shots 24 --rounds 2
+    .venv/bin/python benchmarks/shots.py --shots 24 --rounds 2
 """
 
 from __future__ import annotations
