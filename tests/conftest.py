@@ -110,3 +110,13 @@ def services(tmp_path: Path, catalog_url: str) -> Iterator[Services]:
         yield svc
     finally:
         svc.close()
+
+
+@pytest.fixture
+def sqlite_services(tmp_path: Path) -> Iterator[Services]:
+    """Services on the embedded default only: a SQLite catalog and local storage under ``tmp_path``."""
+    svc = open_services(make_settings(tmp_path / "home"))
+    try:
+        yield svc
+    finally:
+        svc.close()

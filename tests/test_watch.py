@@ -4,62 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 from sqlalchemy import func, select
+from watch_support import StartWatching, assets_of, clip, watchers
 
 from mam.errors import ConfigError
 from mam.models import Asset
-from mam.services import Services, open_services
-from mam.watch import Handled, WatchConfig, WatchFolder, WatchRunner, load_watch_config
+from mam.services import Services
+from mam.watch import WatchFolder, load_watch_config
 from mam.watch.config import After
-from transcode.generate import audio_clip
-
-
-def clip(path: Path, n: int) -> Path:
-    """A tiny WAV whose bytes differ for every ``n``."""
-    return audio_clip(path, seconds=0.1 + n * 0.005, channels=1)
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def sqlite_services(tmp_path: Path) -> Iterator[Services]:
-    svc = open_services(make_settings(tmp_path / "home"))
-    try:
-        yield svc
-    finally:
-        svc.close()
-
-
-class Recorder:
-    """Collects what the watcher did, with the monotonic time it was reported."""
-
-    def __init__(self) -> None:
-        self.results: list[tuple[float, Handled]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, result: Handled) -> None:
-        with self.lock:
-            self.results.append((time.monotonic(), result))
-
-    @property
-    def handled(self) -> list[Handled]:
-        with self.lock:
-            return [r for _, r in self.results]
-
-    def wait_for(self, count: int, timeout: float = 30) -> list[Handled]:
-        deadline = time.monotonic() + timeout
-        while len(self.handled) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.handled
 
 
 def folder(path: Path, *, quiet: float = 0.3, after: After = "keep", tenant: str | None = None) -> WatchFolder:
@@ -67,32 +28,14 @@ def folder(path: Path, *, quiet: float = 0.3, after: After = "keep", tenant: str
     return WatchFolder(path=path, tenant=tenant, quiet_seconds=quiet, after=after, profiles=("proxy",))
 
 
-Runner = Callable[..., tuple[WatchRunner, Recorder]]
-
-
 @pytest.fixture
-def start_watching(sqlite_services: Services) -> Iterator[Runner]:
-    runners: list[WatchRunner] = []
-
-    def start(*folders: WatchFolder, services: Services = sqlite_services) -> tuple[WatchRunner, Recorder]:
-        recorder = Recorder()
-        runner = WatchRunner(services, WatchConfig(poll_seconds=0.05, folder=folders), recorder)
-        runner.start()
-        runners.append(runner)
-        return runner, recorder
-
-    yield start
-    for runner in runners:
-        runner.stop()
-
-
-def assets_of(services: Services, tenant: str = "default") -> list[Asset]:
-    with services.session() as session:
-        return list(session.scalars(select(Asset).where(Asset.tenant_id == tenant)))
+def start_watching(sqlite_services: Services) -> Iterator[StartWatching]:
+    with watchers(sqlite_services) as start:
+        yield start
 
 
 def test_a_file_written_in_bursts_is_ingested_once_after_the_last_write_with_its_final_checksum(
-    tmp_path: Path, sqlite_services: Services, start_watching: Runner
+    tmp_path: Path, sqlite_services: Services, start_watching: StartWatching
 ) -> None:
     source = clip(tmp_path / "src" / "recorder.wav", 40)
     data = source.read_bytes()
@@ -121,7 +64,7 @@ def test_a_file_written_in_bursts_is_ingested_once_after_the_last_write_with_its
 
 
 def test_renamed_copied_and_cross_filesystem_moved_files_are_ingested_once_each(
-    tmp_path: Path, sqlite_services: Services, start_watching: Runner
+    tmp_path: Path, sqlite_services: Services, start_watching: StartWatching
 ) -> None:
     sources = [clip(tmp_path / "src" / f"{name}.wav", n) for n, name in enumerate(("renamed", "copied", "moved"))]
     drop = tmp_path / "drop"
@@ -160,7 +103,7 @@ def test_renamed_copied_and_cross_filesystem_moved_files_are_ingested_once_each(
 
 
 def test_fifty_files_dropped_at_once_make_one_asset_per_distinct_content_per_tenant(
-    tmp_path: Path, services: Services, start_watching: Runner
+    tmp_path: Path, services: Services, start_watching: StartWatching
 ) -> None:
     distinct = [clip(tmp_path / "src" / f"c{n}.wav", n) for n in range(30)]
     names = [(f"f{i:02d}.wav", distinct[i % 30]) for i in range(50)]  # 20 files repeat content
@@ -194,7 +137,7 @@ def test_fifty_files_dropped_at_once_make_one_asset_per_distinct_content_per_ten
 
 
 def test_files_dropped_while_the_watcher_was_stopped_are_all_ingested_on_restart(
-    tmp_path: Path, sqlite_services: Services, start_watching: Runner
+    tmp_path: Path, sqlite_services: Services, start_watching: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     config = folder(drop, quiet=0.3, after="keep")
@@ -217,7 +160,7 @@ def test_files_dropped_while_the_watcher_was_stopped_are_all_ingested_on_restart
 
 
 def test_a_file_that_is_not_media_goes_to_failed_with_the_reason_and_temp_names_are_left_alone(
-    tmp_path: Path, sqlite_services: Services, start_watching: Runner
+    tmp_path: Path, sqlite_services: Services, start_watching: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start_watching(folder(drop, after="move"))
@@ -235,7 +178,7 @@ def test_a_file_that_is_not_media_goes_to_failed_with_the_reason_and_temp_names_
 
 
 def test_the_source_is_deleted_only_after_the_original_is_stored(
-    tmp_path: Path, sqlite_services: Services, start_watching: Runner
+    tmp_path: Path, sqlite_services: Services, start_watching: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start_watching(folder(drop, after="delete"))
@@ -269,7 +212,7 @@ def test_the_watch_configuration_is_data_and_unknown_keys_are_refused(tmp_path: 
 
 
 def test_a_file_that_grows_while_it_is_ingested_is_not_deleted_and_is_ingested_again_when_complete(
-    tmp_path: Path, sqlite_services: Services, start_watching: Runner, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sqlite_services: Services, start_watching: StartWatching, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mam.sidecar.apply as folder_module  # the watcher ingests through mam.sidecar.ingest_item
 

@@ -5,51 +5,29 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Media, make_settings
+from conftest import Media
 from sqlalchemy.exc import OperationalError
 from test_cards_layouts import p2_card
 from test_sidecar import NRT, P2
-from test_watch import Recorder, assets_of, clip
+from watch_support import StartWatching, assets_of, clip, watchers
 
 import mam.sidecar.apply as apply_module  # the watcher ingests through mam.sidecar.ingest_item
 from mam.models import Asset
-from mam.services import Services, open_services
-from mam.watch import WatchConfig, WatchFolder, WatchRunner
+from mam.services import Services
+from mam.watch import WatchFolder
 from mam.watch.config import After
 
 SIDECAR = {"title": "防汛一线", "description": "河口镇堤坝", "tags": ["防汛"], "reporter": "张三"}
 
 
 @pytest.fixture
-def sqlite_services(tmp_path: Path) -> Iterator[Services]:
-    svc = open_services(make_settings(tmp_path / "home"))
-    try:
-        yield svc
-    finally:
-        svc.close()
-
-
-Start = Callable[[WatchFolder], tuple[WatchRunner, Recorder]]
-
-
-@pytest.fixture
-def start(sqlite_services: Services) -> Iterator[Start]:
-    runners: list[WatchRunner] = []
-
-    def begin(folder: WatchFolder) -> tuple[WatchRunner, Recorder]:
-        recorder = Recorder()
-        runner = WatchRunner(sqlite_services, WatchConfig(poll_seconds=0.05, folder=(folder,)), recorder)
-        runner.start()
-        runners.append(runner)
-        return runner, recorder
-
-    yield begin
-    for runner in runners:
-        runner.stop()
+def start(sqlite_services: Services) -> Iterator[StartWatching]:
+    with watchers(sqlite_services) as begin:
+        yield begin
 
 
 def drop_folder(path: Path, *, quiet: float = 0.4, after: After = "keep", **more: object) -> WatchFolder:
@@ -69,7 +47,7 @@ def sidecar_text() -> str:
 
 
 def test_a_sidecar_written_slowly_is_waited_for_and_applied_whole(
-    tmp_path: Path, sqlite_services: Services, start: Start
+    tmp_path: Path, sqlite_services: Services, start: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start(drop_folder(drop, quiet=0.6, after="move"))
@@ -91,7 +69,7 @@ def test_a_sidecar_written_slowly_is_waited_for_and_applied_whole(
 
 
 def test_a_sidecar_that_lands_while_its_media_waits_is_taken_with_it(
-    tmp_path: Path, sqlite_services: Services, start: Start
+    tmp_path: Path, sqlite_services: Services, start: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start(drop_folder(drop, quiet=0.6))
@@ -106,7 +84,7 @@ def test_a_sidecar_that_lands_while_its_media_waits_is_taken_with_it(
 
 
 def test_a_sidecar_that_lands_after_its_media_was_ingested_is_merged_into_the_asset(
-    tmp_path: Path, sqlite_services: Services, start: Start
+    tmp_path: Path, sqlite_services: Services, start: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start(drop_folder(drop, quiet=0.3, after="move"))
@@ -125,7 +103,7 @@ def test_a_sidecar_that_lands_after_its_media_was_ingested_is_merged_into_the_as
 
 
 def test_a_late_sidecar_is_merged_after_a_restart_and_one_too_late_is_left_alone(
-    tmp_path: Path, sqlite_services: Services, start: Start
+    tmp_path: Path, sqlite_services: Services, start: StartWatching
 ) -> None:
     drop, slow = tmp_path / "drop", tmp_path / "slow"
     config = drop_folder(drop, quiet=0.3, after="delete")
@@ -152,7 +130,7 @@ def test_a_late_sidecar_is_merged_after_a_restart_and_one_too_late_is_left_alone
 
 
 def test_an_empty_sidecar_is_refused_into_failed_and_its_media_still_ingests(
-    tmp_path: Path, sqlite_services: Services, start: Start
+    tmp_path: Path, sqlite_services: Services, start: StartWatching
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start(drop_folder(drop, quiet=0.3, after="move"))
@@ -165,7 +143,7 @@ def test_an_empty_sidecar_is_refused_into_failed_and_its_media_still_ingests(
 
 
 def test_an_unexpected_error_sends_the_file_to_failed_once_and_the_watcher_goes_on(
-    tmp_path: Path, sqlite_services: Services, start: Start, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sqlite_services: Services, start: StartWatching, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_ingest = apply_module.ingest_file
 
@@ -191,7 +169,7 @@ def test_an_unexpected_error_sends_the_file_to_failed_once_and_the_watcher_goes_
 
 
 def test_a_catalog_that_is_briefly_unavailable_delays_the_file_without_failing_it(
-    tmp_path: Path, sqlite_services: Services, start: Start, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sqlite_services: Services, start: StartWatching, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_ingest = apply_module.ingest_file
     refused: list[str] = []
@@ -212,7 +190,7 @@ def test_a_catalog_that_is_briefly_unavailable_delays_the_file_without_failing_i
 
 
 def test_camera_cards_copied_into_a_watch_folder_ingest_each_clip_once_with_its_metadata(
-    tmp_path: Path, sqlite_services: Services, start: Start, media: Media
+    tmp_path: Path, sqlite_services: Services, start: StartWatching, media: Media
 ) -> None:
     stage = tmp_path / "stage"
     xdcam = stage / "card-xdcam" / "XDROOT"
@@ -253,7 +231,7 @@ def test_camera_cards_copied_into_a_watch_folder_ingest_each_clip_once_with_its_
 
 
 def test_two_media_files_with_one_stem_share_no_sidecar_twice_and_nothing_fails(
-    tmp_path: Path, sqlite_services: Services, start: Start, media: Media
+    tmp_path: Path, sqlite_services: Services, start: StartWatching, media: Media
 ) -> None:
     drop = tmp_path / "drop"
     _, recorder = start(drop_folder(drop, quiet=0.3, after="move"))
@@ -273,7 +251,7 @@ def test_two_media_files_with_one_stem_share_no_sidecar_twice_and_nothing_fails(
 
 
 def test_a_p2_card_copied_folder_by_folder_waits_for_its_clip_xml_and_every_audio_channel(
-    tmp_path: Path, sqlite_services: Services, start: Start
+    tmp_path: Path, sqlite_services: Services, start: StartWatching
 ) -> None:
     contents = p2_card(tmp_path / "stage" / "card-p2", channels=2)
     drop = tmp_path / "drop"
