@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from mam.errors import SearchError
 from mam.models import Asset, Span, SubtitleCue
 from mam.search.backends import backend_for
-from mam.search.facets import Facets, count_facets
+from mam.search.facets import Facets, facets_from_counts
 from mam.search.query import ParsedQuery, parse_query
 from mam.search.snippets import snippet
 from mam.search.walk import Plan
@@ -177,7 +177,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         )
         for asset_id, score in page
     ]
-    facets = count_facets(sample.columns) if request.facets else None
+    facets = facets_from_counts(sample.counts) if request.facets else None
     more = len(ranked) > offset + request.limit
     total = max(sample.total, offset + len(ids) + (1 if more else 0)) if sample.estimated else sample.total
     return SearchResult(
@@ -188,7 +188,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         next_cursor=_encode_cursor(offset + len(ids)) if more else None,
         facets=facets,
         total_is_estimate=sample.estimated,
-        facets_over=len(sample.recent) if request.facets else None,
+        facets_over=sample.assets if request.facets else None,
     )
 
 

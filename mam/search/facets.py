@@ -1,15 +1,19 @@
-"""Facet counts over the assets a search matched (up to a sample): programme, tags, media type, shoot month."""
+"""Facet counts over the assets a search matched (up to a sample): programme, tags, media type, shoot month.
+
+The counts are made by the database in the statement that reads the sample (mam/search/walk.py);
+here they are only ordered and cut, the same way for both backends.
+"""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FacetValue", "Facets", "count_facets"]
+__all__ = ["FACET_NAMES", "FacetValue", "Facets", "facets_from_counts"]
 
 FACET_SIZE = 20
+FACET_NAMES = ("programme", "tags", "media_type", "shoot_month")
 
 
 @dataclass(frozen=True)
@@ -26,33 +30,15 @@ class Facets:
     shoot_month: list[FacetValue] = field(default_factory=list)
 
 
-def _top(rows: Any) -> list[FacetValue]:
+def _top(rows: Iterable[tuple[Any, int]]) -> list[FacetValue]:
     # Sorted here, not in SQL, so that ties come out in the same order on every backend.
     values = sorted(((str(v), int(c)) for v, c in rows if v not in (None, "")), key=lambda r: (-r[1], r[0]))
     return [FacetValue(v, c) for v, c in values[:FACET_SIZE]]
 
 
-def count_facets(columns: dict[str, tuple[Any, ...]]) -> Facets:
-    """Facet counts over the matching assets a search sampled (all of them when few).
-
-    ``columns`` maps each asset to its walk.FACET_COLUMNS (programme, media kind, shoot date, tags),
-    read with the sample itself, so counting needs no query of its own.
-    """
-    programme: Counter[str] = Counter()
-    media_type: Counter[str] = Counter()
-    month: Counter[str] = Counter()
-    tags: Counter[str] = Counter()
-    for name, kind, shot, asset_tags in columns.values():
-        programme[name] += 1
-        media_type[kind] += 1
-        if shot is not None:
-            month[str(shot)[:7]] += 1
-        if isinstance(asset_tags, str):  # SQLite hands JSON back as text
-            asset_tags = json.loads(asset_tags)
-        tags.update(set(asset_tags or []))
-    return Facets(
-        programme=_top(programme.items()),
-        tags=_top(tags.items()),
-        media_type=_top(media_type.items()),
-        shoot_month=_top(month.items()),
-    )
+def facets_from_counts(counts: Iterable[tuple[str, Any, int]]) -> Facets:
+    """Facets from ``(facet, value, count)`` rows, ``facet`` being one of FACET_NAMES."""
+    grouped: dict[str, list[tuple[Any, int]]] = {name: [] for name in FACET_NAMES}
+    for name, value, count in counts:
+        grouped[name].append((value, count))
+    return Facets(**{name: _top(rows) for name, rows in grouped.items()})

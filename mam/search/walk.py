@@ -27,13 +27,12 @@ from mam.search.index import BLOCK_BITS
 from mam.search.query import ParsedQuery
 from mam.search.tokens import tenant_token
 
-__all__ = ["COUNT_CAP", "FACET_COLUMNS", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
+__all__ = ["COUNT_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
 
 SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
 COUNT_CAP = 10_000
 """Matching entries counted for an estimated total; more than this still reads as this many."""
-FACET_COLUMNS = ("programme", "media_kind", "shoot_date", "tags")
 _LAST = (1 << 63) - 1
 _ASSET_FILTERS = (
     ("status", "a.status = :status"),
@@ -150,10 +149,10 @@ class Entry:
 class Sample:
     total: int
     estimated: bool
-    recent: list[str]
-    """The most recent matching assets (at most SAMPLE), newest first."""
-    columns: dict[str, tuple[Any, ...]]
-    """asset id -> its FACET_COLUMNS, when the sample was read for facets (else empty tuples)."""
+    assets: int
+    """Distinct assets passing the filters among the newest SAMPLE matching entries."""
+    counts: list[tuple[str, Any, int]]
+    """(facet, value, count) over those assets (mam/search/facets.py), when read for facets; else empty."""
 
 
 class Plan:
@@ -257,21 +256,16 @@ class Plan:
                 break
         return out
 
-    def _scan(
-        self, session: Session, expr: Expr, desc: bool, after: int, n: int, filtered: bool, extra: tuple[str, ...] = ()
-    ) -> list[Any]:
-        """The next ``n`` entries after ``after`` in id order that may match ``expr``: rows of
-        (id, asset id, hit, passed, *extra asset columns); hit is 1 when the entry matches ``expr``,
-        passed when its asset passes the asset filters (always, with ``filtered``: they are in WHERE).
+    def _scan(self, session: Session, expr: Expr, desc: bool, after: int, n: int) -> list[Any]:
+        """The next ``n`` entries after ``after`` in id order that may match ``expr`` and whose asset
+        passes the asset filters: rows of (id, asset id, hit); hit is 1 when the entry matches ``expr``.
 
         On PostgreSQL a phrase is looked up loosened (:func:`relaxed`, which the GIN index answers
         alone) and checked on the rows read only, so a common phrase costs a batch of rechecks, not
         one per match in the whole index. FTS5 matches phrases in its index: every row is a hit.
-        Assets are joined after the LIMIT unless the filters must cut the rows read.
         """
         b = self.backend
-        inside = filtered and bool(self.conditions)
-        source, key = self._from(inside)
+        source, key = self._from(bool(self.conditions))
         order = "DESC" if desc else "ASC"
         params: dict[str, Any] = {"after": after, "n": n}
         hit = "1"
@@ -285,18 +279,16 @@ class Plan:
         else:
             match, found = self._match(expr)
             params |= found
-        rows_first = b.name == "postgresql" and self._rows_first(session, expr, n)
-        where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *(self.conditions if inside else [])])
-        passed = "1"
-        if self.conditions and not filtered:
-            passed = f"CASE WHEN {' AND '.join(self.conditions)} THEN 1 ELSE 0 END"
-        outside = bool(extra) or passed != "1"
+        rows_first = self._rows_first(session, expr, n)
+        where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *self.conditions])
         sql = (
-            f"SELECT c.id, c.asset_id, {hit}, {passed}{''.join(f', a.{c}' for c in extra)} FROM "
-            f"(SELECT {key} AS id, e.asset_id AS asset_id{tokens} FROM {source} WHERE {where} "
-            f"ORDER BY {key} {order} LIMIT :n) c{' JOIN assets a ON a.id = c.asset_id' if outside else ''} "
-            f"ORDER BY c.id {order}"
+            f"SELECT c.id, c.asset_id, {hit} FROM (SELECT {key} AS id, e.asset_id AS asset_id{tokens} "
+            f"FROM {source} WHERE {where} ORDER BY {key} {order} LIMIT :n) c ORDER BY c.id {order}"
         )
+        return self._planned(session, sql, params, rows_first)
+
+    def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool) -> list[Any]:
+        """Run ``sql``; with ``rows_first`` (PostgreSQL, :meth:`_rows_first`) reading entries newest first."""
         if not rows_first:
             return list(self._run(session, sql, params).all())
         session.execute(text("SET LOCAL enable_bitmapscan = off"))
@@ -314,6 +306,8 @@ class Plan:
         newest ~4 entries per match wanted takes a millisecond. The planner cannot tell: it takes
         the bigrams of one word as independent and so expects a few matches where there are many.
         """
+        if self.backend.name != "postgresql":
+            return False
         core = _without(expr, {self._entries, self._assets})
         if core is None:
             return False
@@ -328,8 +322,8 @@ class Plan:
         found: dict[str, int] = {}
         boundary: int | None = None
         while True:
-            rows = self._scan(session, expr, desc, after, batch, filtered=True)
-            for entry_id, asset_id, ok, _ in rows:
+            rows = self._scan(session, expr, desc, after, batch)
+            for entry_id, asset_id, ok in rows:
                 block = int(entry_id) >> BLOCK_BITS
                 if boundary is not None and block != boundary:
                     return self._exact(session, found, desc)
@@ -359,29 +353,66 @@ class Plan:
 
     # Count and facet sample -----------------------------------------------------------------------
     def sample(self, session: Session, facets: bool) -> Sample:
-        """Read the newest SAMPLE matching entries; count exactly if that was all of them, else estimate.
+        """Count the distinct assets among the newest SAMPLE matching entries, in one statement, and
+        (with ``facets``) their facet values; exact if that was every match, else an estimate.
 
-        With ``facets``, each sampled asset's facet columns come along (mam/search/facets.py).
+        The database counts: only a few rows come back, however many assets were sampled.
         """
-        extra = FACET_COLUMNS if facets else ()
-        hits: list[Any] = []
-        after = _LAST
-        while len(hits) < SAMPLE:
-            batch = self._scan(session, self.base, True, after, SAMPLE, filtered=False, extra=extra)
-            hits += [row for row in batch if row[2]]
-            if len(batch) < SAMPLE:
-                break
-            after = batch[-1][0]
-        rows = hits[:SAMPLE]
-        recent: dict[str, tuple[Any, ...]] = {}
-        for row in rows:
-            if row[3] and row[1] not in recent:
-                recent[row[1]] = tuple(row[4:])
-        if len(rows) < SAMPLE:
-            return Sample(len(recent), False, list(recent), recent)
+        b = self.backend
+        params: dict[str, Any] = {"n": SAMPLE}
+        if b.name == "postgresql" and _has_phrase(self.base):
+            # As in _scan: the GIN index answers the loosened match, the phrase is checked on the
+            # rows read, newest first, until the sample is full.
+            match, found = self._match(relaxed(self.base))
+            core = _without(self.base, {self._entries, self._assets})
+            assert core is not None  # a phrase is in it
+            params["x"] = b.render(core)
+            sampled = (
+                f"SELECT c.id, c.asset_id FROM (SELECT e.id, e.asset_id, e.tokens FROM search_entries e WHERE {match} "
+                "ORDER BY e.id DESC) c WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY c.id DESC LIMIT :n"
+            )
+        else:
+            source, key = self._from(False)
+            match, found = self._match(self.base)
+            sampled = (
+                f"SELECT {key} AS id, e.asset_id AS asset_id FROM {source} WHERE {match} ORDER BY {key} DESC LIMIT :n"
+            )
+        params |= found
+        month = b.month("v.shoot_date")
+        parts = [
+            "SELECT 'sampled' AS facet, CAST(NULL AS TEXT) AS value, COUNT(*) AS n FROM s",
+            "SELECT 'assets', CAST(NULL AS TEXT), COUNT(*) FROM v",
+        ]
+        if facets:
+            parts += [
+                "SELECT 'programme', v.programme, COUNT(*) FROM v GROUP BY v.programme",
+                "SELECT 'media_type', v.media_kind, COUNT(*) FROM v GROUP BY v.media_kind",
+                f"SELECT 'shoot_month', {month}, COUNT(*) FROM v WHERE v.shoot_date IS NOT NULL GROUP BY {month}",
+                f"SELECT 'tags', t.value, COUNT(DISTINCT v.id) FROM v, {b.elements('v.tags', 't')} GROUP BY t.value",
+            ]
+        if facets or self.conditions:
+            distinct = (
+                "SELECT a.id, a.programme, a.media_kind, a.shoot_date, a.tags FROM assets a "
+                f"WHERE a.id IN (SELECT s.asset_id FROM s){''.join(f' AND {c}' for c in self.conditions)}"
+            )
+        else:
+            distinct = "SELECT DISTINCT s.asset_id FROM s"  # nothing to read of the assets
+        sql = f"WITH s AS MATERIALIZED ({sampled}), v AS MATERIALIZED ({distinct}) {' UNION ALL '.join(parts)}"
+        rows = self._planned(session, sql, params, self._rows_first(session, self.base, SAMPLE))
+        counts = [(str(name), value, int(n)) for name, value, n in rows]
+        sampled_entries = next(n for name, _, n in counts if name == "sampled")
+        assets = next(n for name, _, n in counts if name == "assets")
+        counts = [row for row in counts if row[0] not in ("sampled", "assets")]
+        if sampled_entries < SAMPLE:
+            return Sample(assets, False, assets, counts)
         # An estimate: the loosened match counted (bounded by COUNT_CAP), scaled by the share of
         # sampled entries that are distinct assets passing the filters.
-        match, found = self._match(relaxed(self.base))
+        matching = self._count(session, relaxed(self.base))
+        return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, counts)
+
+    def _count(self, session: Session, expr: Expr) -> int:
+        """Entries matching ``expr``, counted up to COUNT_CAP."""
+        match, found = self._match(expr)
         if self.backend.name == "postgresql":
             # Only the GIN index answers a count cheaply: a plan reading rows unpacks each one's
             # token stream, which the planner does not price. (SET LOCAL: this transaction only.)
@@ -391,10 +422,9 @@ class Plan:
             matching = int(self._run(session, count, {**found, "n": COUNT_CAP}).scalar_one())
             session.execute(text("SET LOCAL enable_seqscan = on"))
             session.execute(text("SET LOCAL enable_indexscan = on"))
-        else:
-            count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} LIMIT :n)"
-            matching = int(self._run(session, count, {**found, "n": COUNT_CAP}).scalar_one())
-        return Sample(max(len(recent), round(len(recent) / len(rows) * matching)), True, list(recent), recent)
+            return matching
+        count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} LIMIT :n)"
+        return int(self._run(session, count, {**found, "n": COUNT_CAP}).scalar_one())
 
     # Entries of the page's assets -----------------------------------------------------------------
     def entries(self, session: Session, expr: Expr, asset_ids: list[str], inside: bool = False) -> list[Entry]:
