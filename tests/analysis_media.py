@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import av.filter
@@ -36,6 +38,8 @@ __all__ = [
 ]
 
 Image = npt.NDArray[np.uint8]
+F = TypeVar("F")
+T = TypeVar("T")
 
 # Families: no two adjacent shots come from the same family (bars look alike, and so on).
 _SOURCES = {
@@ -245,14 +249,11 @@ def qc_clip(path: Path, *, seconds: int = 12, width: int = 320, height: int = 18
     burst = slice(int(clipped_at * rate), int(clipped_at * rate) + 2400)
     samples[burst] = np.clip(samples[burst] * 40, -1.0, 1.0)
     with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=25, options={"crf": "18", "preset": "veryfast"})
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video = _Writer(out, width, height)
         audio = out.add_stream("pcm_s16le", rate=rate, layout="stereo")
-        for index, rgb in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, 25)
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
+        for rgb in frames:
+            video.emit(rgb)
+        video.close()
         step = 1920
         for start in range(0, len(samples), step):
             chunk = samples[start : start + step]
@@ -278,12 +279,12 @@ def tone_wav(path: Path, dbfs: float, *, seconds: float = 6.0, frequency: float 
     return path
 
 
-def evaluate_cuts(found: list[int], truth: list[int], tolerance: int) -> tuple[float, float, float]:
-    """Precision, recall, F1 of detected cut frames against the truth, each matched at most once."""
-    remaining = sorted(truth)
+def _scores(found: Sequence[F], truth: Sequence[T], matches: Callable[[F, T], bool]) -> tuple[float, float, float]:
+    """Precision, recall, F1: each found item, in order, takes the first remaining truth it matches."""
+    remaining = list(truth)
     hits = 0
-    for cut in sorted(found):
-        match = next((t for t in remaining if abs(t - cut) <= tolerance), None)
+    for item in found:
+        match = next((t for t in remaining if matches(item, t)), None)
         if match is not None:
             remaining.remove(match)
             hits += 1
@@ -291,38 +292,28 @@ def evaluate_cuts(found: list[int], truth: list[int], tolerance: int) -> tuple[f
     recall = hits / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def evaluate_cuts(found: list[int], truth: list[int], tolerance: int) -> tuple[float, float, float]:
+    """Precision, recall, F1 of detected cut frames against the truth, each matched at most once."""
+    return _scores(sorted(found), sorted(truth), lambda cut, t: abs(t - cut) <= tolerance)
 
 
 def evaluate_transitions(
     found: list[tuple[str, int, int]], truth: list[tuple[str, int, int]]
 ) -> tuple[float, float, float]:
     """Like :func:`evaluate_graduals`, but a found range matches only a true transition of its own kind."""
-    remaining = list(truth)
-    hits = 0
-    for kind, start, end in found:
-        match = next((t for t in remaining if t[0] == kind and start <= t[2] and t[1] <= end), None)
-        if match is not None:
-            remaining.remove(match)
-            hits += 1
-    precision = hits / len(found) if found else 1.0
-    recall = hits / len(truth) if truth else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    return _scores(found, truth, lambda f, t: f[0] == t[0] and _overlap(f[1:], t[1:]))
 
 
 def evaluate_graduals(found: list[tuple[int, int]], truth: list[tuple[int, int]]) -> tuple[float, float, float]:
     """A found range matches a true transition it overlaps (each truth matched at most once)."""
-    remaining = list(truth)
-    hits = 0
-    for start, end in found:
-        match = next((t for t in remaining if start <= t[1] and t[0] <= end), None)
-        if match is not None:
-            remaining.remove(match)
-            hits += 1
-    precision = hits / len(found) if found else 1.0
-    recall = hits / len(truth) if truth else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    return _scores(found, truth, _overlap)
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two ranges of frames, first and last included, share a frame."""
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
 def boundaries(found: list[tuple[str, int, int]], gap: int = 12) -> list[tuple[int, int]]:
