@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from conftest import make_settings
+from sqlalchemy.orm import Session
 
 from mam.catalog import AssetChanges, create_asset_with_job, update_asset
 from mam.metadata import add_span, import_subtitles
@@ -110,6 +113,7 @@ EXPECTED: dict[str, list[str]] = {
     "reporter:zs 采茶": ["tea"],
 }
 ORDERED = {"防汛 抢险", "防汛"}
+R = TypeVar("R")
 
 
 def load_news(services: Services, tenant: str | None = None) -> dict[str, str]:
@@ -158,25 +162,35 @@ def test_the_shared_chinese_news_set_finds_exactly_the_expected_assets(services:
     assert wrong == {}
 
 
-def test_sqlite_and_postgresql_return_the_same_hits_in_the_same_order(tmp_path: Path, postgres_url: str) -> None:
+def _on_both_backends(tmp_path: Path, postgres_url: str, run: Callable[[Session, dict[str, str]], R]) -> list[R]:
+    """``run(session, asset id -> key)`` on the news set loaded into SQLite, then into PostgreSQL."""
     results = []
     for name, url in (("sqlite", f"sqlite:///{tmp_path / 'c.db'}"), ("postgres", postgres_url)):
         services = open_services(make_settings(tmp_path / name, MAM_DATABASE_URL=url))
         try:
             ids = load_news(services)
             by_id = {v: k for k, v in ids.items()}
-            per_query = {}
             with services.session() as session:
-                for query in [*EXPECTED, "新闻", "乡", ""]:
-                    r = search(session, "default", SearchRequest(q=query, limit=50))
-                    per_query[query] = (
-                        r.total,
-                        [(by_id[h.asset.id], h.score, h.snippet, [(i.kind, i.start) for i in h.inner]) for h in r.hits],
-                        r.facets,
-                    )
+                per_query = run(session, by_id)
             results.append(per_query)
         finally:
             services.close()
+    return results
+
+
+def test_sqlite_and_postgresql_return_the_same_hits_in_the_same_order(tmp_path: Path, postgres_url: str) -> None:
+    def run(session: Session, by_id: dict[str, str]) -> dict[str, tuple[object, ...]]:
+        per_query: dict[str, tuple[object, ...]] = {}
+        for query in [*EXPECTED, "新闻", "乡", ""]:
+            r = search(session, "default", SearchRequest(q=query, limit=50))
+            per_query[query] = (
+                r.total,
+                [(by_id[h.asset.id], h.score, h.snippet, [(i.kind, i.start) for i in h.inner]) for h in r.hits],
+                r.facets,
+            )
+        return per_query
+
+    results = _on_both_backends(tmp_path, postgres_url, run)
     assert results[0] == results[1]
 
 
@@ -209,33 +223,28 @@ def test_estimated_totals_and_sampled_facets_agree_on_both_backends(
     from mam.search import walk
 
     queries = ["湘乡", "湘乡市", "防汛 抢险", "新闻", "乡", "xx", "programme:湘乡新闻 type:video"]
-    results = []
-    for name, url in (("sqlite", f"sqlite:///{tmp_path / 'c.db'}"), ("postgres", postgres_url)):
-        services = open_services(make_settings(tmp_path / name, MAM_DATABASE_URL=url))
-        try:
-            ids = load_news(services)
-            by_id = {v: k for k, v in ids.items()}
-            per_query = {}
-            with services.session() as session:
-                for query in queries:
-                    full = search(session, "default", SearchRequest(q=query, limit=50))
-                    monkeypatch.setattr(walk, "SAMPLE", 2)
-                    sampled = search(session, "default", SearchRequest(q=query, limit=50))
-                    monkeypatch.setattr(walk, "SAMPLE", 1000)
-                    assert [h.asset.id for h in sampled.hits] == [h.asset.id for h in full.hits]
-                    assert not full.total_is_estimate
-                    if full.total > 2:  # more matches than the sample: an estimate
-                        assert sampled.total_is_estimate
-                    if full.total < 2:
-                        assert (sampled.total, sampled.total_is_estimate) == (full.total, False)
-                    per_query[query] = (
-                        [by_id[h.asset.id] for h in sampled.hits],
-                        sampled.total,
-                        sampled.facets,
-                        sampled.facets_over,
-                    )
-            results.append(per_query)
-        finally:
-            services.close()
+
+    def run(session: Session, by_id: dict[str, str]) -> dict[str, tuple[object, ...]]:
+        per_query: dict[str, tuple[object, ...]] = {}
+        for query in queries:
+            full = search(session, "default", SearchRequest(q=query, limit=50))
+            monkeypatch.setattr(walk, "SAMPLE", 2)
+            sampled = search(session, "default", SearchRequest(q=query, limit=50))
+            monkeypatch.setattr(walk, "SAMPLE", 1000)
+            assert [h.asset.id for h in sampled.hits] == [h.asset.id for h in full.hits]
+            assert not full.total_is_estimate
+            if full.total > 2:  # more matches than the sample: an estimate
+                assert sampled.total_is_estimate
+            if full.total < 2:
+                assert (sampled.total, sampled.total_is_estimate) == (full.total, False)
+            per_query[query] = (
+                [by_id[h.asset.id] for h in sampled.hits],
+                sampled.total,
+                sampled.facets,
+                sampled.facets_over,
+            )
+        return per_query
+
+    results = _on_both_backends(tmp_path, postgres_url, run)
     assert results[0] == results[1]
     assert results[0]["湘乡"][3] == 2  # facets over the two newest matching assets only
