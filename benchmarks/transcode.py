@@ -29,12 +29,14 @@ import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import av.filter
 import ffmpeg
 import imageio_ffmpeg
+from av.audio.frame import AudioFrame
+from av.video.frame import VideoFrame
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,6 +50,11 @@ from transcode.render import render  # noqa: E402
 
 JOB = ("proxy", "web_720p", "web_1080p", "poster")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _at(frame: VideoFrame | AudioFrame) -> Fraction:
+    """When a frame pulled from a buffer sink starts (the sink sets its pts and time base)."""
+    return cast(int, frame.pts) * cast(Fraction, frame.time_base)
 
 
 def make_source(path: Path, seconds: int) -> Path:
@@ -77,18 +84,18 @@ def make_source(path: Path, seconds: int) -> Path:
         audio_time = Fraction(0)
         while True:
             try:
-                frame = vsink.pull()
+                frame = cast(VideoFrame, vsink.pull())
             except av.error.EOFError:
                 break
             out.mux(video.encode(frame))
-            while audio_time <= frame.pts * frame.time_base:
+            while audio_time <= _at(frame):
                 try:
-                    aframe = asink.pull()
+                    aframe = cast(AudioFrame, asink.pull())
                 except av.error.EOFError:
                     audio_time = Fraction(10**9)
                     break
                 out.mux(audio.encode(aframe))
-                audio_time = aframe.pts * aframe.time_base
+                audio_time = _at(aframe)
         for stream in (video, audio):
             out.mux(stream.encode(None))
     return path
