@@ -230,20 +230,33 @@ def set_job_progress(
     return session.scalar(select(Job.state).where(Job.id == job_id))
 
 
+def _change_job(session: Session, job_id: str, states: Sequence[JobState], **values: Any) -> bool:
+    """Set ``values`` on the job in one conditional UPDATE, only while its state is one of ``states``.
+
+    False, with the session rolled back, when it was not (another change came first): of two racing
+    state changes, only one can take effect. On True the change is not committed yet."""
+    changed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state.in_(states))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        session.rollback()
+        return False
+    return True
+
+
 def cancel_job(session: Session, tenant_id: str, job_id: str) -> Job:
     """Stop a queued or running job; its worker notices within about a second and registers nothing.
 
     The state change is conditional (only a queued or running job becomes cancelled), so a cancel
     racing the job's completion can never mark a finished job cancelled."""
     job = get_job(session, tenant_id, job_id)
-    changed = session.execute(
-        update(Job)
-        .where(Job.id == job.id, Job.state.in_((JobState.QUEUED, JobState.RUNNING)))
-        .values(state=JobState.CANCELLED, error="cancelled on request", finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(changed, "rowcount", 0) != 1:
-        session.rollback()
+    active = (JobState.QUEUED, JobState.RUNNING)
+    if not _change_job(
+        session, job.id, active, state=JobState.CANCELLED, error="cancelled on request", finished_at=utcnow()
+    ):
         state = session.get(Job, job.id, populate_existing=True)
         raise ConflictError(
             f"job {job_id} has already ended ({state.state if state else 'gone'}); "
@@ -315,14 +328,16 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], renditio
     False, with nothing registered, when the job is no longer running (cancelled meanwhile): the
     state change is conditional, so a cancel and a completion can never both take effect."""
     for _ in range(3):
-        changed = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.RUNNING)
-            .values(state=JobState.DONE, progress=1.0, result=result, error=None, finished_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(changed, "rowcount", 0) != 1:
-            session.rollback()
+        if not _change_job(
+            session,
+            job_id,
+            (JobState.RUNNING,),
+            state=JobState.DONE,
+            progress=1.0,
+            result=result,
+            error=None,
+            finished_at=utcnow(),
+        ):
             return False
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
