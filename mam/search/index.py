@@ -22,6 +22,7 @@ in one match, and changing one of those fields re-tokenises the asset's spans an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,16 @@ from mam.errors import SearchError
 from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
 from mam.search.tokens import Field, document_tokens, tenant_token
 
-__all__ = ["BLOCK_BITS", "asset_tokens", "block_of", "cue_tokens", "inherited_tokens", "reindex_all", "span_tokens"]
+__all__ = [
+    "BLOCK_BITS",
+    "asset_tokens",
+    "block_of",
+    "cue_tokens",
+    "entry_total",
+    "inherited_tokens",
+    "reindex_all",
+    "span_tokens",
+]
 
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
@@ -161,10 +171,28 @@ def _changed(obj: Any, names: Iterable[str]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+_TOTAL_SECONDS = 60.0
+_TOTALS: dict[str, tuple[float, int]] = {}
+
+
+def entry_total(session: Session) -> int:
+    """How many entries the index holds (every tenant's): counted at most once a minute per catalog,
+    and again after this process writes entries. Used to scale estimated totals (mam/search/walk.py)."""
+    key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    cached = _TOTALS.get(key)
+    if cached is not None and now - cached[0] < _TOTAL_SECONDS:
+        return cached[1]
+    total = int(session.execute(select(func.count()).select_from(SearchEntry)).scalar_one())
+    _TOTALS[key] = (now, total)
+    return total
+
+
 def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed: list[str]) -> None:
     ids = [o.id for o in objects] + removed
     if not ids:
         return
+    _TOTALS.clear()
     connection = session.connection()
     for i in range(0, len(ids), 500):
         connection.execute(delete(SearchEntry).where(SearchEntry.ref_id.in_(ids[i : i + 500])))

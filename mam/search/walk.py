@@ -23,16 +23,18 @@ from sqlalchemy.orm import Session
 from mam.models import Asset
 from mam.search.backends import Backend
 from mam.search.expr import All, Any_, Expr, Phrase, Tok
-from mam.search.index import BLOCK_BITS
-from mam.search.query import ParsedQuery
+from mam.search.index import BLOCK_BITS, entry_total
+from mam.search.query import FILTER_PREFIXES, ParsedQuery
 from mam.search.tokens import tenant_token
 
-__all__ = ["COUNT_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
+__all__ = ["COUNT_CAP", "RANGE_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
 
 SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
 COUNT_CAP = 10_000
-"""Matching entries counted for an estimated total; more than this still reads as this many."""
+"""Matching entries counted for an estimated total of a sparse match; more than this reads as this many."""
+RANGE_CAP = 50_000
+"""Newest entries counted to tell how densely the sampled matches lie among them."""
 _LAST = (1 << 63) - 1
 _ASSET_FILTERS = (
     ("status", "a.status = :status"),
@@ -63,6 +65,7 @@ def _without(expr: Expr, toks: set[Tok]) -> Expr | None:
     return expr
 
 
+_FIELD_PREFIXES = tuple(FILTER_PREFIXES.values())
 _ROW_US = 3.0
 """PostgreSQL: microseconds to read one entry and test its tsvector (measured at 1M entries, cached)."""
 _MATCH_US = 0.8
@@ -98,19 +101,40 @@ def _lexeme_stats(session: Session) -> tuple[dict[str, float], float]:
     return shares, entries
 
 
+def _plain_tok(tok: Tok) -> Tok:
+    for prefix in _FIELD_PREFIXES:
+        if tok.text.startswith(prefix):
+            return Tok(tok.text[len(prefix) :], tok.prefix)
+    return tok
+
+
+def _plain(expr: Expr) -> Expr:
+    """``expr`` with field prefixes taken off its tokens (``t_湘乡`` -> ``湘乡``)."""
+    if isinstance(expr, Tok):
+        return _plain_tok(expr)
+    if isinstance(expr, Phrase):
+        return Phrase(tuple(_plain_tok(t) for t in expr.tokens))
+    if isinstance(expr, All):
+        return All(tuple(_plain(i) for i in expr.items))
+    return Any_(tuple(_plain(i) for i in expr.items))
+
+
 def _share(expr: Expr, shares: dict[str, float]) -> float:
     """An estimate of the share of entries matching ``expr``: the tokens of one phrase (the bigrams of
     one word) as often as the rarest of them, separate terms as independent (an underestimate when
-    they go together, which only keeps the GIN plan). A term PostgreSQL does not list among its
-    common lexemes, or a prefix, counts as rare (0)."""
+    they go together, which only keeps the GIN plan), except that a field's copy of a term implies
+    the term (an asset's title words are also its plain words). A term PostgreSQL does not list
+    among its common lexemes, or a prefix, counts as rare (0)."""
     if isinstance(expr, Tok):
         return 0.0 if expr.prefix else shares.get(expr.text, 0.0)
     if isinstance(expr, Phrase):
         return min(_share(t, shares) for t in expr.tokens)
     if isinstance(expr, All):
+        implied = {i for i in expr.items for j in expr.items if j != i and _plain(j) == i}
         share = 1.0
         for item in expr.items:
-            share *= _share(item, shares)
+            if item not in implied:
+                share *= _share(item, shares)
         return share
     return min(1.0, sum(_share(i, shares) for i in expr.items))
 
@@ -362,14 +386,15 @@ class Plan:
         params: dict[str, Any] = {"n": SAMPLE}
         if b.name == "postgresql" and _has_phrase(self.base):
             # As in _scan: the GIN index answers the loosened match, the phrase is checked on the
-            # rows read, newest first, until the sample is full.
+            # rows read, newest first, until the sample is full (OFFSET 0 keeps the planner from
+            # moving that check into the index scan, where it would unpack every candidate).
             match, found = self._match(relaxed(self.base))
             core = _without(self.base, {self._entries, self._assets})
             assert core is not None  # a phrase is in it
             params["x"] = b.render(core)
             sampled = (
                 f"SELECT c.id, c.asset_id FROM (SELECT e.id, e.asset_id, e.tokens FROM search_entries e WHERE {match} "
-                "ORDER BY e.id DESC) c WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY c.id DESC LIMIT :n"
+                "ORDER BY e.id DESC OFFSET 0) c WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY c.id DESC LIMIT :n"
             )
         else:
             source, key = self._from(False)
@@ -380,7 +405,7 @@ class Plan:
         params |= found
         month = b.month("v.shoot_date")
         parts = [
-            "SELECT 'sampled' AS facet, CAST(NULL AS TEXT) AS value, COUNT(*) AS n FROM s",
+            "SELECT 'sampled' AS facet, CAST(MIN(s.id) AS TEXT) AS value, COUNT(*) AS n FROM s",
             "SELECT 'assets', CAST(NULL AS TEXT), COUNT(*) FROM v",
         ]
         if facets:
@@ -400,15 +425,33 @@ class Plan:
         sql = f"WITH s AS MATERIALIZED ({sampled}), v AS MATERIALIZED ({distinct}) {' UNION ALL '.join(parts)}"
         rows = self._planned(session, sql, params, self._rows_first(session, self.base, SAMPLE))
         counts = [(str(name), value, int(n)) for name, value, n in rows]
-        sampled_entries = next(n for name, _, n in counts if name == "sampled")
+        sampled_entries, oldest = next((n, value) for name, value, n in counts if name == "sampled")
         assets = next(n for name, _, n in counts if name == "assets")
         counts = [row for row in counts if row[0] not in ("sampled", "assets")]
         if sampled_entries < SAMPLE:
             return Sample(assets, False, assets, counts)
-        # An estimate: the loosened match counted (bounded by COUNT_CAP), scaled by the share of
-        # sampled entries that are distinct assets passing the filters.
-        matching = self._count(session, relaxed(self.base))
+        # An estimate: the matching entries (_matching), scaled by the share of sampled entries that
+        # are distinct assets passing the filters.
+        matching = self._matching(session, int(oldest), sampled_entries)
         return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, counts)
+
+    def _matching(self, session: Session, oldest: int, sampled: int) -> int:
+        """Entries matching the search, estimated: the ``sampled`` newest matches are ``oldest`` and
+        newer; as densely as they lie among the newest entries, so do matches lie among all entries.
+        Where they lie sparser than SAMPLE in RANGE_CAP, the loosened match is counted instead (up
+        to COUNT_CAP), which the index does cheaply for a rarer match."""
+        narrow = " INDEXED BY ix_search_entries_id_asset" if self.backend.name == "sqlite" else ""
+        source = f"search_entries e{narrow}"
+        newest = int(
+            self._run(
+                session,
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE e.id >= :oldest LIMIT :cap) x",
+                {"oldest": oldest, "cap": RANGE_CAP + 1},
+            ).scalar_one()
+        )
+        if newest <= RANGE_CAP:
+            return max(sampled, round(sampled / max(newest, 1) * entry_total(session)))
+        return self._count(session, relaxed(self.base))
 
     def _count(self, session: Session, expr: Expr) -> int:
         """Entries matching ``expr``, counted up to COUNT_CAP."""
