@@ -241,8 +241,8 @@ class SearchEntry(Base):
     """
 
     __tablename__ = "search_entries"
-    # Covering: a walk over the full-text matches reads each entry's asset without its token stream.
-    __table_args__ = (Index("ix_search_entries_id_asset", "id", "asset_id"),)
+    # Covering: a walk over the full-text matches reads each entry's asset, owner and kind without its token stream.
+    __table_args__ = (Index("ix_search_entries_visible", "id", "asset_id", "tenant_id", "kind"),)
 
     # Not a counter: (asset created_at in ms) << 21 | n, so that id order is recency order (mam/search/index.py).
     id: Mapped[int] = mapped_column(

@@ -36,6 +36,7 @@ from mam.search.tokens import Field, document_tokens, tenant_token
 
 __all__ = [
     "BLOCK_BITS",
+    "NARROW_INDEX",
     "asset_tokens",
     "block_of",
     "cue_tokens",
@@ -43,11 +44,14 @@ __all__ = [
     "inherited_tokens",
     "reindex_all",
     "span_tokens",
+    "tenant_entries",
 ]
 
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
 _MAX_POSITIONS = 255
+NARROW_INDEX = "ix_search_entries_visible"
+"""SQLite: the covering index of entry id, asset, owner and kind that a walk reads (migration 0007)."""
 BLOCK_BITS = 21
 """Entries per millisecond block of asset creation times (2,097,152)."""
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -184,6 +188,19 @@ def entry_total(session: Session) -> int:
     if cached is not None and now - cached[0] < _TOTAL_SECONDS:
         return cached[1]
     total = int(session.execute(select(func.count()).select_from(SearchEntry)).scalar_one())
+    _TOTALS[key] = (now, total)
+    return total
+
+
+def tenant_entries(session: Session, tenant_id: str) -> int:
+    """How many entries ``tenant_id`` owns, cached like :func:`entry_total`."""
+    key = f"{session.get_bind().engine.url}#{tenant_id}"
+    now = time.monotonic()
+    cached = _TOTALS.get(key)
+    if cached is not None and now - cached[0] < _TOTAL_SECONDS:
+        return cached[1]
+    owned = select(func.count()).select_from(SearchEntry).where(SearchEntry.tenant_id == tenant_id)
+    total = int(session.execute(owned).scalar_one())
     _TOTALS[key] = (now, total)
     return total
 

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from mam.models import Asset
 from mam.search.backends import Backend
 from mam.search.expr import All, Any_, Expr, Phrase, Tok
-from mam.search.index import BLOCK_BITS, entry_total
+from mam.search.index import BLOCK_BITS, NARROW_INDEX, entry_total, tenant_entries
 from mam.search.query import FILTER_PREFIXES, ParsedQuery
 from mam.search.tokens import tenant_token
+from mam.search.visibility import visible_entries_sql
 
 __all__ = ["COUNT_CAP", "RANGE_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
 
@@ -33,7 +34,7 @@ SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
 COUNT_CAP = 10_000
 """Matching entries counted for an estimated total of a sparse match; more than this reads as this many."""
-RANGE_CAP = 50_000
+RANGE_CAP = 20_000
 """Newest entries counted to tell how densely the sampled matches lie among them."""
 _LAST = (1 << 63) - 1
 _ASSET_FILTERS = (
@@ -66,6 +67,8 @@ def _without(expr: Expr, toks: set[Tok]) -> Expr | None:
 
 
 _FIELD_PREFIXES = tuple(FILTER_PREFIXES.values())
+_ROWS_VISIBLE_SHARE = 0.6
+"""SQLite: check visibility on the rows when the viewer may see at least this share of entries."""
 _ROW_US = 3.0
 """PostgreSQL: microseconds to read one entry and test its tsvector (measured at 1M entries, cached)."""
 _MATCH_US = 0.8
@@ -200,6 +203,7 @@ class Plan:
         entries: Tok = Tok(tenant_token(viewer))
         assets: Tok = Tok(tenant_token(viewer, True))
         self.viewer, self._entries, self._assets = viewer, entries, assets
+        self._rows_visible = False
         filters = parsed.filter_expr()
         if self.text is None:
             self.base: Expr = _all(filters, assets) or assets
@@ -214,17 +218,35 @@ class Plan:
         join = " JOIN assets a ON a.id = e.asset_id" if assets else ""
         if self.backend.name == "postgresql":
             return f"search_entries e{join}", "e.id"
-        # Only e.id and e.asset_id are read: the covering index spares reading each token stream.
+        # Only e.id, e.asset_id, e.tenant_id and e.kind are read: the covering index spares reading
+        # each token stream.
         return (
-            f"search_fts JOIN search_entries e INDEXED BY ix_search_entries_id_asset ON e.id = search_fts.rowid{join}",
+            f"search_fts JOIN search_entries e INDEXED BY {NARROW_INDEX} ON e.id = search_fts.rowid{join}",
             "search_fts.rowid",
         )
 
-    def _match(self, expr: Expr, param: str = "m") -> tuple[str, dict[str, Any]]:
-        """The match predicate over the FROM clause of :meth:`_from`, and its parameters."""
+    def prepare(self, session: Session) -> None:
+        """Choose how visibility is checked (SQLite): by the viewer's token in the FTS5 match, or on
+        the rows. The token is in every entry the viewer may see; where that is most of the index,
+        ANDing it into a match costs FTS5 up to 40% more than testing each matching row's owner
+        (and, for another owner's entry, whether it is shared with the viewer)."""
+        if self.backend.name == "sqlite":
+            self._rows_visible = tenant_entries(session, self.viewer) >= _ROWS_VISIBLE_SHARE * entry_total(session)
+
+    def _match(self, expr: Expr, param: str = "m", rows: bool = True) -> tuple[str, dict[str, Any]]:
+        """The match predicate over the FROM clause of :meth:`_from`, and its parameters; with
+        ``rows=False`` (SQLite) one FTS5 match over ``search_fts`` alone."""
         if self.backend.name == "postgresql":
             return self._pg_match(expr, param)
-        return f"search_fts MATCH :{param}", {param: self.backend.render(expr)}
+        core = _without(expr, {self._entries, self._assets})
+        if not (rows and self._rows_visible) or core is None:
+            return f"search_fts MATCH :{param}", {param: self.backend.render(expr)}
+        predicates = [f"search_fts MATCH :{param}"]
+        if _holds(expr, self._assets):
+            predicates.append("e.kind = 'asset'")
+        if _holds(expr, self._entries) or _holds(expr, self._assets):
+            predicates.append(visible_entries_sql("e"))
+        return " AND ".join(predicates), {param: self.backend.render(core), "viewer": self.viewer}
 
     def _run(self, session: Session, sql: str, params: dict[str, Any], *expanding: str) -> Any:
         statement = text(sql).bindparams(*(bindparam(n, expanding=True) for n in expanding))
@@ -311,30 +333,35 @@ class Plan:
         )
         return self._planned(session, sql, params, rows_first)
 
-    def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool) -> list[Any]:
-        """Run ``sql``; with ``rows_first`` (PostgreSQL, :meth:`_rows_first`) reading entries newest first."""
-        if not rows_first:
+    def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | None) -> list[Any]:
+        """Run ``sql`` the way :meth:`_rows_first` chose (PostgreSQL): reading entries newest first
+        (True), through the GIN index (False), or as the planner likes (None)."""
+        if rows_first is None:
             return list(self._run(session, sql, params).all())
-        session.execute(text("SET LOCAL enable_bitmapscan = off"))
-        session.execute(text("SET LOCAL enable_seqscan = off"))
+        # The planner prices testing an entry's tokens as nothing, so given good statistics of a
+        # word in 0.3% of entries it reads entries newest first (160 ms) rather than GIN (10 ms).
+        off = ("enable_bitmapscan", "enable_seqscan") if rows_first else ("enable_indexscan",)
+        for name in off:
+            session.execute(text(f"SET LOCAL {name} = off"))
         try:
             return list(self._run(session, sql, params).all())
         finally:
-            session.execute(text("SET LOCAL enable_bitmapscan = on"))
-            session.execute(text("SET LOCAL enable_seqscan = on"))
+            for name in off:
+                session.execute(text(f"SET LOCAL {name} = on"))
 
-    def _rows_first(self, session: Session, expr: Expr, n: int) -> bool:
+    def _rows_first(self, session: Session, expr: Expr, n: int) -> bool | None:
         """Whether the next ``n`` matches of ``expr`` are found sooner by reading entries newest first
-        and testing each (PostgreSQL). The GIN index hands over every match at once, to be read and
-        sorted: for a word in a quarter of a million entries that alone is ~200 ms, where reading the
-        newest ~4 entries per match wanted takes a millisecond. The planner cannot tell: it takes
-        the bigrams of one word as independent and so expects a few matches where there are many.
+        and testing each (PostgreSQL), or through the GIN index. The GIN index hands over every
+        match at once, to be read and sorted: for a word in a quarter of a million entries that
+        alone is ~200 ms, where reading the newest ~4 entries per match wanted takes a millisecond.
+        The planner cannot tell: it takes the bigrams of one word as independent and so expects a
+        few matches where there are many. None (SQLite, or no words to match): no choice to make.
         """
         if self.backend.name != "postgresql":
-            return False
+            return None
         core = _without(expr, {self._entries, self._assets})
         if core is None:
-            return False
+            return None
         shares, entries = _lexeme_stats(session)
         share = _share(core, shares)
         return share > 0 and n / share * _ROW_US < share * entries * _MATCH_US
@@ -438,9 +465,9 @@ class Plan:
     def _matching(self, session: Session, oldest: int, sampled: int) -> int:
         """Entries matching the search, estimated: the ``sampled`` newest matches are ``oldest`` and
         newer; as densely as they lie among the newest entries, so do matches lie among all entries.
-        Where they lie sparser than SAMPLE in RANGE_CAP, the loosened match is counted instead (up
-        to COUNT_CAP), which the index does cheaply for a rarer match."""
-        narrow = " INDEXED BY ix_search_entries_id_asset" if self.backend.name == "sqlite" else ""
+        Where they lie sparser than SAMPLE in RANGE_CAP, the older entries matching the loosened
+        search are counted instead (up to COUNT_CAP), which the index does cheaply for a rarer match."""
+        narrow = f" INDEXED BY {NARROW_INDEX}" if self.backend.name == "sqlite" else ""
         source = f"search_entries e{narrow}"
         newest = int(
             self._run(
@@ -451,23 +478,24 @@ class Plan:
         )
         if newest <= RANGE_CAP:
             return max(sampled, round(sampled / max(newest, 1) * entry_total(session)))
-        return self._count(session, relaxed(self.base))
+        return sampled + self._count(session, relaxed(self.base), before=oldest)
 
-    def _count(self, session: Session, expr: Expr) -> int:
-        """Entries matching ``expr``, counted up to COUNT_CAP."""
-        match, found = self._match(expr)
+    def _count(self, session: Session, expr: Expr, before: int) -> int:
+        """Entries older than the id ``before`` that match ``expr``, counted up to COUNT_CAP."""
+        match, found = self._match(expr, rows=False)
+        params = {**found, "n": COUNT_CAP, "before": before}
         if self.backend.name == "postgresql":
             # Only the GIN index answers a count cheaply: a plan reading rows unpacks each one's
             # token stream, which the planner does not price. (SET LOCAL: this transaction only.)
             session.execute(text("SET LOCAL enable_seqscan = off"))
             session.execute(text("SET LOCAL enable_indexscan = off"))
-            count = f"SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE {match} LIMIT :n) x"
-            matching = int(self._run(session, count, {**found, "n": COUNT_CAP}).scalar_one())
+            count = f"SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE {match} AND e.id < :before LIMIT :n) x"
+            matching = int(self._run(session, count, params).scalar_one())
             session.execute(text("SET LOCAL enable_seqscan = on"))
             session.execute(text("SET LOCAL enable_indexscan = on"))
             return matching
-        count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} LIMIT :n)"
-        return int(self._run(session, count, {**found, "n": COUNT_CAP}).scalar_one())
+        count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} AND rowid < :before LIMIT :n)"
+        return int(self._run(session, count, params).scalar_one())
 
     # Entries of the page's assets -----------------------------------------------------------------
     def entries(self, session: Session, expr: Expr, asset_ids: list[str], inside: bool = False) -> list[Entry]:
