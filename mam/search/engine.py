@@ -148,10 +148,9 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
     if backend.name == "postgresql":
         # Plan each statement for its own match expression: a plan made once for any expression
         # (psycopg prepares repeated statements) walks the whole index for a rare word.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         # A search runs a few short statements: compiling one with JIT (the planner's cost of a
         # walk over a million entries invites it) took 30 ms of a 100 ms statement.
-        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off"))
     plan = Plan(backend, parsed, tenant_id)
     plan.prepare(session)
     offset = _decode_cursor(request.cursor) if request.cursor else request.offset
@@ -166,6 +165,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         scores = plan.scores(session, ids)
         page = [(asset_id, scores.get(asset_id, 0)) for asset_id in ids]
     sample = plan.sample(session, request.facets)
+    plan.finish(session)
     assets = {
         a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.renditions)))
     }

@@ -14,6 +14,7 @@ the most recent matching assets found in that sample.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,7 @@ def _without(expr: Expr, toks: set[Tok]) -> Expr | None:
 
 
 _FIELD_PREFIXES = tuple(FILTER_PREFIXES.values())
+_SCANS = ("enable_bitmapscan", "enable_indexscan", "enable_seqscan")
 _ROWS_VISIBLE_SHARE = 0.6
 """SQLite: check visibility on the rows when the viewer may see at least this share of entries."""
 _ROW_US = 3.0
@@ -204,6 +206,7 @@ class Plan:
         assets: Tok = Tok(tenant_token(viewer, True))
         self.viewer, self._entries, self._assets = viewer, entries, assets
         self._rows_visible = False
+        self._off: frozenset[str] = frozenset()
         filters = parsed.filter_expr()
         if self.text is None:
             self.base: Expr = _all(filters, assets) or assets
@@ -336,18 +339,25 @@ class Plan:
     def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | None) -> list[Any]:
         """Run ``sql`` the way :meth:`_rows_first` chose (PostgreSQL): reading entries newest first
         (True), through the GIN index (False), or as the planner likes (None)."""
-        if rows_first is None:
-            return list(self._run(session, sql, params).all())
         # The planner prices testing an entry's tokens as nothing, so given good statistics of a
         # word in 0.3% of entries it reads entries newest first (160 ms) rather than GIN (10 ms).
-        off = ("enable_bitmapscan", "enable_seqscan") if rows_first else ("enable_indexscan",)
-        for name in off:
-            session.execute(text(f"SET LOCAL {name} = off"))
-        try:
-            return list(self._run(session, sql, params).all())
-        finally:
-            for name in off:
-                session.execute(text(f"SET LOCAL {name} = on"))
+        if rows_first is None:
+            self._scans(session, ())
+        else:
+            self._scans(session, ("enable_bitmapscan", "enable_seqscan") if rows_first else ("enable_indexscan",))
+        return list(self._run(session, sql, params).all())
+
+    def _scans(self, session: Session, off: tuple[str, ...]) -> None:
+        """PostgreSQL: the planner's scan kinds in ``off`` off for this transaction, the others on;
+        changed in one round trip, and only when they differ from what was last set."""
+        if self.backend.name != "postgresql" or frozenset(off) == self._off:
+            return
+        session.execute(text("; ".join(f"SET LOCAL {n} = {'off' if n in off else 'on'}" for n in _SCANS)))
+        self._off = frozenset(off)
+
+    def finish(self, session: Session) -> None:
+        """Leave the transaction's planner settings as they were (PostgreSQL)."""
+        self._scans(session, ())
 
     def _rows_first(self, session: Session, expr: Expr, n: int) -> bool | None:
         """Whether the next ``n`` matches of ``expr`` are found sooner by reading entries newest first
@@ -388,14 +398,16 @@ class Plan:
             after = rows[-1][0]
 
     def _exact(self, session: Session, found: dict[str, int], desc: bool) -> list[str]:
-        """Order by (created_at, asset id) exactly; blocks only order whole milliseconds."""
-        ids = list(found)
-        created: dict[str, Any] = {}
+        """Order by (created_at, asset id) exactly; blocks only order whole milliseconds, so only
+        assets sharing a block need their creation times read."""
+        per_block = Counter(found.values())
+        ids = [a for a, block in found.items() if per_block[block] > 1]
+        created: dict[str, Any] = dict.fromkeys(found)  # never compared: each alone in its block
         for i in range(0, len(ids), 500):
             created.update(
                 session.execute(select(Asset.id, Asset.created_at).where(Asset.id.in_(ids[i : i + 500]))).all()
             )
-        ordered = sorted(ids)
+        ordered = sorted(found)
         if desc:
             ordered.sort(key=lambda a: (found[a], created[a]), reverse=True)
         else:
@@ -486,14 +498,10 @@ class Plan:
         params = {**found, "n": COUNT_CAP, "before": before}
         if self.backend.name == "postgresql":
             # Only the GIN index answers a count cheaply: a plan reading rows unpacks each one's
-            # token stream, which the planner does not price. (SET LOCAL: this transaction only.)
-            session.execute(text("SET LOCAL enable_seqscan = off"))
-            session.execute(text("SET LOCAL enable_indexscan = off"))
+            # token stream, which the planner does not price.
+            self._scans(session, ("enable_seqscan", "enable_indexscan"))
             count = f"SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE {match} AND e.id < :before LIMIT :n) x"
-            matching = int(self._run(session, count, params).scalar_one())
-            session.execute(text("SET LOCAL enable_seqscan = on"))
-            session.execute(text("SET LOCAL enable_indexscan = on"))
-            return matching
+            return int(self._run(session, count, params).scalar_one())
         count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} AND rowid < :before LIMIT :n)"
         return int(self._run(session, count, params).scalar_one())
 
@@ -504,6 +512,7 @@ class Plan:
         kinds = " AND e.kind <> 'asset'" if inside else ""
         m = self.backend.render(expr)
         if self.backend.name == "postgresql":
+            self._scans(session, ())
             # The page's entries are few: read them by asset and test each. Left to itself the
             # planner ANDs in the GIN bitmap of the whole match, which for common words costs
             # more than the rest of the statement (14 ms of 14 ms at 1M entries).
