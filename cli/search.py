@@ -14,7 +14,7 @@ from rich.table import Table
 from api.routes.search import HitPublic, SearchResponse, marked
 from cli.show import print_json
 from mam.errors import MamError
-from mam.search import SearchRequest, reindex_all, search
+from mam.search import SearchRequest, optimize_index, reindex_all, search
 from mam.services import open_services
 from mam.settings import Settings
 
@@ -146,3 +146,18 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
         out.print(f"{count} documents indexed (assets, spans and subtitle lines)")
+
+    @app.command("optimize-index")
+    def optimize_command() -> None:
+        """Compact the search index after a bulk import (SQLite: merge the full-text segments;
+        PostgreSQL: gather the token statistics again). Safe while the service runs."""
+        out, err = Console(), Console(stderr=True)
+        try:
+            services = open_services(Settings.from_env())
+            with services.session() as session:
+                done = optimize_index(session)
+            services.close()
+        except MamError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+        out.print(done)

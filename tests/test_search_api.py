@@ -150,3 +150,26 @@ def test_mam_reindex_rebuilds_the_index_from_the_catalog(settings: Settings) -> 
     assert "9 documents indexed" in result.stdout  # seven assets, one marker, one subtitle line
     assert _search_keys(settings, "programme:湘乡新闻 采茶") == ["韶山茶叶丰收"]
     assert sorted(_search_keys(settings, "xx")) == ["水", "湘鄉市防汛搶險工作部署會", "韶山茶叶丰收"]
+
+
+def test_mam_optimize_index_merges_the_full_text_segments_and_keeps_the_hits(settings: Settings) -> None:
+    from sqlalchemy import text
+
+    services = open_services(settings)
+    try:
+        with services.session() as session:
+            segments = "SELECT COUNT(DISTINCT segid) FROM search_fts_idx"
+            assert session.execute(text(segments)).scalar_one() > 1  # one per committed batch, at first
+    finally:
+        services.close()
+    before = sorted(_search_keys(settings, "xx"))
+    result = run(settings.home, "optimize-index")
+    assert result.returncode == 0, result.stderr
+    assert "merged into one segment" in result.stdout
+    services = open_services(settings)
+    try:
+        with services.session() as session:
+            assert session.execute(text(segments)).scalar_one() == 1
+    finally:
+        services.close()
+    assert sorted(_search_keys(settings, "xx")) == before

@@ -52,3 +52,22 @@ def test_postgresql_returns_the_same_hits_whether_it_walks_entries_or_reads_the_
         assert len(found[0.0]["湘乡"][0]) == len(EXPECTED["湘乡"])
     finally:
         services.close()
+
+
+def test_optimize_index_gathers_the_token_statistics_the_plans_are_chosen_by(tmp_path: Path, postgres_url: str) -> None:
+    from mam.search import optimize_index
+
+    services = open_services(make_settings(tmp_path, MAM_DATABASE_URL=postgres_url))
+    try:
+        load_news(services)
+        stats = "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'search_entries' AND attname = 'tokens'"
+        with services.session() as session:
+            assert optimize_index(session) == "token statistics gathered again"
+            assert session.execute(text(stats)).scalar_one() == 1
+            target = (
+                "SELECT attstattarget FROM pg_attribute "
+                "WHERE attrelid = 'search_entries'::regclass AND attname = 'tokens'"
+            )
+            assert session.execute(text(target)).scalar_one() == 400  # migration 0006
+    finally:
+        services.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mam.search.engine import SORTS, InnerHit, SearchHit, SearchRequest, SearchResult, search
 from mam.search.facets import Facets, FacetValue
-from mam.search.index import reindex_all
+from mam.search.index import optimize_index, reindex_all
 from mam.search.normalize import normalise
 from mam.search.query import ParsedQuery, parse_query
 
@@ -23,6 +23,7 @@ __all__ = [
     "SearchRequest",
     "SearchResult",
     "normalise",
+    "optimize_index",
     "parse_query",
     "reindex_all",
     "search",

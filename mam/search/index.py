@@ -42,6 +42,7 @@ __all__ = [
     "cue_tokens",
     "entry_total",
     "inherited_tokens",
+    "optimize_index",
     "reindex_all",
     "span_tokens",
     "tenant_entries",
@@ -349,4 +350,22 @@ def reindex_all(session: Session, tenant_id: str | None = None) -> int:
         _write(session, objects, [])
         count += len(objects)
     session.commit()
+    optimize_index(session)
     return count
+
+
+def optimize_index(session: Session) -> str:
+    """Compact the index after a bulk import; returns what was done.
+
+    SQLite: FTS5 merges its segments into one (a catalog indexed in a thousand batches held 22,
+    and every match reads each of them: searches took 18% longer). PostgreSQL: the token
+    statistics a search uses to choose between reading entries newest first and the GIN index
+    (mam/search/walk.py) are gathered again.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE search_entries"))
+        session.commit()
+        return "token statistics gathered again"
+    session.execute(text("INSERT INTO search_fts(search_fts) VALUES('optimize')"))
+    session.commit()
+    return "full-text index merged into one segment"
