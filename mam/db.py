@@ -27,12 +27,22 @@ SessionFactory = sessionmaker[Session]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+_SQLITE_CACHE_KIB = 65_536
+"""Page cache per connection (SQLite's default is 2 MiB): the search index's hot pages stay in it."""
+_SQLITE_MMAP_BYTES = 1 << 30
+"""Read the first GiB of the catalog through a memory map, not a copy per page read (search at 100k
+assets: p95 22 -> 16 ms with a LIKE scan between rounds). Address space only: the memory is the
+operating system's file cache."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA mmap_size={_SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
