@@ -481,6 +481,7 @@ class Plan:
         search are counted instead (up to COUNT_CAP), which the index does cheaply for a rarer match."""
         narrow = f" INDEXED BY {NARROW_INDEX}" if self.backend.name == "sqlite" else ""
         source = f"search_entries e{narrow}"
+        self._scans(session, ("enable_bitmapscan", "enable_seqscan"))  # the primary key, newest first
         newest = int(
             self._run(
                 session,
