@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from s3server import s3_endpoint  # noqa: F401  (fixture)
 
+from mam.models import Asset
 from mam.services import Services, open_services
 from mam.settings import Settings
 from transcode import generate
@@ -86,6 +87,20 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
     garbage = generate.corrupt_file(root / "garbage.mp4", kind="garbage")
     truncated = generate.corrupt_file(root / "truncated.mp4", kind="truncated", source=long_clip)
     return Media(broadcast, phone, silent, wav, garbage, truncated)
+
+
+def catalog_asset(tenant_id: str, n: int, title: str) -> Asset:
+    """A catalogued video asset numbered ``n`` (its file never stored): for search and catalog tests."""
+    return Asset(
+        tenant_id=tenant_id,
+        title=title,
+        media_kind="video",
+        original_filename=f"{n}.mxf",
+        original_key=f"k{n}",
+        size=1,
+        sha256=f"{n:064d}",
+        xxh3="0" * 16,
+    )
 
 
 def make_settings(home: Path, **env: str) -> Settings:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from conftest import catalog_asset
 
-from mam.models import Asset
 from mam.search import SearchRequest, search, walk
 from mam.services import Services
 
@@ -14,18 +14,7 @@ def _catalogue(services: Services, count: int) -> None:
     with services.session() as session:
         for n in range(count):
             topic = "防汛" if n % 2 == 0 else "会议"
-            session.add(
-                Asset(
-                    tenant_id=services.settings.default_tenant,
-                    title=f"{topic}新闻 {n}",
-                    media_kind="video",
-                    original_filename=f"{n}.mxf",
-                    original_key=f"k{n}",
-                    size=1,
-                    sha256=f"{n:064d}",
-                    xxh3="0" * 16,
-                )
-            )
+            session.add(catalog_asset(services.settings.default_tenant, n, f"{topic}新闻 {n}"))
             session.flush()  # one creation time after another, as ingest makes them
         session.commit()
 

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import catalog_asset
 
 from mam.catalog import ensure_tenant
-from mam.models import Asset
 from mam.search import SearchRequest, search, walk
 from mam.services import Services
 from mam.sharing import share_asset, unshare_asset
 
 COUNTY, PROVINCE, OTHER = "county", "province", "other-county"
-
-
-def _asset(tenant: str, n: int, title: str) -> Asset:
-    return Asset(
-        tenant_id=tenant,
-        title=title,
-        media_kind="video",
-        original_filename=f"{n}.mxf",
-        original_key=f"k{n}",
-        size=1,
-        sha256=f"{n:064d}",
-        xxh3="0" * 16,
-    )
 
 
 def _found(services: Services, query: str) -> list[tuple[str, bool, int]]:
@@ -42,11 +29,11 @@ def test_a_tenant_finds_its_own_and_what_is_shared_with_it_either_way(
         for tenant in (COUNTY, PROVINCE, OTHER):
             ensure_tenant(session, tenant)
         session.commit()
-        own = [_asset(COUNTY, n, f"防汛会议 {n}") for n in range(6)]
-        wire = _asset(PROVINCE, 10, "全省防汛会议")
-        kept = _asset(PROVINCE, 11, "防汛会议内部稿")
-        revoked = _asset(PROVINCE, 12, "防汛会议通稿")
-        others = _asset(OTHER, 13, "邻县防汛会议")
+        own = [catalog_asset(COUNTY, n, f"防汛会议 {n}") for n in range(6)]
+        wire = catalog_asset(PROVINCE, 10, "全省防汛会议")
+        kept = catalog_asset(PROVINCE, 11, "防汛会议内部稿")
+        revoked = catalog_asset(PROVINCE, 12, "防汛会议通稿")
+        others = catalog_asset(OTHER, 13, "邻县防汛会议")
         session.add_all([*own, wire, kept, revoked, others])
         session.commit()
         share_asset(session, PROVINCE, wire.id, [COUNTY])
