@@ -128,10 +128,13 @@ def _share(expr: Expr, shares: dict[str, float]) -> float:
     """An estimate of the share of entries matching ``expr``: the tokens of one phrase (the bigrams of
     one word) as often as the rarest of them, separate terms as independent (an underestimate when
     they go together, which only keeps the GIN plan), except that a field's copy of a term implies
-    the term (an asset's title words are also its plain words). A term PostgreSQL does not list
-    among its common lexemes, or a prefix, counts as rare (0)."""
+    the term (an asset's title words are also its plain words). A prefix is as common as the listed
+    lexemes it stands for together. A term PostgreSQL does not list among its common lexemes
+    counts as rare (0)."""
     if isinstance(expr, Tok):
-        return 0.0 if expr.prefix else shares.get(expr.text, 0.0)
+        if expr.prefix:  # 茶*: as often as the listed lexemes it stands for, together
+            return min(1.0, sum(share for lexeme, share in shares.items() if lexeme.startswith(expr.text)))
+        return shares.get(expr.text, 0.0)
     if isinstance(expr, Phrase):
         return min(_share(t, shares) for t in expr.tokens)
     if isinstance(expr, All):
