@@ -86,7 +86,23 @@ class Tenant(Base):
 
 class Asset(Base):
     __tablename__ = "assets"
-    __table_args__ = (UniqueConstraint("tenant_id", "sha256", name="uq_assets_tenant_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "sha256", name="uq_assets_tenant_sha256"),
+        # SQLite: what a search reads of an asset (filters, facets, creation order) without its
+        # row, where those columns lie after the probe's JSON (migration 0008). PostgreSQL keeps
+        # large JSON out of line, and cannot put JSON in a B-tree.
+        Index(
+            "ix_assets_search_columns",
+            "id",
+            "status",
+            "media_kind",
+            "shoot_date",
+            "duration",
+            "created_at",
+            "programme",
+            "tags",
+        ).ddl_if(dialect="sqlite"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)

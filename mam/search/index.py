@@ -35,6 +35,7 @@ from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
 from mam.search.tokens import Field, document_tokens, tenant_token
 
 __all__ = [
+    "ASSET_INDEX",
     "BLOCK_BITS",
     "NARROW_INDEX",
     "asset_tokens",
@@ -51,6 +52,8 @@ __all__ = [
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
 _MAX_POSITIONS = 255
+ASSET_INDEX = "ix_assets_search_columns"
+"""SQLite: the covering index of what a search reads of an asset (migration 0008)."""
 NARROW_INDEX = "ix_search_entries_visible"
 """SQLite: the covering index of entry id, asset, owner and kind that a walk reads (migration 0007)."""
 BLOCK_BITS = 21

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from mam.models import Asset
 from mam.search.backends import Backend
 from mam.search.expr import All, Any_, Expr, Phrase, Tok
-from mam.search.index import BLOCK_BITS, NARROW_INDEX, entry_total, tenant_entries
+from mam.search.index import ASSET_INDEX, BLOCK_BITS, NARROW_INDEX, entry_total, tenant_entries
 from mam.search.query import FILTER_PREFIXES, ParsedQuery
 from mam.search.tokens import tenant_token
 from mam.search.visibility import visible_entries_sql
@@ -209,6 +209,9 @@ class Plan:
         assets: Tok = Tok(tenant_token(viewer, True))
         self.viewer, self._entries, self._assets = viewer, entries, assets
         self._rows_visible = False
+        # SQLite reads an asset's filter and facet columns from their covering index (migration
+        # 0008); left to itself it takes the primary key's, then the row.
+        self._asset_index = f" INDEXED BY {ASSET_INDEX}" if backend.name == "sqlite" else ""
         self._off: frozenset[str] = frozenset()
         filters = parsed.filter_expr()
         if self.text is None:
@@ -221,7 +224,7 @@ class Plan:
     # SQL pieces -----------------------------------------------------------------------------------
     def _from(self, assets: bool) -> tuple[str, str]:
         """FROM clause and the ordered key column."""
-        join = " JOIN assets a ON a.id = e.asset_id" if assets else ""
+        join = f" JOIN assets a{self._asset_index} ON a.id = e.asset_id" if assets else ""
         if self.backend.name == "postgresql":
             return f"search_entries e{join}", "e.id"
         # Only e.id, e.asset_id, e.tenant_id and e.kind are read: the covering index spares reading
@@ -459,7 +462,7 @@ class Plan:
             ]
         if facets or self.conditions:
             distinct = (
-                "SELECT a.id, a.programme, a.media_kind, a.shoot_date, a.tags FROM assets a "
+                f"SELECT a.id, a.programme, a.media_kind, a.shoot_date, a.tags FROM assets a{self._asset_index} "
                 f"WHERE a.id IN (SELECT s.asset_id FROM s){''.join(f' AND {c}' for c in self.conditions)}"
             )
         else:
