@@ -18,10 +18,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import DateTime, String, bindparam, text
 from sqlalchemy.orm import Session
 
-from mam.models import Asset
 from mam.search.backends import Backend
 from mam.search.expr import All, Any_, Expr, Phrase, Tok
 from mam.search.index import ASSET_INDEX, BLOCK_BITS, NARROW_INDEX, entry_total, tenant_entries
@@ -409,10 +408,13 @@ class Plan:
         per_block = Counter(found.values())
         ids = [a for a, block in found.items() if per_block[block] > 1]
         created: dict[str, Any] = dict.fromkeys(found)  # never compared: each alone in its block
+        statement = (
+            text(f"SELECT a.id, a.created_at FROM assets a{self._asset_index} WHERE a.id IN :ids")
+            .bindparams(bindparam("ids", expanding=True))
+            .columns(id=String, created_at=DateTime)
+        )
         for i in range(0, len(ids), 500):
-            created.update(
-                session.execute(select(Asset.id, Asset.created_at).where(Asset.id.in_(ids[i : i + 500]))).all()
-            )
+            created.update((a, at) for a, at in session.execute(statement, {"ids": ids[i : i + 500]}))
         ordered = sorted(found)
         if desc:
             ordered.sort(key=lambda a: (found[a], created[a]), reverse=True)
