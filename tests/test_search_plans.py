@@ -71,3 +71,20 @@ def test_optimize_index_gathers_the_token_statistics_the_plans_are_chosen_by(tmp
             assert session.execute(text(target)).scalar_one() == 400  # migration 0006
     finally:
         services.close()
+
+
+def test_loosening_keeps_the_tokens_every_alternative_needs_once_each() -> None:
+    from mam.search.expr import All, Tok, to_tsquery
+    from mam.search.query import parse_query
+
+    phrase = parse_query("月山镇 志愿者").phrase_expr()
+    assert phrase is not None
+    # Written as one run (…镇志…) or as two words (…镇 志…): only the tokens both need are looked up.
+    assert walk.relaxed(phrase) == All((Tok("山镇"), Tok("志愿"), Tok("愿者"), Tok("月山")))
+    text_expr = parse_query("月山镇 志愿者").text_expr()
+    assert text_expr is not None
+    title = parse_query("月山镇 志愿者").title_expr()
+    assert title is not None
+    assert to_tsquery(walk.relaxed(All((text_expr, title, phrase)))).count("'山镇'") == 1
+    pinyin = parse_query("xiangxiang").text_expr()  # alternatives with nothing in common stay alternatives
+    assert pinyin is not None and " | " in to_tsquery(walk.relaxed(pinyin))

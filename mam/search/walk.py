@@ -156,14 +156,37 @@ def relaxed(expr: Expr) -> Expr:
     """``expr`` with every phrase loosened to all of its tokens, anywhere: a superset of its matches.
 
     A GIN index answers this alone; a phrase needs each candidate's tsvector read back (PostgreSQL).
+    Alternatives that require tokens in common (the query as one phrase, written two ways) are
+    loosened to those tokens: GIN need not read the posting list of a token only one of them has
+    (镇 of 月山镇, in every town's name: 81 ms of a title tier at 1M entries).
     """
     if isinstance(expr, Phrase):
         return All(expr.tokens)
     if isinstance(expr, All):
-        return All(tuple(relaxed(i) for i in expr.items))
+        # Flattened, each term once: GIN reads a posting list for every term it is given.
+        flat: list[Expr] = []
+        for item in (relaxed(i) for i in expr.items):
+            flat.extend(item.items if isinstance(item, All) else (item,))
+        return All(tuple(dict.fromkeys(flat)))
     if isinstance(expr, Any_):
-        return Any_(tuple(relaxed(i) for i in expr.items))
+        loose = [relaxed(i) for i in expr.items]
+        required = [_tokens(i) for i in loose]
+        if all(r is not None for r in required):
+            common = set.intersection(*(r for r in required if r is not None))
+            if common:
+                ordered = tuple(sorted(common, key=lambda t: (t.text, t.prefix)))
+                return ordered[0] if len(ordered) == 1 else All(ordered)
+        return Any_(tuple(loose))
     return expr
+
+
+def _tokens(expr: Expr) -> set[Tok] | None:
+    """The tokens every match of ``expr`` holds, when ``expr`` is a token or all of some tokens."""
+    if isinstance(expr, Tok):
+        return {expr}
+    if isinstance(expr, All) and all(isinstance(i, Tok) for i in expr.items):
+        return {i for i in expr.items if isinstance(i, Tok)}
+    return None
 
 
 @dataclass(frozen=True)
