@@ -186,25 +186,22 @@ _TOTALS: dict[str, tuple[float, int]] = {}
 def entry_total(session: Session) -> int:
     """How many entries the index holds (every tenant's): counted at most once a minute per catalog,
     and again after this process writes entries. Used to scale estimated totals (mam/search/walk.py)."""
-    key = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    cached = _TOTALS.get(key)
-    if cached is not None and now - cached[0] < _TOTAL_SECONDS:
-        return cached[1]
-    total = int(session.execute(select(func.count()).select_from(SearchEntry)).scalar_one())
-    _TOTALS[key] = (now, total)
-    return total
+    return _cached_count(session, "", select(func.count()).select_from(SearchEntry))
 
 
 def tenant_entries(session: Session, tenant_id: str) -> int:
     """How many entries ``tenant_id`` owns, cached like :func:`entry_total`."""
-    key = f"{session.get_bind().engine.url}#{tenant_id}"
+    owned = select(func.count()).select_from(SearchEntry).where(SearchEntry.tenant_id == tenant_id)
+    return _cached_count(session, tenant_id, owned)
+
+
+def _cached_count(session: Session, name: str, statement: Any) -> int:
+    key = f"{session.get_bind().engine.url}#{name}"
     now = time.monotonic()
     cached = _TOTALS.get(key)
     if cached is not None and now - cached[0] < _TOTAL_SECONDS:
         return cached[1]
-    owned = select(func.count()).select_from(SearchEntry).where(SearchEntry.tenant_id == tenant_id)
-    total = int(session.execute(owned).scalar_one())
+    total = int(session.execute(statement).scalar_one())
     _TOTALS[key] = (now, total)
     return total
 

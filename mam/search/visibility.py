@@ -33,16 +33,15 @@ def visible_assets(tenant_id: str) -> ColumnElement[bool]:
 
 def visible_assets_sql(alias: str = "a", viewer: str = "viewer") -> str:
     """:func:`visible_assets` as SQL text on the ``assets`` alias ``alias``; bind ``:viewer`` to the tenant."""
-    return (
-        f"({alias}.tenant_id = :{viewer} OR {alias}.id IN "
-        f"(SELECT s.asset_id FROM asset_shares s WHERE s.tenant_id = :{viewer}))"
-    )
+    return _visible_sql(f"{alias}.tenant_id", f"{alias}.id", viewer)
 
 
 def visible_entries_sql(alias: str = "e", viewer: str = "viewer") -> str:
     """:func:`visible_assets` as SQL text on the ``search_entries`` alias ``alias`` (an entry's
     ``tenant_id`` is its asset's owner); bind ``:viewer`` to the tenant."""
-    return (
-        f"({alias}.tenant_id = :{viewer} OR {alias}.asset_id IN "
-        f"(SELECT s.asset_id FROM asset_shares s WHERE s.tenant_id = :{viewer}))"
-    )
+    return _visible_sql(f"{alias}.tenant_id", f"{alias}.asset_id", viewer)
+
+
+def _visible_sql(owner: str, asset_id: str, viewer: str) -> str:
+    shared = f"SELECT s.asset_id FROM asset_shares s WHERE s.tenant_id = :{viewer}"
+    return f"({owner} = :{viewer} OR {asset_id} IN ({shared}))"

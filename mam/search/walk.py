@@ -272,12 +272,16 @@ class Plan:
         core = _without(expr, {self._entries, self._assets})
         if not (rows and self._rows_visible) or core is None:
             return f"search_fts MATCH :{param}", {param: self.backend.render(expr)}
-        predicates = [f"search_fts MATCH :{param}"]
-        if _holds(expr, self._assets):
-            predicates.append("e.kind = 'asset'")
-        if _holds(expr, self._entries) or _holds(expr, self._assets):
-            predicates.append(visible_entries_sql("e"))
+        predicates = [f"search_fts MATCH :{param}", *self._row_checks(expr, visible_entries_sql("e"))]
         return " AND ".join(predicates), {param: self.backend.render(core), "viewer": self.viewer}
+
+    def _row_checks(self, expr: Expr, visible: str) -> list[str]:
+        """Predicates on ``e`` for the tenant tokens ``expr`` holds: an asset entry (``ta_``), and
+        ``visible`` to the viewer (``tn_`` or ``ta_``)."""
+        checks = ["e.kind = 'asset'"] if _holds(expr, self._assets) else []
+        if _holds(expr, self._entries) or _holds(expr, self._assets):
+            checks.append(visible)
+        return checks
 
     def _run(self, session: Session, sql: str, params: dict[str, Any], *expanding: str) -> Any:
         statement = text(sql).bindparams(*(bindparam(n, expanding=True) for n in expanding))
@@ -296,12 +300,10 @@ class Plan:
         if core is not None:
             predicates.append(f"e.tokens @@ CAST(:{param} AS tsquery)")
             params[param] = self.backend.render(core)
-        if _holds(expr, self._assets):
-            predicates.append("e.kind = 'asset'")
-        if _holds(expr, self._entries) or _holds(expr, self._assets):
-            predicates.append(f"(e.tenant_id = :viewer OR e.tokens @@ CAST(:{param}_v AS tsquery))")
+        checks = self._row_checks(expr, f"(e.tenant_id = :viewer OR e.tokens @@ CAST(:{param}_v AS tsquery))")
+        if checks:
             params |= {"viewer": self.viewer, f"{param}_v": self.backend.render(self._entries)}
-        return " AND ".join(predicates) or "1 = 1", params
+        return " AND ".join([*predicates, *checks]) or "1 = 1", params
 
     def match_sql(self, expr: Expr, param: str) -> tuple[str, dict[str, Any]]:
         """A predicate on the entry alias ``e`` that it matches ``expr``, and its parameters."""
