@@ -41,6 +41,7 @@ __all__ = [
     "asset_tokens",
     "block_of",
     "cue_tokens",
+    "entries_from",
     "entry_total",
     "inherited_tokens",
     "optimize_index",
@@ -187,6 +188,12 @@ def entry_total(session: Session) -> int:
     """How many entries the index holds (every tenant's): counted at most once a minute per catalog,
     and again after this process writes entries. Used to scale estimated totals (mam/search/walk.py)."""
     return _cached_count(session, "", select(func.count()).select_from(SearchEntry))
+
+
+def entries_from(session: Session, low: int) -> int:
+    """How many entries have ids from ``low`` on, cached like :func:`entry_total`."""
+    newer = select(func.count()).select_from(SearchEntry).where(SearchEntry.id >= low)
+    return _cached_count(session, f"from{low}", newer)
 
 
 def tenant_entries(session: Session, tenant_id: str) -> int:
@@ -361,12 +368,15 @@ def optimize_index(session: Session) -> str:
     and every match reads each of them: searches took 18% longer), and the write-ahead log is
     copied back into the database file. PostgreSQL: the token
     statistics a search uses to choose between reading entries newest first and the GIN index
-    (mam/search/walk.py) are gathered again.
+    (mam/search/walk.py) are gathered again, and the GIN index of the newest entries is built
+    when the catalog has grown enough to need it (mam/search/recent.py).
     """
     if session.get_bind().dialect.name == "postgresql":
+        from mam.search.recent import rebuild_recent  # which reads this module's block layout
+
         session.execute(text("ANALYZE search_entries"))
         session.commit()
-        return "token statistics gathered again"
+        return f"token statistics gathered again; {rebuild_recent(session)}"
     session.execute(text("INSERT INTO search_fts(search_fts) VALUES('optimize')"))
     session.commit()
     # The merge rewrote the index into the write-ahead log; copied back into the file, searches read

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from mam.search.backends import Backend
 from mam.search.expr import All, Any_, Expr, Phrase, Tok
-from mam.search.index import ASSET_INDEX, BLOCK_BITS, NARROW_INDEX, entry_total, tenant_entries
+from mam.search.index import ASSET_INDEX, BLOCK_BITS, NARROW_INDEX, entries_from, entry_total, tenant_entries
 from mam.search.query import FILTER_PREFIXES, ParsedQuery
+from mam.search.recent import RECENT_ENTRIES, recent_bound
 from mam.search.tokens import tenant_token
 from mam.search.visibility import visible_entries_sql
 
@@ -74,6 +75,10 @@ _ROW_US = 3.0
 """PostgreSQL: microseconds to read one entry and test its tsvector (measured at 1M entries, cached)."""
 _MATCH_US = 0.8
 """PostgreSQL: microseconds per match to build, read and sort a GIN bitmap of every match."""
+_GIN_US = 0.06
+"""PostgreSQL: microseconds per entry of a posting list to read it into a bitmap (measured, 1M entries)."""
+_FILTER_SHARE = 0.2
+"""PostgreSQL: the share of matches an asset filter (date, duration, status, type) is taken to pass."""
 _STATS_SECONDS = 600.0
 _STATS: dict[str, tuple[float, dict[str, float], float]] = {}
 
@@ -146,14 +151,26 @@ def _share(expr: Expr, shares: dict[str, float]) -> float:
     return min(1.0, sum(_share(i, shares) for i in expr.items))
 
 
+def _listed(expr: Expr, shares: dict[str, float]) -> float:
+    """The posting lists GIN reads for ``expr``, as a share of entries: every token's, added up."""
+    if isinstance(expr, Tok):
+        return _share(expr, shares)
+    if isinstance(expr, Phrase):
+        return sum(_share(t, shares) for t in expr.tokens)
+    return sum(_listed(i, shares) for i in expr.items)
+
+
 def _has_phrase(expr: Expr) -> bool:
     if isinstance(expr, Phrase):
         return True
     return isinstance(expr, All | Any_) and any(_has_phrase(i) for i in expr.items)
 
 
-def relaxed(expr: Expr) -> Expr:
+def relaxed(expr: Expr, shares: dict[str, float] | None = None) -> Expr:
     """``expr`` with every phrase loosened to all of its tokens, anywhere: a superset of its matches.
+    Given the lexemes' ``shares`` of entries (PostgreSQL's statistics), a phrase is loosened to its
+    rarest token alone: the bigrams of one word go together, so the others hardly narrow the match,
+    and GIN reads each one's whole posting list (乡村 & 村振 & 振兴: 11 ms, against 4 for 振兴).
 
     A GIN index answers this alone; a phrase needs each candidate's tsvector read back (PostgreSQL).
     Alternatives that require tokens in common (the query as one phrase, written two ways) are
@@ -161,15 +178,17 @@ def relaxed(expr: Expr) -> Expr:
     (镇 of 月山镇, in every town's name: 81 ms of a title tier at 1M entries).
     """
     if isinstance(expr, Phrase):
+        if shares is not None:
+            return min(expr.tokens, key=lambda t: _share(t, shares))
         return All(expr.tokens)
     if isinstance(expr, All):
         # Flattened, each term once: GIN reads a posting list for every term it is given.
         flat: list[Expr] = []
-        for item in (relaxed(i) for i in expr.items):
+        for item in (relaxed(i, shares) for i in expr.items):
             flat.extend(item.items if isinstance(item, All) else (item,))
         return All(tuple(dict.fromkeys(flat)))
     if isinstance(expr, Any_):
-        loose = [relaxed(i) for i in expr.items]
+        loose = [relaxed(i, shares) for i in expr.items]
         required = [_tokens(i) for i in loose]
         if all(r is not None for r in required):
             common = set.intersection(*(r for r in required if r is not None))
@@ -231,6 +250,7 @@ class Plan:
         assets: Tok = Tok(tenant_token(viewer, True))
         self.viewer, self._entries, self._assets = viewer, entries, assets
         self._rows_visible = False
+        self._recent: int | None = None
         # SQLite reads an asset's filter and facet columns from their covering index (migration
         # 0008); left to itself it takes the primary key's, then the row.
         self._asset_index = f" INDEXED BY {ASSET_INDEX}" if backend.name == "sqlite" else ""
@@ -263,6 +283,9 @@ class Plan:
         (and, for another owner's entry, whether it is shared with the viewer)."""
         if self.backend.name == "sqlite":
             self._rows_visible = tenant_entries(session, self.viewer) >= _ROWS_VISIBLE_SHARE * entry_total(session)
+        else:
+            block = recent_bound(session)
+            self._recent = None if block is None else block << BLOCK_BITS
 
     def _match(self, expr: Expr, param: str = "m", rows: bool = True) -> tuple[str, dict[str, Any]]:
         """The match predicate over the FROM clause of :meth:`_from`, and its parameters; with
@@ -335,9 +358,12 @@ class Plan:
                 break
         return out
 
-    def _scan(self, session: Session, expr: Expr, desc: bool, after: int, n: int) -> list[Any]:
+    def _scan(self, session: Session, expr: Expr, desc: bool, after: int, n: int) -> tuple[list[Any], int | None]:
         """The next ``n`` entries after ``after`` in id order that may match ``expr`` and whose asset
         passes the asset filters: rows of (id, asset id, hit); hit is 1 when the entry matches ``expr``.
+        With them, where to go on from (None: every entry has been read). On PostgreSQL, while
+        above the recent index's bound, only a window of the newest entries is read
+        (:meth:`_window`): fewer than ``n`` rows then mean go on below the window.
 
         On PostgreSQL a phrase is looked up loosened (:func:`relaxed`, which the GIN index answers
         alone) and checked on the rows read only, so a common phrase costs a batch of rechecks, not
@@ -350,7 +376,7 @@ class Plan:
         hit = "1"
         tokens = ""
         if b.name == "postgresql" and _has_phrase(expr):
-            match, found = self._match(relaxed(expr))
+            match, found = self._match(relaxed(expr, _lexeme_stats(session)[0]))
             core = _without(expr, {self._entries, self._assets})
             assert core is not None  # a phrase is in it
             params |= {**found, "x": b.render(core)}
@@ -358,20 +384,81 @@ class Plan:
         else:
             match, found = self._match(expr)
             params |= found
-        rows_first = self._rows_first(session, expr, n)
-        where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *self.conditions])
+        low = self._window(session, expr, after, n, len(self.conditions)) if desc else None
+        window, found = self._window_sql(low)
+        params |= found
+        where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *window, *self.conditions])
         sql = (
             f"SELECT c.id, c.asset_id, {hit} FROM (SELECT {key} AS id, e.asset_id AS asset_id{tokens} "
             f"FROM {source} WHERE {where} ORDER BY {key} {order} LIMIT :n) c ORDER BY c.id {order}"
         )
-        return self._planned(session, sql, params, rows_first)
+        rows = self._planned(session, sql, params, self._rows_first(session, expr, n) if low is None else "window")
+        if len(rows) >= n:
+            return rows, int(rows[-1][0])
+        return rows, low
 
-    def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | None) -> list[Any]:
+    def _window(self, session: Session, expr: Expr, after: int, n: int, filters: int = 0) -> int | None:
+        """PostgreSQL: the lowest id of the newest entries below ``after`` to look for ``n`` matches of
+        ``expr`` in, through the recent index (mam/search/recent.py); None below its bound (or with
+        no recent index, or nothing to match but visibility).
+
+        As many entries as should hold twice ``n`` matches, going by the word's share of entries;
+        the whole recent part where that holds few matches anyway (reading them all costs less
+        than finding the window's edge). None too for a word so common that testing the newest
+        entries one by one finds ``n`` matches sooner than the recent index can list its matches.
+        Each of ``filters`` asset filters is taken to pass a fifth of the matches (a date range of a
+        few months in a catalog of years): reading entries one by one then costs five times more.
+        """
+        bound = self._recent
+        if bound is None or after <= bound:
+            return None
+        core = _without(expr, {self._entries, self._assets})
+        if core is None:
+            return None
+        shares, _ = _lexeme_stats(session)
+        share = _share(core, shares)
+        if share * RECENT_ENTRIES <= max(4 * n, 2000):
+            return bound
+        share *= _FILTER_SHARE**filters
+        if n / share * _ROW_US < _listed(relaxed(core, shares), shares) * RECENT_ENTRIES * _GIN_US:
+            return None  # so common that reading entries newest first costs less than its posting lists
+        return self._edge(session, after, int(2 * n / share))
+
+    def _edge(self, session: Session, below: int, k: int) -> int:
+        """The id ``k`` entries down from ``below`` (the primary key, read backwards), not below the
+        recent index's bound."""
+        assert self._recent is not None
+        self._scans(session, ("enable_bitmapscan", "enable_seqscan"))  # index-only: needs index scans on
+        edge = self._run(
+            session,
+            "SELECT e.id FROM search_entries e WHERE e.id < :below ORDER BY e.id DESC OFFSET :k LIMIT 1",
+            {"below": below, "k": k},
+        ).scalar()
+        return self._recent if edge is None else max(self._recent, int(edge))
+
+    def _window_sql(self, low: int | None) -> tuple[list[str], dict[str, Any]]:
+        """Predicates on ``e`` keeping a search to the window from ``low`` up, through the recent
+        index: its own bound, by block (mam/search/recent.py), and the window's edge unless that is
+        the bound."""
+        if low is None:
+            return [], {}
+        assert self._recent is not None
+        window = [f"(e.id >> {BLOCK_BITS}) >= CAST(:recent AS BIGINT)"]
+        if low > self._recent:
+            window.append("e.id >= :low")
+        return window, {"recent": self._recent >> BLOCK_BITS, "low": low}
+
+    def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | str | None) -> list[Any]:
         """Run ``sql`` the way :meth:`_rows_first` chose (PostgreSQL): reading entries newest first
-        (True), through the GIN index (False), or as the planner likes (None)."""
+        (True), through the GIN index (False), or as the planner likes (None); or in a window of
+        the newest entries ("window"), where the planner ANDs the recent GIN index with the primary
+        key's range by itself, and looks assets up by their key (a bitmap scan each cost twice as
+        much: 10 ms of a sample with a date filter)."""
         # The planner prices testing an entry's tokens as nothing, so given good statistics of a
         # word in 0.3% of entries it reads entries newest first (160 ms) rather than GIN (10 ms).
-        if rows_first is None:
+        if rows_first == "window":
+            self._scans(session, ("enable_seqscan",))
+        elif rows_first is None:
             self._scans(session, ())
         else:
             self._scans(session, ("enable_bitmapscan", "enable_seqscan") if rows_first else ("enable_indexscan",))
@@ -413,7 +500,7 @@ class Plan:
         found: dict[str, int] = {}
         boundary: int | None = None
         while True:
-            rows = self._scan(session, expr, desc, after, batch)
+            rows, next_after = self._scan(session, expr, desc, after, batch)
             for entry_id, asset_id, ok in rows:
                 block = int(entry_id) >> BLOCK_BITS
                 if boundary is not None and block != boundary:
@@ -422,10 +509,10 @@ class Plan:
                     found[asset_id] = block
                     if len(found) >= need:
                         boundary = block
-            if len(rows) < batch:
+            if next_after is None:
                 return self._exact(session, found, desc)
             batch = min(batch * 4, 20_000)
-            after = rows[-1][0]
+            after = next_after
 
     def _exact(self, session: Session, found: dict[str, int], desc: bool) -> list[str]:
         """Order by (created_at, asset id) exactly; blocks only order whole milliseconds, so only
@@ -454,25 +541,56 @@ class Plan:
 
         The database counts: only a few rows come back, however many assets were sampled.
         """
+        low = self._window(session, self.base, _LAST, SAMPLE)
+        shares = _lexeme_stats(session)[0] if self.backend.name == "postgresql" else {}
+        while True:
+            # In a window (PostgreSQL, mam/search/recent.py) the sample is the newest SAMPLE matches
+            # only if it found that many there; else a wider window, and below the recent index's
+            # bound every entry.
+            sql, params = self._sample_sql(facets, low, shares)
+            how = self._rows_first(session, self.base, SAMPLE) if low is None else "window"
+            rows = self._planned(session, sql, params, how)
+            counts = [(str(name), value, int(n)) for name, value, n in rows]
+            sampled_entries, oldest = next((n, value) for name, value, n in counts if name == "sampled")
+            if low is None or sampled_entries >= SAMPLE:
+                break
+            low = None if low == self._recent else self._edge(session, low, 3 * self._count_from(session, low))
+        assets = next(n for name, _, n in counts if name == "assets")
+        counts = [row for row in counts if row[0] not in ("sampled", "assets")]
+        if sampled_entries < SAMPLE:
+            return Sample(assets, False, assets, counts)
+        # An estimate: the matching entries (_matching), scaled by the share of sampled entries that
+        # are distinct assets passing the filters.
+        matching = self._matching(session, int(oldest), sampled_entries)
+        return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, counts)
+
+    def _sample_sql(self, facets: bool, low: int | None, shares: dict[str, float]) -> tuple[str, dict[str, Any]]:
+        """The statement of :meth:`sample`, in the window from ``low`` up (PostgreSQL) or over every
+        entry, and its parameters."""
         b = self.backend
         params: dict[str, Any] = {"n": SAMPLE}
+        predicates, found = self._window_sql(low)
+        params |= found
+        window = "".join(f" AND {p}" for p in predicates)
         if b.name == "postgresql" and _has_phrase(self.base):
             # As in _scan: the GIN index answers the loosened match, the phrase is checked on the
             # rows read, newest first, until the sample is full (OFFSET 0 keeps the planner from
             # moving that check into the index scan, where it would unpack every candidate).
-            match, found = self._match(relaxed(self.base))
+            match, found = self._match(relaxed(self.base, shares))
             core = _without(self.base, {self._entries, self._assets})
             assert core is not None  # a phrase is in it
             params["x"] = b.render(core)
             sampled = (
-                f"SELECT c.id, c.asset_id FROM (SELECT e.id, e.asset_id, e.tokens FROM search_entries e WHERE {match} "
-                "ORDER BY e.id DESC OFFSET 0) c WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY c.id DESC LIMIT :n"
+                f"SELECT c.id, c.asset_id FROM (SELECT e.id, e.asset_id, e.tokens FROM search_entries e WHERE {match}"
+                f"{window} ORDER BY e.id DESC OFFSET 0) c WHERE c.tokens @@ CAST(:x AS tsquery) "
+                "ORDER BY c.id DESC LIMIT :n"
             )
         else:
             source, key = self._from(False)
             match, found = self._match(self.base)
             sampled = (
-                f"SELECT {key} AS id, e.asset_id AS asset_id FROM {source} WHERE {match} ORDER BY {key} DESC LIMIT :n"
+                f"SELECT {key} AS id, e.asset_id AS asset_id FROM {source} WHERE {match}{window} "
+                f"ORDER BY {key} DESC LIMIT :n"
             )
         params |= found
         month = b.month("v.shoot_date")
@@ -494,18 +612,13 @@ class Plan:
             )
         else:
             distinct = "SELECT DISTINCT s.asset_id FROM s"  # nothing to read of the assets
-        sql = f"WITH s AS MATERIALIZED ({sampled}), v AS MATERIALIZED ({distinct}) {' UNION ALL '.join(parts)}"
-        rows = self._planned(session, sql, params, self._rows_first(session, self.base, SAMPLE))
-        counts = [(str(name), value, int(n)) for name, value, n in rows]
-        sampled_entries, oldest = next((n, value) for name, value, n in counts if name == "sampled")
-        assets = next(n for name, _, n in counts if name == "assets")
-        counts = [row for row in counts if row[0] not in ("sampled", "assets")]
-        if sampled_entries < SAMPLE:
-            return Sample(assets, False, assets, counts)
-        # An estimate: the matching entries (_matching), scaled by the share of sampled entries that
-        # are distinct assets passing the filters.
-        matching = self._matching(session, int(oldest), sampled_entries)
-        return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, counts)
+        return f"WITH s AS MATERIALIZED ({sampled}), v AS MATERIALIZED ({distinct}) {' UNION ALL '.join(parts)}", params
+
+    def _count_from(self, session: Session, low: int) -> int:
+        """Entries from the id ``low`` up (the primary key, index only)."""
+        self._scans(session, ("enable_bitmapscan", "enable_seqscan"))
+        statement = "SELECT COUNT(*) FROM search_entries e WHERE e.id >= :low"
+        return int(self._run(session, statement, {"low": low}).scalar_one())
 
     def _matching(self, session: Session, oldest: int, sampled: int) -> int:
         """Entries matching the search, estimated: the ``sampled`` newest matches are ``oldest`` and
@@ -524,17 +637,28 @@ class Plan:
         )
         if newest <= RANGE_CAP:
             return max(sampled, round(sampled / max(newest, 1) * entry_total(session)))
+        if self._recent is not None and oldest >= self._recent:
+            # PostgreSQL with a recent index: as densely as matches lie in the part it covers (its
+            # matches counted through it), so do they lie among all entries; counting the older
+            # matches through the full index read their whole posting lists (25 ms at 1M entries).
+            found = sampled + self._count(session, relaxed(self.base), before=oldest, low=self._recent)
+            share = found / max(entries_from(session, self._recent), found)
+            return max(found, round(share * entry_total(session)))
         return sampled + self._count(session, relaxed(self.base), before=oldest)
 
-    def _count(self, session: Session, expr: Expr, before: int) -> int:
-        """Entries older than the id ``before`` that match ``expr``, counted up to COUNT_CAP."""
+    def _count(self, session: Session, expr: Expr, before: int, low: int | None = None) -> int:
+        """Entries older than the id ``before`` (and from ``low`` on, through the recent index) that
+        match ``expr``, counted up to COUNT_CAP."""
         match, found = self._match(expr, rows=False)
         params = {**found, "n": COUNT_CAP, "before": before}
         if self.backend.name == "postgresql":
             # Only the GIN index answers a count cheaply: a plan reading rows unpacks each one's
             # token stream, which the planner does not price.
             self._scans(session, ("enable_seqscan", "enable_indexscan"))
-            count = f"SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE {match} AND e.id < :before LIMIT :n) x"
+            window, bounds = self._window_sql(low)
+            params |= bounds
+            where = " AND ".join([match, "e.id < :before", *window])
+            count = f"SELECT COUNT(*) FROM (SELECT 1 FROM search_entries e WHERE {where} LIMIT :n) x"
             return int(self._run(session, count, params).scalar_one())
         count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} AND rowid < :before LIMIT :n)"
         return int(self._run(session, count, params).scalar_one())

@@ -1,0 +1,157 @@
+"""PostgreSQL: the GIN index of the newest entries (mam/search/recent.py) finds the same hits as the
+full index, whether a search reads the whole newest part or a window of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import catalog_asset, make_settings
+from sqlalchemy import text
+from test_search_chinese import EXPECTED, load_news
+
+from mam.search import SearchRequest, recent, search, walk
+from mam.search.index import BLOCK_BITS
+from mam.search.recent import rebuild_recent, recent_bound
+from mam.services import Services, open_services
+
+TOPICS = ("防汛抢险", "会议", "湘乡茶叶", "会议 防汛")
+
+
+@pytest.fixture
+def pg(tmp_path: Path, postgres_url: str) -> Iterator[Services]:
+    services = open_services(make_settings(tmp_path, MAM_DATABASE_URL=postgres_url))
+    yield services
+    services.close()
+
+
+def _catalogue(services: Services, count: int, start: int = 0) -> None:
+    with services.session() as session:
+        for n in range(start, start + count):
+            asset = catalog_asset(services.settings.default_tenant, n, f"{TOPICS[n % len(TOPICS)]}新闻 {n}")
+            asset.media_kind = "audio" if n % 5 == 0 else "video"
+            session.add(asset)
+            session.flush()  # one creation time after another, as ingest makes them
+        session.commit()
+
+
+def _covered(services: Services, block: int) -> int:
+    with services.session() as session:
+        statement = text("SELECT COUNT(*) FROM search_entries WHERE id >= :low")
+        return int(session.execute(statement, {"low": block << BLOCK_BITS}).scalar_one())
+
+
+def test_optimize_index_builds_the_recent_index_once_the_catalog_needs_it(pg: Services) -> None:
+    _catalogue(pg, 60)
+    with pg.session() as session:
+        assert rebuild_recent(session, size=40) == "no recent-entries index needed"  # 60 < 2 x 40
+        assert recent_bound(session) is None
+        assert rebuild_recent(session, size=20) == "recent-entries index built over the newest 20 entries"
+        bound = recent_bound(session)
+    assert bound is not None and 20 <= _covered(pg, bound) < 30
+    with pg.session() as session:
+        assert rebuild_recent(session, size=20) == "recent-entries index kept"
+    _catalogue(pg, 20, start=60)  # the newest part holds 40 entries now: more than 1.5 x 20
+    with pg.session() as session:
+        assert rebuild_recent(session, size=20).startswith("recent-entries index built")
+        newer = recent_bound(session)
+        assert newer is not None and newer > bound
+        assert rebuild_recent(session, size=1000) == "recent-entries index dropped (catalog too small to need it)"
+        assert recent_bound(session) is None
+
+
+def _results(services: Services, queries: list[str]) -> dict[tuple[str, str], Any]:
+    with services.session() as session:
+        return {
+            (q, sort): (
+                [(h.asset.id, h.score, [i.ref_id for i in h.inner]) for h in r.hits],
+                r.total,
+                r.total_is_estimate,
+                r.facets,
+                r.next_cursor,
+            )
+            for q in queries
+            for sort in ("relevance", "newest")
+            for r in [search(session, "default", SearchRequest(q=q, sort=sort, limit=7))]
+        }
+
+
+def test_the_recent_index_finds_the_same_hits_as_the_full_index(pg: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_news(pg)
+    _catalogue(pg, 90, start=1000)  # past the test set's own checksums
+    with pg.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE search_entries"))
+    queries = [*EXPECTED, "防汛", "会议", "湘乡", "茶", "湘乡 防汛", "会议 type:audio", '"防汛抢险"', "防汛 新闻 会议"]
+    queries.append("")
+
+    monkeypatch.setattr(walk, "recent_bound", lambda _session: None)
+    full = _results(pg, queries)
+
+    monkeypatch.setattr(walk, "recent_bound", recent_bound)
+    with pg.session() as session:
+        rebuild_recent(session, size=30)
+        assert recent_bound(session) is not None
+    edges: list[int] = []
+    edge = walk.Plan._edge
+
+    def spy(plan: walk.Plan, *args: Any) -> int:
+        edges.append(edge(plan, *args))
+        return edges[-1]
+
+    monkeypatch.setattr(walk.Plan, "_edge", spy)
+    monkeypatch.setattr(walk, "RECENT_ENTRIES", 30)  # every match of the newest part is read
+    assert _results(pg, queries) == full
+    assert not edges
+
+    # Reading a posting list costing nothing: common words are looked for in windows of the newest part.
+    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)
+    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    assert _results(pg, queries) == full
+    assert edges
+
+
+def test_a_sparse_total_is_estimated_from_the_matches_in_the_recent_part(
+    pg: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _catalogue(pg, 120)
+    with pg.session() as session:
+        rebuild_recent(session, size=40)
+    monkeypatch.setattr(walk, "SAMPLE", 5)
+    monkeypatch.setattr(walk, "RANGE_CAP", 5)  # the sample spans more entries than this
+    counted: list[Any] = []
+    count = walk.Plan._count
+
+    def spy(plan: walk.Plan, *args: Any, **kwargs: Any) -> int:
+        counted.append(kwargs.get("low"))
+        return count(plan, *args, **kwargs)
+
+    monkeypatch.setattr(walk.Plan, "_count", spy)
+    with pg.session() as session:
+        result = search(session, "default", SearchRequest(q="防汛抢险"))
+    # 防汛抢险 is in every fourth asset: as densely in the newest part as in all 120.
+    assert result.total_is_estimate
+    assert 25 <= result.total <= 35
+    assert counted and counted[0] is not None  # counted through the recent index, from its bound
+
+
+def test_a_stale_bound_only_costs_speed(pg: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search that read the bound before the index was built again still finds every hit."""
+    _catalogue(pg, 80)
+    with pg.session() as session:
+        rebuild_recent(session, size=20)
+        old = recent_bound(session)
+        expected = _results(pg, ["防汛", "会议 防汛"])
+    _catalogue(pg, 30, start=80)
+    with pg.session() as session:
+        rebuild_recent(session, size=20)
+        assert recent_bound(session) != old
+    monkeypatch.setattr(walk, "recent_bound", lambda _session: old)
+    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)
+    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    stale = _results(pg, ["防汛", "会议 防汛"])
+    monkeypatch.setattr(walk, "recent_bound", recent_bound)
+    recent._BOUNDS.clear()
+    assert stale == _results(pg, ["防汛", "会议 防汛"])
+    assert len(stale[("防汛", "newest")][0]) == 7 and len(expected[("防汛", "newest")][0]) == 7
