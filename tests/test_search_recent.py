@@ -101,9 +101,19 @@ def test_the_recent_index_finds_the_same_hits_as_the_full_index(pg: Services, mo
         return edges[-1]
 
     monkeypatch.setattr(walk.Plan, "_edge", spy)
+    windows: list[int] = []
+    window_sql = walk.Plan._window_sql
+
+    def spy_window(plan: walk.Plan, low: int | None) -> Any:
+        if low is not None:
+            windows.append(low)
+        return window_sql(plan, low)
+
+    monkeypatch.setattr(walk.Plan, "_window_sql", spy_window)
+    monkeypatch.setattr(walk, "_FEW_US", 0.0)  # in a catalog this small every word is rare
     monkeypatch.setattr(walk, "RECENT_ENTRIES", 30)  # every match of the newest part is read
     assert _results(pg, queries) == full
-    assert not edges
+    assert windows and not edges  # the recent index was searched, the whole of its part each time
 
     # Reading a posting list costing nothing: common words are looked for in windows of the newest part.
     monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)
@@ -148,6 +158,7 @@ def test_a_stale_bound_only_costs_speed(pg: Services, monkeypatch: pytest.Monkey
         rebuild_recent(session, size=20)
         assert recent_bound(session) != old
     monkeypatch.setattr(walk, "recent_bound", lambda _session: old)
+    monkeypatch.setattr(walk, "_FEW_US", 0.0)
     monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)
     monkeypatch.setattr(walk, "_GIN_US", 0.0)
     stale = _results(pg, ["防汛", "会议 防汛"])

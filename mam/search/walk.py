@@ -77,6 +77,9 @@ _MATCH_US = 0.8
 """PostgreSQL: microseconds per match to build, read and sort a GIN bitmap of every match."""
 _GIN_US = 0.06
 """PostgreSQL: microseconds per entry of a posting list to read it into a bitmap (measured, 1M entries)."""
+_FEW_US = 1000.0
+"""PostgreSQL: below this many microseconds for the full GIN index to read the posting lists of a
+match, the recent index is not worth a statement of its own."""
 _FILTER_SHARE = 0.2
 """PostgreSQL: the share of matches an asset filter (date, duration, status, type) is taken to pass."""
 _STATS_SECONDS = 600.0
@@ -384,7 +387,8 @@ class Plan:
         else:
             match, found = self._match(expr)
             params |= found
-        low = self._window(session, expr, after, n, len(self.conditions)) if desc else None
+        # A batch is at least twice what the walk still needs: the window is sized for half of it.
+        low = self._window(session, expr, after, max(1, n // 2), len(self.conditions)) if desc else None
         window, found = self._window_sql(low)
         params |= found
         where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *window, *self.conditions])
@@ -400,7 +404,8 @@ class Plan:
     def _window(self, session: Session, expr: Expr, after: int, n: int, filters: int = 0) -> int | None:
         """PostgreSQL: the lowest id of the newest entries below ``after`` to look for ``n`` matches of
         ``expr`` in, through the recent index (mam/search/recent.py); None below its bound (or with
-        no recent index, or nothing to match but visibility).
+        no recent index, nothing to match but visibility, or a match so rare that the full index
+        lists it at once).
 
         As many entries as should hold twice ``n`` matches, going by the word's share of entries;
         the whole recent part where that holds few matches anyway (reading them all costs less
@@ -415,8 +420,10 @@ class Plan:
         core = _without(expr, {self._entries, self._assets})
         if core is None:
             return None
-        shares, _ = _lexeme_stats(session)
+        shares, entries = _lexeme_stats(session)
         share = _share(core, shares)
+        if _listed(relaxed(core, shares), shares) * entries * _GIN_US < _FEW_US:
+            return None  # so rare that the full index lists every match at once, cheaply
         if share * RECENT_ENTRIES <= max(4 * n, 2000):
             return bound
         share *= _FILTER_SHARE**filters
