@@ -42,6 +42,7 @@ __all__ = [
     "block_of",
     "cue_tokens",
     "entries_from",
+    "entry_at",
     "entry_total",
     "inherited_tokens",
     "optimize_index",
@@ -194,6 +195,13 @@ def entries_from(session: Session, low: int) -> int:
     """How many entries have ids from ``low`` on, cached like :func:`entry_total`."""
     newer = select(func.count()).select_from(SearchEntry).where(SearchEntry.id >= low)
     return _cached_count(session, f"from{low}", newer)
+
+
+def entry_at(session: Session, offset: int) -> int:
+    """The id of the entry ``offset`` places down from the newest (0 when there are not that many),
+    cached like :func:`entry_total`."""
+    edge = select(SearchEntry.id).order_by(SearchEntry.id.desc()).offset(offset).limit(1).scalar_subquery()
+    return _cached_count(session, f"at{offset}", select(func.coalesce(edge, 0)))
 
 
 def tenant_entries(session: Session, tenant_id: str) -> int:
