@@ -79,8 +79,9 @@ _FIELD_PREFIXES = tuple(FILTER_PREFIXES.values())
 _SCANS = ("enable_bitmapscan", "enable_indexscan", "enable_seqscan")
 _ROWS_VISIBLE_SHARE = 0.6
 """SQLite: check visibility on the rows when the viewer may see at least this share of entries."""
-_ROW_US = 3.0
-"""PostgreSQL: microseconds to read one entry and test its tsvector (measured at 1M entries, cached)."""
+_ROW_US = 5.0
+"""PostgreSQL: microseconds to read one entry and test its tsvector (measured at 1M entries, cached:
+3 in one session, 5 in the next; the token stream is fetched from TOAST)."""
 _MATCH_US = 0.8
 """PostgreSQL: microseconds per match to build, read and sort a GIN bitmap of every match."""
 _GIN_US = 0.06
@@ -396,7 +397,7 @@ class Plan:
             match, found = self._match(expr)
             params |= found
         # A batch is at least twice what the walk still needs: the window is sized for half of it.
-        low = self._window(session, expr, after, max(1, n // 2), len(self.conditions)) if desc else None
+        low = self._window(session, expr, after, max(1, n // 2), len(self.conditions), n) if desc else None
         window, found = self._window_sql(low)
         params |= found
         where = " AND ".join([match, f"{key} {'<' if desc else '>'} :after", *window, *self.conditions])
@@ -409,7 +410,9 @@ class Plan:
             return rows, int(rows[-1][0])
         return rows, low
 
-    def _window(self, session: Session, expr: Expr, after: int, n: int, filters: int = 0) -> int | None:
+    def _window(
+        self, session: Session, expr: Expr, after: int, n: int, filters: int = 0, rows: int | None = None
+    ) -> int | None:
         """PostgreSQL: the lowest id of the newest entries below ``after`` to look for ``n`` matches of
         ``expr`` in, through the recent index (mam/search/recent.py); None below its bound (or with
         no recent index, nothing to match but visibility, or a match so rare that the full index
@@ -421,6 +424,7 @@ class Plan:
         entries one by one finds ``n`` matches sooner than the recent index can list its matches.
         Each of ``filters`` asset filters is taken to pass a fifth of the matches (a date range of a
         few months in a catalog of years): reading entries one by one then costs five times more.
+        ``rows``: the matches a read one by one would stop at (default ``n``).
         """
         bound = self._recent
         if bound is None or after <= bound:
@@ -435,7 +439,7 @@ class Plan:
         if share * RECENT_ENTRIES <= max(4 * n, 2000):
             return bound
         share *= _FILTER_SHARE**filters
-        if n / share * _ROW_US < _listed(relaxed(core, shares), shares) * RECENT_ENTRIES * _GIN_US:
+        if (rows or n) / share * _ROW_US < _listed(relaxed(core, shares), shares) * RECENT_ENTRIES * _GIN_US:
             return None  # so common that reading entries newest first costs less than its posting lists
         return self._edge(session, after, int(2 * n / share))
 
