@@ -429,11 +429,10 @@ class Plan:
         bound = self._recent
         if bound is None or after <= bound:
             return None
-        core = _without(expr, {self._entries, self._assets})
-        if core is None:
+        known = self._known(session, expr)
+        if known is None:
             return None
-        shares, entries = _lexeme_stats(session)
-        share = _share(core, shares)
+        core, shares, entries, share = known
         if _listed(relaxed(core, shares), shares) * entries * _GIN_US < _FEW_US:
             return None  # so rare that the full index lists every match at once, cheaply
         if share * RECENT_ENTRIES <= max(4 * n, 2000):
@@ -505,12 +504,20 @@ class Plan:
         """
         if self.backend.name != "postgresql":
             return None
+        known = self._known(session, expr)
+        if known is None:
+            return None
+        _, _, entries, share = known
+        return share > 0 and n / share * _ROW_US < share * entries * _MATCH_US
+
+    def _known(self, session: Session, expr: Expr) -> tuple[Expr, dict[str, float], float, float] | None:
+        """PostgreSQL: ``expr`` without tenant tokens, the lexemes' shares of entries, the number of
+        entries, and the share ``expr`` matches; None when only visibility is left to match."""
         core = _without(expr, {self._entries, self._assets})
         if core is None:
             return None
         shares, entries = _lexeme_stats(session)
-        share = _share(core, shares)
-        return share > 0 and n / share * _ROW_US < share * entries * _MATCH_US
+        return core, shares, entries, _share(core, shares)
 
     def _walk(self, session: Session, expr: Expr, desc: bool, need: int, skip: set[str]) -> list[str]:
         """Distinct assets matching ``expr`` not in ``skip``: at least the first ``need`` in order."""
