@@ -188,29 +188,31 @@ _TOTALS: dict[str, tuple[float, int]] = {}
 def entry_total(session: Session) -> int:
     """How many entries the index holds (every tenant's): counted at most once a minute per catalog,
     and again after this process writes entries. Used to scale estimated totals (mam/search/walk.py)."""
-    return _cached_count(session, "", select(func.count()).select_from(SearchEntry))
+    return _cached_scalar(session, "", select(func.count()).select_from(SearchEntry))
 
 
 def entries_from(session: Session, low: int) -> int:
     """How many entries have ids from ``low`` on, cached like :func:`entry_total`."""
     newer = select(func.count()).select_from(SearchEntry).where(SearchEntry.id >= low)
-    return _cached_count(session, f"from{low}", newer)
+    return _cached_scalar(session, f"from{low}", newer)
 
 
 def entry_at(session: Session, offset: int) -> int:
     """The id of the entry ``offset`` places down from the newest (0 when there are not that many),
     cached like :func:`entry_total`."""
     edge = select(SearchEntry.id).order_by(SearchEntry.id.desc()).offset(offset).limit(1).scalar_subquery()
-    return _cached_count(session, f"at{offset}", select(func.coalesce(edge, 0)))
+    return _cached_scalar(session, f"at{offset}", select(func.coalesce(edge, 0)))
 
 
 def tenant_entries(session: Session, tenant_id: str) -> int:
     """How many entries ``tenant_id`` owns, cached like :func:`entry_total`."""
     owned = select(func.count()).select_from(SearchEntry).where(SearchEntry.tenant_id == tenant_id)
-    return _cached_count(session, tenant_id, owned)
+    return _cached_scalar(session, tenant_id, owned)
 
 
-def _cached_count(session: Session, name: str, statement: Any) -> int:
+def _cached_scalar(session: Session, name: str, statement: Any) -> int:
+    """The integer ``statement`` gives, read at most once a minute per catalog (and again after
+    this process writes entries)."""
     key = f"{session.get_bind().engine.url}#{name}"
     now = time.monotonic()
     cached = _TOTALS.get(key)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import DateTime, String, bindparam, text
 from sqlalchemy.orm import Session
@@ -433,12 +433,13 @@ class Plan:
         if known is None:
             return None
         core, shares, entries, share = known
-        if _listed(relaxed(core, shares), shares) * entries * _GIN_US < _FEW_US:
+        listed = _listed(relaxed(core, shares), shares)  # posting lists GIN reads, as a share of entries
+        if listed * entries * _GIN_US < _FEW_US:
             return None  # so rare that the full index lists every match at once, cheaply
         if share * RECENT_ENTRIES <= max(4 * n, 2000):
             return bound
         share *= _FILTER_SHARE**filters
-        if (rows or n) / share * _ROW_US < _listed(relaxed(core, shares), shares) * RECENT_ENTRIES * _GIN_US:
+        if (rows or n) / share * _ROW_US < listed * RECENT_ENTRIES * _GIN_US:
             return None  # so common that reading entries newest first costs less than its posting lists
         return self._edge(session, after, int(2 * n / share))
 
@@ -466,7 +467,9 @@ class Plan:
             window.append("e.id >= :low")
         return window, {"recent": self._recent >> BLOCK_BITS, "low": low}
 
-    def _planned(self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | str | None) -> list[Any]:
+    def _planned(
+        self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | Literal["window"] | None
+    ) -> list[Any]:
         """Run ``sql`` the way :meth:`_rows_first` chose (PostgreSQL): reading entries newest first
         (True), through the GIN index (False), or as the planner likes (None); or in a window of
         the newest entries ("window"), where the planner ANDs the recent GIN index with the primary
@@ -574,8 +577,9 @@ class Plan:
             # only if it found that many there; else a wider window, and below the recent index's
             # bound every entry.
             sql, params = self._sample_sql(facets, low, shares)
-            how = self._rows_first(session, self.base, SAMPLE) if low is None else "window"
-            rows = self._planned(session, sql, params, how)
+            rows = self._planned(
+                session, sql, params, "window" if low is not None else self._rows_first(session, self.base, SAMPLE)
+            )
             counts = [(str(name), value, int(n)) for name, value, n in rows]
             sampled_entries, oldest = next((n, value) for name, value, n in counts if name == "sampled")
             if low is None or sampled_entries >= SAMPLE:
@@ -649,8 +653,10 @@ class Plan:
     def _matching(self, session: Session, oldest: int, sampled: int) -> int:
         """Entries matching the search, estimated: the ``sampled`` newest matches are ``oldest`` and
         newer; as densely as they lie among the newest entries, so do matches lie among all entries.
-        Where they lie sparser than SAMPLE in RANGE_CAP, the older entries matching the loosened
-        search are counted instead (up to COUNT_CAP), which the index does cheaply for a rarer match."""
+        Where they lie sparser than SAMPLE in RANGE_CAP: on PostgreSQL with a recent index covering
+        the sample, as densely as the loosened search's matches lie in the part it covers; else the
+        older entries matching the loosened search are counted (up to COUNT_CAP), which the index
+        does cheaply for a rarer match."""
         narrow = f" INDEXED BY {NARROW_INDEX}" if self.backend.name == "sqlite" else ""
         source = f"search_entries e{narrow}"
         # Only a sample newer than the RANGE_CAP-th newest entry (its id known from the last
