@@ -145,12 +145,6 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {request.sort!r}")
     parsed = _merge(request, parse_query(request.q))
     backend = backend_for(session.get_bind().dialect.name)
-    if backend.name == "postgresql":
-        # Plan each statement for its own match expression: a plan made once for any expression
-        # (psycopg prepares repeated statements) walks the whole index for a rare word.
-        # A search runs a few short statements: compiling one with JIT (the planner's cost of a
-        # walk over a million entries invites it) took 30 ms of a 100 ms statement.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off"))
     plan = Plan(backend, parsed, tenant_id)
     plan.prepare(session)
     offset = _decode_cursor(request.cursor) if request.cursor else request.offset
@@ -158,6 +152,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
     if request.sort in ("relevance", "newest", "oldest"):
         ranked = plan.page(session, request.sort, need)
     else:
+        plan.finish(session)  # every match is read: the planner's own choice of scans
         ranked = _sorted_by_column(session, plan, request.sort, need)
     page = ranked[offset : offset + request.limit]
     ids = [asset_id for asset_id, _ in page]
@@ -165,11 +160,11 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         scores = plan.scores(session, ids)
         page = [(asset_id, scores.get(asset_id, 0)) for asset_id in ids]
     sample = plan.sample(session, request.facets)
-    plan.finish(session)
     assets = {
         a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.renditions)))
     }
     inner = _inner_hits(session, plan, ids, parsed) if ids and plan.text is not None else {}
+    plan.finish(session)
     hits = [
         SearchHit(
             asset=assets[asset_id],

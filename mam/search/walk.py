@@ -77,6 +77,9 @@ def _without(expr: Expr, toks: set[Tok]) -> Expr | None:
 
 _FIELD_PREFIXES = tuple(FILTER_PREFIXES.values())
 _SCANS = ("enable_bitmapscan", "enable_indexscan", "enable_seqscan")
+_DEFAULT_OFF = frozenset({"enable_seqscan"})
+"""PostgreSQL: the scans off for a whole search (mam/search/engine.py): every statement reads by an
+index, and windows in the recent index (:meth:`Plan._planned`) need nothing else."""
 _ROWS_VISIBLE_SHARE = 0.6
 """SQLite: check visibility on the rows when the viewer may see at least this share of entries."""
 _ROW_US = 5.0
@@ -90,6 +93,8 @@ _FEW_US = 1000.0
 """PostgreSQL: below this many microseconds for the full GIN index to read the posting lists of a
 match, the recent index is not worth a statement of its own."""
 _FILTER_SHARE = 0.2
+_SAMPLE_ROWS = ("sampled", "assets", "matched", "examined")
+"""The rows of the sample statement that are not facet counts."""
 """PostgreSQL: the share of matches an asset filter (date, duration, status, type) is taken to pass."""
 _STATS_SECONDS = 600.0
 _STATS: dict[str, tuple[float, dict[str, float], float]] = {}
@@ -220,6 +225,16 @@ def _tokens(expr: Expr) -> set[Tok] | None:
     return None
 
 
+def _candidates(found: dict[str, tuple[Any, int | None]], sampled: int) -> int | None:
+    """The matches a sample statement counted (``counted`` in :meth:`Plan._sample_sql`), None when
+    it did not: its candidates, for a phrase at the rate its first ``sampled`` matches passed the
+    phrase check among the candidates it examined."""
+    matched, examined = found.get("matched", (None, None))[1], found.get("examined", (None, None))[1]
+    if matched is None:
+        return None
+    return round(matched * sampled / examined) if examined else matched
+
+
 @dataclass(frozen=True)
 class Entry:
     id: int
@@ -263,6 +278,8 @@ class Plan:
         self.viewer, self._entries, self._assets = viewer, entries, assets
         self._rows_visible = False
         self._recent: int | None = None
+        self._above: dict[int, int] = {}
+        """Entries from each window edge found (:meth:`_edge`) up to the newest."""
         # SQLite reads an asset's filter and facet columns from their covering index (migration
         # 0008); left to itself it takes the primary key's, then the row.
         self._asset_index = f" INDEXED BY {ASSET_INDEX}" if backend.name == "sqlite" else ""
@@ -298,6 +315,19 @@ class Plan:
         else:
             block = recent_bound(session)
             self._recent = None if block is None else block << BLOCK_BITS
+            # Plan each statement for its own match expression: a plan made once for any expression
+            # (psycopg prepares repeated statements) walks the whole index for a rare word. A search
+            # runs a few short statements: compiling one with JIT (the planner's cost of a walk over
+            # a million entries invites it) took 30 ms of a 100 ms statement. Sequential scans are
+            # off for the whole search (every statement reads by an index): the planner settings
+            # then change only for the statements that need other scans, each change a round trip.
+            session.execute(
+                text(
+                    "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off; "
+                    + "; ".join(f"SET LOCAL {n} = {'off' if n in _DEFAULT_OFF else 'on'}" for n in _SCANS)
+                )
+            )
+            self._off = _DEFAULT_OFF
 
     def _match(self, expr: Expr, param: str = "m", rows: bool = True) -> tuple[str, dict[str, Any]]:
         """The match predicate over the FROM clause of :meth:`_from`, and its parameters; with
@@ -441,19 +471,27 @@ class Plan:
         share *= _FILTER_SHARE**filters
         if (rows or n) / share * _ROW_US < listed * RECENT_ENTRIES * _GIN_US:
             return None  # so common that reading entries newest first costs less than its posting lists
-        return self._edge(session, after, int(2 * n / share))
+        return self._edge(session, after, int(2 * n / share), 0 if after == _LAST else None)
 
-    def _edge(self, session: Session, below: int, k: int) -> int:
+    def _edge(self, session: Session, below: int, k: int, above: int | None) -> int:
         """The id ``k`` entries down from ``below`` (the primary key, read backwards), not below the
-        recent index's bound."""
+        recent index's bound. ``above``: the entries from ``below`` up (0 from the newest; None:
+        not known); from the edge up there are then ``above + k + 1``, remembered for
+        :meth:`_matching`."""
         assert self._recent is not None
-        self._scans(session, ("enable_bitmapscan", "enable_seqscan"))  # index-only: needs index scans on
+        # The primary key read backwards, index only: the planner's choice with sequential scans off
+        # (a bitmap of every entry below ``below`` would still need sorting).
+        self._scans(session, tuple(_DEFAULT_OFF))
         edge = self._run(
             session,
             "SELECT e.id FROM search_entries e WHERE e.id < :below ORDER BY e.id DESC OFFSET :k LIMIT 1",
             {"below": below, "k": k},
         ).scalar()
-        return self._recent if edge is None else max(self._recent, int(edge))
+        if edge is None or int(edge) <= self._recent:
+            return self._recent
+        if above is not None:
+            self._above[int(edge)] = above + k + 1
+        return int(edge)
 
     def _window_sql(self, low: int | None) -> tuple[list[str], dict[str, Any]]:
         """Predicates on ``e`` keeping a search to the window from ``low`` up, through the recent
@@ -478,7 +516,7 @@ class Plan:
         # The planner prices testing an entry's tokens as nothing, so given good statistics of a
         # word in 0.3% of entries it reads entries newest first (160 ms) rather than GIN (10 ms).
         if rows_first == "window":
-            self._scans(session, ("enable_seqscan",))
+            self._scans(session, tuple(_DEFAULT_OFF))
         elif rows_first is None:
             self._scans(session, ())
         else:
@@ -576,27 +614,39 @@ class Plan:
             # In a window (PostgreSQL, mam/search/recent.py) the sample is the newest SAMPLE matches
             # only if it found that many there; else a wider window, and below the recent index's
             # bound every entry.
-            sql, params = self._sample_sql(facets, low, shares)
-            rows = self._planned(
-                session, sql, params, "window" if low is not None else self._rows_first(session, self.base, SAMPLE)
+            mode: bool | Literal["window"] | None = (
+                "window" if low is not None else self._rows_first(session, self.base, SAMPLE)
             )
-            counts = [(str(name), value, int(n)) for name, value, n in rows]
-            sampled_entries, oldest = next((n, value) for name, value, n in counts if name == "sampled")
+            # Through GIN every candidate is read (and sorted) anyway: the statement counts them too.
+            sql, params = self._sample_sql(facets, low, shares, counted=mode in ("window", False))
+            rows = self._planned(session, sql, params, mode)
+            counts = [(str(name), value, None if n is None else int(n)) for name, value, n in rows]
+            found = {name: (value, n) for name, value, n in counts if name in _SAMPLE_ROWS}
+            oldest, sampled_entries = found["sampled"]
+            assert sampled_entries is not None  # COUNT(*)
             if low is None or sampled_entries >= SAMPLE:
                 break
-            low = None if low == self._recent else self._edge(session, low, 3 * self._count_from(session, low))
-        assets = next(n for name, _, n in counts if name == "assets")
-        counts = [row for row in counts if row[0] not in ("sampled", "assets")]
+            if low == self._recent:
+                low = None
+            else:
+                above = self._count_from(session, low)
+                low = self._edge(session, low, 3 * above, above)
+        assets = found["assets"][1] or 0
+        facet_counts = [(name, value, n) for name, value, n in counts if name not in _SAMPLE_ROWS and n is not None]
         if sampled_entries < SAMPLE:
-            return Sample(assets, False, assets, counts)
-        # An estimate: the matching entries (_matching), scaled by the share of sampled entries that
-        # are distinct assets passing the filters.
-        matching = self._matching(session, int(oldest), sampled_entries)
-        return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, counts)
+            return Sample(assets, False, assets, facet_counts)
+        # An estimate: the matching entries, scaled by the share of sampled entries that are
+        # distinct assets passing the filters.
+        matching = self._matching(session, int(oldest), sampled_entries, low, _candidates(found, sampled_entries))
+        return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, facet_counts)
 
-    def _sample_sql(self, facets: bool, low: int | None, shares: dict[str, float]) -> tuple[str, dict[str, Any]]:
+    def _sample_sql(
+        self, facets: bool, low: int | None, shares: dict[str, float], counted: bool = False
+    ) -> tuple[str, dict[str, Any]]:
         """The statement of :meth:`sample`, in the window from ``low`` up (PostgreSQL) or over every
-        entry, and its parameters."""
+        entry, and its parameters. ``counted`` (PostgreSQL, when the plan reads every candidate
+        through GIN): the statement also counts the candidates, and for a phrase how many it
+        checked to fill the sample (rows "matched" and "examined")."""
         b = self.backend
         params: dict[str, Any] = {"n": SAMPLE}
         predicates, found = self._window_sql(low)
@@ -610,16 +660,19 @@ class Plan:
             core = _without(self.base, {self._entries, self._assets})
             assert core is not None  # a phrase is in it
             params["x"] = b.render(core)
+            extra = ", COUNT(*) OVER () AS matched, ROW_NUMBER() OVER (ORDER BY e.id DESC) AS examined"
+            extra = extra if counted else ""
             sampled = (
-                f"SELECT c.id, c.asset_id FROM (SELECT e.id, e.asset_id, e.tokens FROM search_entries e WHERE {match}"
-                f"{window} ORDER BY e.id DESC OFFSET 0) c WHERE c.tokens @@ CAST(:x AS tsquery) "
-                "ORDER BY c.id DESC LIMIT :n"
+                f"SELECT c.id, c.asset_id{', c.matched, c.examined' if counted else ''} FROM (SELECT e.id, e.asset_id, "
+                f"e.tokens{extra} FROM search_entries e WHERE {match}{window} ORDER BY e.id DESC OFFSET 0) c "
+                "WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY c.id DESC LIMIT :n"
             )
         else:
             source, key = self._from(False)
             match, found = self._match(self.base)
+            extra = ", COUNT(*) OVER () AS matched, CAST(NULL AS BIGINT) AS examined" if counted else ""
             sampled = (
-                f"SELECT {key} AS id, e.asset_id AS asset_id FROM {source} WHERE {match}{window} "
+                f"SELECT {key} AS id, e.asset_id AS asset_id{extra} FROM {source} WHERE {match}{window} "
                 f"ORDER BY {key} DESC LIMIT :n"
             )
         params |= found
@@ -628,6 +681,11 @@ class Plan:
             "SELECT 'sampled' AS facet, CAST(MIN(s.id) AS TEXT) AS value, COUNT(*) AS n FROM s",
             "SELECT 'assets', CAST(NULL AS TEXT), COUNT(*) FROM v",
         ]
+        if counted:
+            parts += [
+                "SELECT 'matched', CAST(NULL AS TEXT), MAX(s.matched) FROM s",
+                "SELECT 'examined', CAST(NULL AS TEXT), MAX(s.examined) FROM s",
+            ]
         if facets:
             parts += [
                 "SELECT 'programme', v.programme, COUNT(*) FROM v GROUP BY v.programme",
@@ -650,13 +708,24 @@ class Plan:
         statement = "SELECT COUNT(*) FROM search_entries e WHERE e.id >= :low"
         return int(self._run(session, statement, {"low": low}).scalar_one())
 
-    def _matching(self, session: Session, oldest: int, sampled: int) -> int:
+    def _matching(
+        self, session: Session, oldest: int, sampled: int, low: int | None = None, candidates: int | None = None
+    ) -> int:
         """Entries matching the search, estimated: the ``sampled`` newest matches are ``oldest`` and
         newer; as densely as they lie among the newest entries, so do matches lie among all entries.
         Where they lie sparser than SAMPLE in RANGE_CAP: on PostgreSQL with a recent index covering
         the sample, as densely as the loosened search's matches lie in the part it covers; else the
         older entries matching the loosened search are counted (up to COUNT_CAP), which the index
-        does cheaply for a rarer match."""
+        does cheaply for a rarer match.
+
+        ``candidates`` (PostgreSQL): the matches the sample statement counted, having read every
+        candidate through GIN (:func:`_candidates`), in the window from ``low`` up or, with ``low``
+        None, in the whole index. In a window they lie as densely as in all entries; counted in
+        the whole index they are the answer for a sparse match (no count of older matches)."""
+        if candidates is not None and low is not None:
+            window = entries_from(session, low) if low == self._recent else self._above.get(low)
+            if window:
+                return max(sampled, round(candidates / window * entry_total(session)))
         narrow = f" INDEXED BY {NARROW_INDEX}" if self.backend.name == "sqlite" else ""
         source = f"search_entries e{narrow}"
         # Only a sample newer than the RANGE_CAP-th newest entry (its id known from the last
@@ -673,6 +742,8 @@ class Plan:
             )
             if newest <= RANGE_CAP:
                 return max(sampled, round(sampled / max(newest, 1) * entry_total(session)))
+        if candidates is not None and low is None:
+            return max(sampled, candidates)
         if self._recent is not None and oldest >= self._recent:
             # PostgreSQL with a recent index: as densely as matches lie in the part it covers (its
             # matches counted through it), so do they lie among all entries; counting the older
@@ -706,7 +777,7 @@ class Plan:
         kinds = " AND e.kind <> 'asset'" if inside else ""
         m = self.backend.render(expr)
         if self.backend.name == "postgresql":
-            self._scans(session, ())
+            self._scans(session, tuple(_DEFAULT_OFF))
             # The page's entries are few: read them by asset and test each. Left to itself the
             # planner ANDs in the GIN bitmap of the whole match, which for common words costs
             # more than the rest of the statement (14 ms of 14 ms at 1M entries).
