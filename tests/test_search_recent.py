@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from conftest import catalog_asset, make_settings
-from sqlalchemy import text
+from sqlalchemy import event, text
 from test_search_chinese import EXPECTED, load_news
 
 from mam.search import SearchRequest, recent, search, walk
 from mam.search.index import BLOCK_BITS
-from mam.search.recent import rebuild_recent, recent_bound
+from mam.search.recent import newest_bound, rebuild_newest, rebuild_recent, recent_bound
 from mam.services import Services, open_services
 
 TOPICS = ("防汛抢险", "会议", "湘乡茶叶", "会议 防汛")
@@ -120,6 +120,53 @@ def test_the_recent_index_finds_the_same_hits_as_the_full_index(pg: Services, mo
     monkeypatch.setattr(walk, "_GIN_US", 0.0)
     assert _results(pg, queries) == full
     assert edges
+
+
+def test_a_window_in_the_newest_part_is_read_through_the_newest_index(
+    pg: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _catalogue(pg, 160)
+    with pg.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE search_entries"))
+    queries = ["防汛", "会议", "湘乡", "湘乡 防汛", "会议 type:audio", '"防汛抢险"', "防汛 新闻 会议"]
+    monkeypatch.setattr(walk, "SAMPLE", 5)  # a sample's window is small enough for the newest part
+
+    def hits() -> dict[tuple[str, str], Any]:
+        # The same hits, facets and cursors; an estimated total may differ by the path it took.
+        return {key: (found, facets, cursor) for key, (found, _, _, facets, cursor) in _results(pg, queries).items()}
+
+    full = hits()
+    with pg.session() as session:
+        assert rebuild_newest(session, size=40) == "no newest-entries index needed"  # not without a recent one
+        rebuild_recent(session, size=60)
+        assert rebuild_newest(session, size=40) == "newest-entries index built over the newest 40 entries"
+        assert rebuild_newest(session, size=40) == "newest-entries index kept"
+        newest = newest_bound(session)
+    assert newest is not None
+    plans: list[str] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if ">> 22) >=" in statement and not statement.startswith("EXPLAIN"):
+            # The statement as the search planned it, bitmap scans only: through which GIN index?
+            other = cursor.connection.cursor()
+            other.execute("SAVEPOINT plan; SET LOCAL enable_indexscan = off")
+            other.execute("EXPLAIN " + statement, params)
+            plans.append("\n".join(row[0] for row in other.fetchall()))
+            other.execute("ROLLBACK TO SAVEPOINT plan")
+
+    event.listen(pg.engine, "before_cursor_execute", explain)
+    monkeypatch.setattr(walk, "_FEW_US", 0.0)
+    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)  # windows of the newest entries, sized by share
+    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    try:
+        assert hits() == full
+    finally:
+        event.remove(pg.engine, "before_cursor_execute", explain)
+    assert plans  # some windows lay in the newest part
+    assert all("ix_search_entries_newest" in plan and "ix_search_entries_recent" not in plan for plan in plans)
+    with pg.session() as session:
+        assert rebuild_recent(session, size=1000).startswith("recent-entries index dropped")
+        assert rebuild_newest(session, size=40) == "newest-entries index dropped (catalog too small to need it)"
 
 
 def test_a_sparse_total_is_estimated_from_the_matches_in_the_recent_part(

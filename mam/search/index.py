@@ -378,15 +378,15 @@ def optimize_index(session: Session) -> str:
     and every match reads each of them: searches took 18% longer), and the write-ahead log is
     copied back into the database file. PostgreSQL: the token
     statistics a search uses to choose between reading entries newest first and the GIN index
-    (mam/search/walk.py) are gathered again, and the GIN index of the newest entries is built
-    when the catalog has grown enough to need it (mam/search/recent.py).
+    (mam/search/walk.py) are gathered again, and the GIN indexes of the newest entries are built
+    when the catalog has grown enough to need them (mam/search/recent.py).
     """
     if session.get_bind().dialect.name == "postgresql":
-        from mam.search.recent import rebuild_recent  # which reads this module's block layout
+        from mam.search.recent import rebuild_newest, rebuild_recent  # which read this module's block layout
 
         session.execute(text("ANALYZE search_entries"))
         session.commit()
-        return f"token statistics gathered again; {rebuild_recent(session)}"
+        return f"token statistics gathered again; {rebuild_recent(session)}; {rebuild_newest(session)}"
     session.execute(text("INSERT INTO search_fts(search_fts) VALUES('optimize')"))
     session.commit()
     # The merge rewrote the index into the write-ahead log; copied back into the file, searches read

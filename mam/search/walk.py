@@ -33,7 +33,7 @@ from mam.search.index import (
     tenant_entries,
 )
 from mam.search.query import FILTER_PREFIXES, ParsedQuery
-from mam.search.recent import RECENT_ENTRIES, recent_bound
+from mam.search.recent import NEWEST, NEWEST_ENTRIES, RECENT_ENTRIES, newest_bound, recent_bound
 from mam.search.tokens import tenant_token
 from mam.search.visibility import visible_entries_sql
 
@@ -278,6 +278,8 @@ class Plan:
         self.viewer, self._entries, self._assets = viewer, entries, assets
         self._rows_visible = False
         self._recent: int | None = None
+        self._newest: int | None = None
+        """PostgreSQL: the lowest ids the recent and newest indexes cover (mam/search/recent.py)."""
         self._above: dict[int, int] = {}
         """Entries from each window edge found (:meth:`_edge`) up to the newest."""
         # SQLite reads an asset's filter and facet columns from their covering index (migration
@@ -315,6 +317,9 @@ class Plan:
         else:
             block = recent_bound(session)
             self._recent = None if block is None else block << BLOCK_BITS
+            newest = newest_bound(session) if block is not None else None
+            if newest is not None and self._recent is not None and newest << NEWEST.shift > self._recent:
+                self._newest = newest << NEWEST.shift
             # Plan each statement for its own match expression: a plan made once for any expression
             # (psycopg prepares repeated statements) walks the whole index for a rare word. A search
             # runs a few short statements: compiling one with JIT (the planner's cost of a walk over
@@ -469,7 +474,9 @@ class Plan:
         if share * RECENT_ENTRIES <= max(4 * n, 2000):
             return bound
         share *= _FILTER_SHARE**filters
-        if (rows or n) / share * _ROW_US < listed * RECENT_ENTRIES * _GIN_US:
+        # The window is read in the newest index when it fits there, else in the recent index.
+        part = NEWEST_ENTRIES if self._newest is not None and 2 * n / share <= NEWEST_ENTRIES else RECENT_ENTRIES
+        if (rows or n) / share * _ROW_US < listed * part * _GIN_US:
             return None  # so common that reading entries newest first costs less than its posting lists
         return self._edge(session, after, int(2 * n / share), 0 if after == _LAST else None)
 
@@ -494,16 +501,23 @@ class Plan:
         return int(edge)
 
     def _window_sql(self, low: int | None) -> tuple[list[str], dict[str, Any]]:
-        """Predicates on ``e`` keeping a search to the window from ``low`` up, through the recent
-        index: its own bound, by block (mam/search/recent.py), and the window's edge unless that is
-        the bound."""
+        """Predicates on ``e`` keeping a search to the window from ``low`` up, through the newest
+        index when the window lies in its part, else the recent index: the index's own bound
+        (mam/search/recent.py), and the window's edge unless that is the bound."""
         if low is None:
             return [], {}
         assert self._recent is not None
-        window = [f"(e.id >> {BLOCK_BITS}) >= CAST(:recent AS BIGINT)"]
-        if low > self._recent:
+        if self._newest is not None and low >= self._newest:
+            window = [f"(e.id >> {NEWEST.shift}) >= CAST(:newest AS BIGINT)"]
+            params = {"newest": self._newest >> NEWEST.shift, "low": low}
+            bound = self._newest
+        else:
+            window = [f"(e.id >> {BLOCK_BITS}) >= CAST(:recent AS BIGINT)"]
+            params = {"recent": self._recent >> BLOCK_BITS, "low": low}
+            bound = self._recent
+        if low > bound:
             window.append("e.id >= :low")
-        return window, {"recent": self._recent >> BLOCK_BITS, "low": low}
+        return window, params
 
     def _planned(
         self, session: Session, sql: str, params: dict[str, Any], rows_first: bool | Literal["window"] | None
