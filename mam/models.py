@@ -271,6 +271,13 @@ class SearchEntry(Base):
     start: Mapped[float | None] = mapped_column(Float, default=None)
     end: Mapped[float | None] = mapped_column(Float, default=None)
     tokens: Mapped[str] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
+    # The asset's filterable columns, copied to each of its entries (mam/search/index.py): a search
+    # with a status, type, date or duration filter tests them on the entry (PostgreSQL) instead of
+    # looking each matching entry's asset up (6-8 us each at 1M assets).
+    status: Mapped[str | None] = mapped_column(String(16), default=None)
+    media_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    shoot_date: Mapped[date | None] = mapped_column(Date, default=None)
+    duration: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class Share(Base):

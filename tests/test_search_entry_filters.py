@@ -1,0 +1,88 @@
+"""Every entry carries its asset's filterable columns (status, type, shoot date, duration: migration
+0009), kept in step with the asset; PostgreSQL filters on them without looking assets up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from alembic import command
+from alembic.config import Config
+from conftest import catalog_asset
+from sqlalchemy import text
+
+from mam.db import _MIGRATIONS
+from mam.models import Asset, Span, SubtitleCue
+from mam.search import SearchRequest, search
+from mam.services import Services
+
+_COLUMNS = "status, media_kind, shoot_date, duration"
+
+
+def _entries(services: Services, asset_id: str) -> set[tuple[object, ...]]:
+    with services.session() as session:
+        rows = session.execute(
+            text(f"SELECT kind, {_COLUMNS} FROM search_entries WHERE asset_id = :id"), {"id": asset_id}
+        )
+        return {
+            (kind, status, kind_, str(shot) if shot else None, duration) for kind, status, kind_, shot, duration in rows
+        }
+
+
+def _found(services: Services, q: str) -> list[tuple[str, list[str]]]:
+    with services.session() as session:
+        result = search(session, services.settings.default_tenant, SearchRequest(q=q))
+    return [(h.asset.id, sorted(i.kind for i in h.inner)) for h in result.hits]
+
+
+def _catalogue(services: Services) -> str:
+    with services.session() as session:
+        asset = catalog_asset(services.settings.default_tenant, 1, "春耕备耕新闻")
+        asset.shoot_date, asset.duration = date(2023, 3, 5), 95.0
+        session.add(asset)
+        session.flush()
+        session.add(Span(asset_id=asset.id, kind="marker", start=1.0, end=2.0, title="春耕现场"))
+        session.add(SubtitleCue(asset_id=asset.id, position=1, start=3.0, end=4.0, text="今年春耕提前"))
+        session.commit()
+        return asset.id
+
+
+def test_entries_follow_their_assets_filterable_columns(services: Services) -> None:
+    asset_id = _catalogue(services)
+    assert _entries(services, asset_id) == {
+        (kind, "processing", "video", "2023-03-05", 95.0) for kind in ("asset", "marker", "subtitle")
+    }
+    within = "春耕 type:video status:processing date:2023-03-01..2023-03-31 duration:60..120"
+    assert _found(services, within) == [(asset_id, ["marker", "subtitle"])]
+
+    with services.session() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.status, asset.media_kind, asset.shoot_date, asset.duration = "ready", "audio", date(2024, 1, 2), 30.0
+        session.commit()
+    # The asset's own entry and its marker's and subtitle line's: each updated, none re-tokenised away.
+    assert _entries(services, asset_id) == {
+        (kind, "ready", "audio", "2024-01-02", 30.0) for kind in ("asset", "marker", "subtitle")
+    }
+    assert _found(services, within) == []
+    assert _found(services, "春耕 type:audio status:ready date:2024-01-02 duration:..31") == [
+        (asset_id, ["marker", "subtitle"])
+    ]
+    assert _found(services, "现场 type:audio") == [(asset_id, ["marker"])]  # a span's words, its asset's type
+
+
+def test_the_migration_copies_the_columns_of_existing_assets(services: Services) -> None:
+    asset_id = _catalogue(services)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with services.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+        command.upgrade(config, "head")
+    assert _entries(services, asset_id) == {
+        (kind, "processing", "video", "2023-03-05", 95.0) for kind in ("asset", "marker", "subtitle")
+    }
+    assert _found(services, "春耕 type:video date:2023-03-05") == [(asset_id, ["marker", "subtitle"])]
+    with services.session() as session:  # changing the columns leaves the full-text index whole
+        session.execute(text("UPDATE search_entries SET status = 'failed' WHERE asset_id = :id"), {"id": asset_id})
+        session.commit()
+    assert _found(services, "春耕") == [(asset_id, ["marker", "subtitle"])]
