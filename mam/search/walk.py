@@ -204,7 +204,10 @@ def relaxed(expr: Expr, shares: dict[str, float] | None = None) -> Expr:
         flat: list[Expr] = []
         for item in (relaxed(i, shares) for i in expr.items):
             flat.extend(item.items if isinstance(item, All) else (item,))
-        return All(tuple(dict.fromkeys(flat)))
+        # An alternative whose tokens the others require already holds: 月山 | 镇志 beside 月山.
+        held = {i for i in flat if isinstance(i, Tok)}
+        kept = [i for i in flat if not (isinstance(i, Any_) and any(_implied(alt, held) for alt in i.items))]
+        return kept[0] if len(kept) == 1 else All(tuple(dict.fromkeys(kept)))
     if isinstance(expr, Any_):
         loose = [relaxed(i, shares) for i in expr.items]
         required = [_tokens(i) for i in loose]
@@ -215,6 +218,12 @@ def relaxed(expr: Expr, shares: dict[str, float] | None = None) -> Expr:
                 return ordered[0] if len(ordered) == 1 else All(ordered)
         return Any_(tuple(loose))
     return expr
+
+
+def _implied(expr: Expr, required: set[Tok]) -> bool:
+    """Whether every entry holding the ``required`` tokens matches ``expr`` (a token or all of some)."""
+    tokens = _tokens(expr)
+    return tokens is not None and tokens <= required
 
 
 def _tokens(expr: Expr) -> set[Tok] | None:
