@@ -151,8 +151,8 @@ def register(app: typer.Typer) -> None:
     def optimize_command() -> None:
         """Compact the search index after a bulk import (SQLite: merge the full-text segments;
         PostgreSQL: gather the token statistics again and, in a catalog of 400,000 entries or more,
-        build the index of the newest entries again once they have grown). Safe while the service
-        runs; run it nightly on a busy catalog."""
+        build the indexes of the newest 200,000 and 25,000 entries again once they have grown by
+        half). Safe while the service runs; run it nightly on a busy catalog."""
         out, err = Console(), Console(stderr=True)
         try:
             services = open_services(Settings.from_env())
