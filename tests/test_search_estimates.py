@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from conftest import catalog_asset
 
@@ -64,3 +66,40 @@ def test_a_sparse_match_is_counted_instead(services: Services, monkeypatch: pyte
         # The 10 sampled, and the 30 older matches counted (up to COUNT_CAP).
         assert (capped.total, capped.total_is_estimate) == (35, True)
         assert counts
+
+
+def test_a_phrase_total_without_facets_is_estimated_from_fewer_checked_matches(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL checks a phrase on each candidate's token stream; asked for no facets, it checks
+    PHRASE_SAMPLE matches when the candidates clearly hold more than SAMPLE, and the full sample
+    (an exact total up to SAMPLE) when they may not."""
+    _catalogue(services, 80)
+    monkeypatch.setattr(walk, "SAMPLE", 10)
+    monkeypatch.setattr(walk, "PHRASE_SAMPLE", 3)
+    sizes: list[int | None] = []
+    sample_sql = walk.Plan._sample_sql
+
+    def spy(plan: walk.Plan, *args: Any, **kwargs: Any) -> Any:
+        sizes.append(kwargs.get("size"))
+        return sample_sql(plan, *args, **kwargs)
+
+    monkeypatch.setattr(walk.Plan, "_sample_sql", spy)
+    with services.session() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        quick = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"', facets=False))
+        quick_sizes, sizes[:] = list(sizes), []
+        full = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"'))
+        full_sizes, sizes[:] = list(sizes), []
+        monkeypatch.setattr(walk, "SAMPLE", 30)  # 40 matches: not clearly above twice the sample
+        exact = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"', facets=False))
+        exact_sizes = list(sizes)
+    assert [h.asset.id for h in quick.hits] == [h.asset.id for h in full.hits]
+    assert quick.total_is_estimate and full.total_is_estimate
+    assert 36 <= quick.total <= 44 and 36 <= full.total <= 44  # 40 match
+    assert exact.total_is_estimate and 36 <= exact.total <= 44
+    if postgres:
+        assert quick_sizes == [3] and full_sizes == [10]
+        assert exact_sizes == [3, 30]  # three checked, then the full sample: the total may be 30 or fewer
+    else:
+        assert set(quick_sizes + full_sizes) == {10}  # FTS5 matches phrases in its index

@@ -37,10 +37,12 @@ from mam.search.recent import NEWEST, NEWEST_ENTRIES, RECENT_ENTRIES, newest_bou
 from mam.search.tokens import tenant_token
 from mam.search.visibility import visible_entries_sql
 
-__all__ = ["COUNT_CAP", "RANGE_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
+__all__ = ["COUNT_CAP", "PHRASE_SAMPLE", "RANGE_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
 
 SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
+PHRASE_SAMPLE = 250
+"""PostgreSQL, without facets: phrase matches checked to estimate a total well above SAMPLE."""
 COUNT_CAP = 10_000
 """Matching entries counted for an estimated total of a sparse match; more than this reads as this many."""
 RANGE_CAP = 20_000
@@ -637,6 +639,11 @@ class Plan:
         """
         low = self._window(session, self.base, _LAST, SAMPLE)
         shares = _lexeme_stats(session)[0] if self.backend.name == "postgresql" else {}
+        # PostgreSQL checks a phrase on each candidate's token stream (5-9 us each, from TOAST).
+        # Without facets, a total is all the sample is for: PHRASE_SAMPLE checked matches estimate
+        # it as well when the candidates clearly hold more than SAMPLE matches (else the full sample
+        # is taken after all, so that a total up to SAMPLE stays exact).
+        size = PHRASE_SAMPLE if not facets and self.backend.name == "postgresql" and _has_phrase(self.base) else SAMPLE
         while True:
             # In a window (PostgreSQL, mam/search/recent.py) the sample is the newest SAMPLE matches
             # only if it found that many there; else a wider window, and below the recent index's
@@ -645,13 +652,21 @@ class Plan:
                 "window" if low is not None else self._rows_first(session, self.base, SAMPLE)
             )
             # Through GIN every candidate is read (and sorted) anyway: the statement counts them too.
-            sql, params = self._sample_sql(facets, low, shares, counted=mode in ("window", False))
+            counted = mode in ("window", False)
+            size = size if counted else SAMPLE  # no count of the candidates to estimate by
+            sql, params = self._sample_sql(facets, low, shares, counted=counted, size=size)
             rows = self._planned(session, sql, params, mode)
             counts = [(str(name), value, None if n is None else int(n)) for name, value, n in rows]
             found = {name: (value, n) for name, value, n in counts if name in _SAMPLE_ROWS}
             oldest, sampled_entries = found["sampled"]
             assert sampled_entries is not None  # COUNT(*)
-            if low is None or sampled_entries >= SAMPLE:
+            if size < SAMPLE and sampled_entries >= size:
+                estimate = _candidates(found, sampled_entries)
+                if estimate is not None and estimate > 2 * SAMPLE:
+                    break
+                size = SAMPLE  # perhaps fewer than SAMPLE matches in all: count them exactly
+                continue
+            if low is None or sampled_entries >= size:
                 break
             if low == self._recent:
                 low = None
@@ -660,7 +675,7 @@ class Plan:
                 low = self._edge(session, low, 3 * above, above)
         assets = found["assets"][1] or 0
         facet_counts = [(name, value, n) for name, value, n in counts if name not in _SAMPLE_ROWS and n is not None]
-        if sampled_entries < SAMPLE:
+        if sampled_entries < size:
             return Sample(assets, False, assets, facet_counts)
         # An estimate: the matching entries, scaled by the share of sampled entries that are
         # distinct assets passing the filters.
@@ -668,14 +683,14 @@ class Plan:
         return Sample(max(assets, round(assets / sampled_entries * matching)), True, assets, facet_counts)
 
     def _sample_sql(
-        self, facets: bool, low: int | None, shares: dict[str, float], counted: bool = False
+        self, facets: bool, low: int | None, shares: dict[str, float], counted: bool = False, size: int | None = None
     ) -> tuple[str, dict[str, Any]]:
         """The statement of :meth:`sample`, in the window from ``low`` up (PostgreSQL) or over every
         entry, and its parameters. ``counted`` (PostgreSQL, when the plan reads every candidate
         through GIN): the statement also counts the candidates, and for a phrase how many it
         checked to fill the sample (rows "matched" and "examined")."""
         b = self.backend
-        params: dict[str, Any] = {"n": SAMPLE}
+        params: dict[str, Any] = {"n": size or SAMPLE}
         predicates, found = self._window_sql(low)
         params |= found
         window = "".join(f" AND {p}" for p in predicates)
