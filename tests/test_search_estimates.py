@@ -91,7 +91,7 @@ def test_a_phrase_total_without_facets_is_estimated_from_fewer_checked_matches(
         quick_sizes, sizes[:] = list(sizes), []
         full = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"'))
         full_sizes, sizes[:] = list(sizes), []
-        monkeypatch.setattr(walk, "SAMPLE", 30)  # 40 matches: not clearly above twice the sample
+        monkeypatch.setattr(walk, "SAMPLE", 30)  # 40 matches: not clearly above the sample (45)
         exact = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"', facets=False))
         exact_sizes = list(sizes)
     assert [h.asset.id for h in quick.hits] == [h.asset.id for h in full.hits]

@@ -42,7 +42,7 @@ __all__ = ["COUNT_CAP", "PHRASE_SAMPLE", "RANGE_CAP", "SAMPLE", "Entry", "Plan",
 SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
 PHRASE_SAMPLE = 250
-"""PostgreSQL, without facets: phrase matches checked to estimate a total well above SAMPLE."""
+"""PostgreSQL, without facets: phrase matches checked to estimate a total clearly above SAMPLE."""
 COUNT_CAP = 10_000
 """Matching entries counted for an estimated total of a sparse match; more than this reads as this many."""
 RANGE_CAP = 20_000
@@ -641,8 +641,8 @@ class Plan:
         shares = _lexeme_stats(session)[0] if self.backend.name == "postgresql" else {}
         # PostgreSQL checks a phrase on each candidate's token stream (5-9 us each, from TOAST).
         # Without facets, a total is all the sample is for: PHRASE_SAMPLE checked matches estimate
-        # it as well when the candidates clearly hold more than SAMPLE matches (else the full sample
-        # is taken after all, so that a total up to SAMPLE stays exact).
+        # it as well when the candidates read clearly hold more than SAMPLE matches (half as many
+        # again; else the full sample is taken after all, so that a total up to SAMPLE stays exact).
         size = PHRASE_SAMPLE if not facets and self.backend.name == "postgresql" and _has_phrase(self.base) else SAMPLE
         while True:
             # In a window (PostgreSQL, mam/search/recent.py) the sample is the newest SAMPLE matches
@@ -662,7 +662,7 @@ class Plan:
             assert sampled_entries is not None  # COUNT(*)
             if size < SAMPLE and sampled_entries >= size:
                 estimate = _candidates(found, sampled_entries)
-                if estimate is not None and estimate > 2 * SAMPLE:
+                if estimate is not None and estimate > 1.5 * SAMPLE:
                     break
                 size = SAMPLE  # perhaps fewer than SAMPLE matches in all: count them exactly
                 continue
