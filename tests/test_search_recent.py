@@ -166,7 +166,7 @@ def test_a_window_in_the_newest_part_is_read_through_the_newest_index(
     assert all("ix_search_entries_newest" in plan and "ix_search_entries_recent" not in plan for plan in plans)
     with pg.session() as session:
         assert rebuild_recent(session, size=1000).startswith("recent-entries index dropped")
-        assert rebuild_newest(session, size=40) == "newest-entries index dropped (catalog too small to need it)"
+        assert rebuild_newest(session, size=40) == "newest-entries index dropped (no recent-entries index beside it)"
 
 
 def test_a_sparse_total_is_estimated_from_the_matches_in_the_recent_part(

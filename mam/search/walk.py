@@ -96,9 +96,9 @@ _FEW_US = 1000.0
 """PostgreSQL: below this many microseconds for the full GIN index to read the posting lists of a
 match, the recent index is not worth a statement of its own."""
 _FILTER_SHARE = 0.2
+"""PostgreSQL: the share of matches an asset filter (date, duration, status, type) is taken to pass."""
 _SAMPLE_ROWS = ("sampled", "assets", "matched", "examined")
 """The rows of the sample statement that are not facet counts."""
-"""PostgreSQL: the share of matches an asset filter (date, duration, status, type) is taken to pass."""
 _STATS_SECONDS = 600.0
 _STATS: dict[str, tuple[float, dict[str, float], float]] = {}
 

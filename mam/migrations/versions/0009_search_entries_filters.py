@@ -28,11 +28,12 @@ _TRIGGER = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("search_entries") as batch:
-        batch.add_column(sa.Column("status", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("media_kind", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("shoot_date", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("duration", sa.Float(), nullable=True))
+    # Plain ALTER TABLE on both backends: SQLite's batch mode would copy the table and lose the
+    # triggers that keep the full-text index in step with it.
+    op.add_column("search_entries", sa.Column("status", sa.String(16), nullable=True))
+    op.add_column("search_entries", sa.Column("media_kind", sa.String(16), nullable=True))
+    op.add_column("search_entries", sa.Column("shoot_date", sa.Date(), nullable=True))
+    op.add_column("search_entries", sa.Column("duration", sa.Float(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         # Every entry is written again: without its GIN indexes, built once afterwards, instead of
         # each new row version adding its couple of hundred lexemes to each of them (hours at 1M
@@ -63,6 +64,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS search_entries_au")
         op.execute(_TRIGGER.format(columns=""))
-    with op.batch_alter_table("search_entries") as batch:
-        for column in _COLUMNS:
-            batch.drop_column(column)
+    for column in _COLUMNS:
+        op.execute(f"ALTER TABLE search_entries DROP COLUMN {column}")  # SQLite 3.35 and later
