@@ -111,7 +111,8 @@ def test_the_recent_index_finds_the_same_hits_as_the_full_index(pg: Services, mo
 
     monkeypatch.setattr(walk.Plan, "_window_sql", spy_window)
     monkeypatch.setattr(walk, "_FEW_US", 0.0)  # in a catalog this small every word is rare
-    monkeypatch.setattr(walk, "RECENT_ENTRIES", 30)  # every match of the newest part is read
+    # Few matches expected in the recent part (under 2,000), yet enough for a page: it is read whole.
+    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1000)
     assert _results(pg, queries) == full
     assert windows and not edges  # the recent index was searched, the whole of its part each time
 
@@ -223,3 +224,38 @@ def test_a_stale_bound_finds_the_same_hits(pg: Services, monkeypatch: pytest.Mon
     recent._BOUNDS.clear()
     assert stale == _results(pg, ["防汛", "会议 防汛"])
     assert len(stale[("防汛", "newest")][0]) == 7
+
+
+def test_a_sample_the_recent_part_cannot_fill_reads_the_full_index_at_once(
+    pg: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _catalogue(pg, 80)
+    with pg.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE search_entries"))
+    with pg.session() as session:
+        rebuild_recent(session, size=20)
+    monkeypatch.setattr(walk, "_FEW_US", 0.0)
+    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    monkeypatch.setattr(walk, "RECENT_ENTRIES", 20)
+    monkeypatch.setattr(walk, "SAMPLE", 30)  # 会议 is in half of 80 assets: 40 matches, ~10 of them recent
+    samples: list[str] = []
+
+    def sampled(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("WITH s AS"):
+            samples.append(statement)
+
+    def run() -> tuple[Any, ...]:
+        with pg.session() as session:
+            r = search(session, "default", SearchRequest(q="会议", facets=True))
+            return [h.asset.id for h in r.hits], r.total, r.total_is_estimate, r.facets
+
+    event.listen(pg.engine, "before_cursor_execute", sampled)
+    try:
+        found = run()
+    finally:
+        event.remove(pg.engine, "before_cursor_execute", sampled)
+    # One sample statement, over the whole index: no window of the recent part first.
+    assert len(samples) == 1 and ">> 21" not in samples[0] and ">> 22" not in samples[0]
+    assert found[2] and 36 <= found[1] <= 44  # 40, estimated from the sample's 30
+    monkeypatch.setattr(walk, "recent_bound", lambda _session: None)
+    assert run() == found
