@@ -234,10 +234,10 @@ def copy_catalog(url: str, copies: int) -> None:
         conn.execute(
             text(
                 'INSERT INTO search_entries (id, tenant_id, asset_id, kind, ref_id, start, "end", tokens, status, '
-                "media_kind, shoot_date, duration) "
+                "media_kind, shoot_date, duration, programme, tags) "
                 "SELECT s.id - ((k::bigint * 86400000) << 21), s.tenant_id, md5(s.asset_id || k)::uuid::text, "
                 's.kind, md5(s.ref_id || k)::uuid::text, s.start, s."end", s.tokens, s.status, s.media_kind, '
-                "s.shoot_date, s.duration "
+                "s.shoot_date, s.duration, s.programme, s.tags "
                 "FROM search_entries s, generate_series(1, :k) k"
             ),
             {"k": copies - 1},

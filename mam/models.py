@@ -278,6 +278,10 @@ class SearchEntry(Base):
     media_kind: Mapped[str | None] = mapped_column(String(16), default=None)
     shoot_date: Mapped[date | None] = mapped_column(Date, default=None)
     duration: Mapped[float | None] = mapped_column(Float, default=None)
+    # And its facet columns: a PostgreSQL search counts programmes and tags over the entries it
+    # sampled instead of looking their assets up (5 ms of a 1,000-entry sample at 1M assets).
+    programme: Mapped[str | None] = mapped_column(String(200), default=None)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class Share(Base):

@@ -37,6 +37,7 @@ from mam.search.tokens import Field, document_tokens, tenant_token
 __all__ = [
     "ASSET_INDEX",
     "BLOCK_BITS",
+    "ENTRY_COLUMNS",
     "FILTER_COLUMNS",
     "NARROW_INDEX",
     "asset_tokens",
@@ -86,7 +87,9 @@ _WATCHED: dict[type, tuple[str, ...]] = {
 _FILTERED = ("title", "tags", "programme", "reporter", "place", "tenant_id")
 """Asset columns whose change re-tokenises the asset's spans and cues too."""
 FILTER_COLUMNS = ("status", "media_kind", "shoot_date", "duration")
-"""Asset columns copied to each of its entries, for searches filtering on them (migration 0009)."""
+"""Asset columns a search filters on, copied to each of its entries (migration 0009)."""
+ENTRY_COLUMNS = (*FILTER_COLUMNS, "programme", "tags")
+"""Asset columns copied to each of its entries: the filters, and the facets a search counts (migration 0010)."""
 
 
 def _filter_fields(title: str, tags: list[str], programme: str, reporter: str, place: str, plain: bool) -> list[Field]:
@@ -176,7 +179,7 @@ def _row(session: Session, obj: Asset | Span | SubtitleCue, owner: _Owner, viewe
         start=start,
         end=end,
         tokens=_serialise(session, tokens),
-        **owner.filters,
+        **owner.columns,
     )
 
 
@@ -271,14 +274,14 @@ def _next_ids(session: Session, blocks: set[int]) -> dict[int, int]:
 
 
 class _Owner:
-    """What an entry needs of its asset: tenant, creation time, filterable columns (FILTER_COLUMNS,
-    copied to every entry of the asset) and (for spans and cues) its fields."""
+    """What an entry needs of its asset: tenant, creation time, the columns copied to every entry of
+    the asset (ENTRY_COLUMNS) and (for spans and cues) its fields."""
 
     def __init__(
-        self, tenant_id: str, created_at: datetime | None, filters: tuple[Any, ...], fields: tuple[Any, ...]
+        self, tenant_id: str, created_at: datetime | None, columns: tuple[Any, ...], fields: tuple[Any, ...]
     ) -> None:
         self.tenant_id, self.created_at, self._fields = tenant_id, created_at, fields
-        self.filters = dict(zip(FILTER_COLUMNS, filters, strict=True))
+        self.columns = dict(zip(ENTRY_COLUMNS, columns, strict=True))
         self._inherited: list[str] | None = None
 
     def inherited(self) -> list[str]:
@@ -288,7 +291,7 @@ class _Owner:
 
 
 _OWNER_COLUMNS = (Asset.title, Asset.tags, Asset.programme, Asset.reporter, Asset.place)
-_FILTERS = len(FILTER_COLUMNS)
+_COPIED = len(ENTRY_COLUMNS)
 
 
 def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> dict[str, _Owner]:
@@ -297,30 +300,30 @@ def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> d
         o.id: _Owner(
             o.tenant_id,
             o.created_at,
-            tuple(getattr(o, c) for c in FILTER_COLUMNS),
+            tuple(getattr(o, c) for c in ENTRY_COLUMNS),
             tuple(getattr(o, c.key) for c in _OWNER_COLUMNS),
         )
         for o in objects
         if isinstance(o, Asset)
     }
     missing = sorted({o.asset_id for o in objects if not isinstance(o, Asset)} - set(known))
-    filters = [getattr(Asset, c) for c in FILTER_COLUMNS]
+    copied = [getattr(Asset, c) for c in ENTRY_COLUMNS]
     for i in range(0, len(missing), 500):
         rows = session.connection().execute(
-            select(Asset.id, Asset.tenant_id, Asset.created_at, *filters, *_OWNER_COLUMNS).where(
+            select(Asset.id, Asset.tenant_id, Asset.created_at, *copied, *_OWNER_COLUMNS).where(
                 Asset.id.in_(missing[i : i + 500])
             )
         )
         known.update(
-            {row[0]: _Owner(row[1], row[2], tuple(row[3 : 3 + _FILTERS]), tuple(row[3 + _FILTERS :])) for row in rows}
+            {row[0]: _Owner(row[1], row[2], tuple(row[3 : 3 + _COPIED]), tuple(row[3 + _COPIED :])) for row in rows}
         )
     return known
 
 
-def _copy_filters(session: Session, assets: list[Asset]) -> None:
-    """Copy the changed filterable columns of ``assets`` to every entry of theirs."""
+def _copy_columns(session: Session, assets: list[Asset]) -> None:
+    """Copy the changed ENTRY_COLUMNS of ``assets`` to every entry of theirs."""
     for asset in assets:
-        values = {c: getattr(asset, c) for c in FILTER_COLUMNS}
+        values = {c: getattr(asset, c) for c in ENTRY_COLUMNS}
         session.connection().execute(update(SearchEntry).where(SearchEntry.asset_id == asset.id).values(**values))
 
 
@@ -347,15 +350,15 @@ def _after_flush(session: Session, _context: Any) -> None:
             changed.append(obj)
         elif isinstance(obj, Share):
             rewrite.add(obj.asset_id)
-    filtered: list[Asset] = []
+    copied: list[Asset] = []
     for obj in session.dirty:
         watched = _WATCHED.get(type(obj))
         if watched and _changed(obj, watched):
             changed.append(obj)
             if isinstance(obj, Asset) and _changed(obj, _FILTERED):
                 rewrite.add(obj.id)  # its spans and cues carry these fields
-        if isinstance(obj, Asset) and _changed(obj, FILTER_COLUMNS):
-            filtered.append(obj)
+        if isinstance(obj, Asset) and _changed(obj, ENTRY_COLUMNS):
+            copied.append(obj)
     for obj in session.deleted:
         if isinstance(obj, Span | SubtitleCue):
             removed.append(obj.id)
@@ -364,7 +367,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     _write(session, changed, removed)
     if rewrite:
         _rewrite_assets(session, sorted(rewrite), skip={o.id for o in changed} | set(removed))
-    _copy_filters(session, filtered)
+    _copy_columns(session, [a for a in copied if a.id not in rewrite])  # rewritten entries have them
 
 
 def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str]) -> None:

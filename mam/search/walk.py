@@ -97,6 +97,8 @@ _FEW_US = 1000.0
 match, the recent index is not worth a statement of its own."""
 _FILTER_SHARE = 0.2
 """PostgreSQL: the share of matches an asset filter (date, duration, status, type) is taken to pass."""
+_FACET_COLUMNS = ("programme", "media_kind", "shoot_date", "tags")
+"""The asset columns facets count (mam/search/facets.py)."""
 _SAMPLE_ROWS = ("sampled", "assets", "matched", "examined")
 """The rows of the sample statement that are not facet counts."""
 _STATS_SECONDS = 600.0
@@ -699,8 +701,10 @@ class Plan:
         predicates, found = self._window_sql(low)
         params |= found
         window = "".join(f" AND {p}" for p in predicates)
-        # PostgreSQL: the sampled entries' own filterable columns, to filter on without the assets.
-        columns = "".join(f", e.{c}" for c in self._filter_columns) if self._on_entries else ""
+        # PostgreSQL: the sampled entries' own copies of their assets' columns (mam/search/index.py),
+        # to filter on and count facets over without looking the assets up.
+        carried = sorted({*self._filter_columns, *(_FACET_COLUMNS if facets else ())}) if self._on_entries else []
+        columns = "".join(f", e.{c}" for c in carried)
         if b.name == "postgresql" and _has_phrase(self.base):
             # As in _scan: the GIN index answers the loosened match, the phrase is checked on the
             # rows read, newest first, until the sample is full (OFFSET 0 keeps the planner from
@@ -741,20 +745,26 @@ class Plan:
                 "SELECT 'programme', v.programme, COUNT(*) FROM v GROUP BY v.programme",
                 "SELECT 'media_type', v.media_kind, COUNT(*) FROM v GROUP BY v.media_kind",
                 f"SELECT 'shoot_month', {month}, COUNT(*) FROM v WHERE v.shoot_date IS NOT NULL GROUP BY {month}",
-                f"SELECT 'tags', t.value, COUNT(DISTINCT v.id) FROM v, {b.elements('v.tags', 't')} GROUP BY t.value",
+                # Each asset's tags once (hashed, where COUNT(DISTINCT) sorts every pair).
+                "SELECT 'tags', d.value, COUNT(*) FROM "
+                f"(SELECT DISTINCT v.id, t.value FROM v, {b.elements('v.tags', 't')}) d GROUP BY d.value",
             ]
-        if self._on_entries and self._filters:
-            passing = f"SELECT s.asset_id FROM s WHERE {' AND '.join(c.format(t='s') for c in self._filters)}"
-            conditions = ""
-        else:
-            passing, conditions = "SELECT s.asset_id FROM s", "".join(f" AND {c}" for c in self.conditions)
-        if facets or (self.conditions and not self._on_entries):
+        if self._on_entries:
+            # An asset's entries carry the same copies of its columns: any one of them stands for it.
+            passing = f" WHERE {' AND '.join(c.format(t='s') for c in self._filters)}" if self._filters else ""
             distinct = (
-                f"SELECT a.id, a.programme, a.media_kind, a.shoot_date, a.tags FROM assets a{self._asset_index} "
-                f"WHERE a.id IN ({passing}){conditions}"
+                f"SELECT DISTINCT ON (s.asset_id) s.asset_id AS id, {', '.join(f's.{c}' for c in _FACET_COLUMNS)} "
+                f"FROM s{passing}"
+                if facets
+                else f"SELECT DISTINCT s.asset_id FROM s{passing}"
+            )
+        elif facets or self.conditions:
+            distinct = (
+                f"SELECT a.id, {', '.join(f'a.{c}' for c in _FACET_COLUMNS)} FROM assets a{self._asset_index} "
+                f"WHERE a.id IN (SELECT s.asset_id FROM s){''.join(f' AND {c}' for c in self.conditions)}"
             )
         else:
-            distinct = f"SELECT DISTINCT p.asset_id FROM ({passing}) p"  # nothing to read of the assets
+            distinct = "SELECT DISTINCT s.asset_id FROM s"  # nothing to read of the assets
         return f"WITH s AS MATERIALIZED ({sampled}), v AS MATERIALIZED ({distinct}) {' UNION ALL '.join(parts)}", params
 
     def _count_from(self, session: Session, low: int) -> int:
