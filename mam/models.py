@@ -258,7 +258,12 @@ class SearchEntry(Base):
 
     __tablename__ = "search_entries"
     # Covering: a walk over the full-text matches reads each entry's asset, owner and kind without its token stream.
-    __table_args__ = (Index("ix_search_entries_visible", "id", "asset_id", "tenant_id", "kind"),)
+    __table_args__ = (
+        Index("ix_search_entries_visible", "id", "asset_id", "tenant_id", "kind"),
+        # PostgreSQL walks a shoot date or duration sort in these (mam/search/walk.py column_page).
+        Index("ix_search_entries_shoot_date", "shoot_date", "id").ddl_if(dialect="postgresql"),
+        Index("ix_search_entries_duration", "duration", "id").ddl_if(dialect="postgresql"),
+    )
 
     # Not a counter: (asset created_at in ms) << 21 | n, so that id order is recency order (mam/search/index.py).
     id: Mapped[int] = mapped_column(

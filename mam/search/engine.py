@@ -114,7 +114,8 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
 
 
 def _sorted_by_column(session: Session, plan: Plan, sort: str, need: int) -> list[tuple[str, int]]:
-    """shoot_date and duration sorts: no index serves them, so every match is read and sorted (slow)."""
+    """shoot_date and duration sorts on SQLite: every match is read and sorted (PostgreSQL walks
+    its entries in the column's order instead: mam/search/walk.py ``Plan.column_page``)."""
     b = plan.backend
     # Visibility is part of the match, as on the walked path (mam/search/walk.py).
     params: dict[str, Any] = {**plan.params, "need": need}
@@ -151,12 +152,17 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
     need = offset + request.limit + 1  # one more than the page: is there a next page?
     if request.sort in ("relevance", "newest", "oldest"):
         ranked = plan.page(session, request.sort, need)
+        scored = request.sort == "relevance"  # the walk's tiers are the scores
     else:
-        plan.finish(session)  # every match is read: the planner's own choice of scans
-        ranked = _sorted_by_column(session, plan, request.sort, need)
+        walked = plan.column_page(session, request.sort, need)  # PostgreSQL
+        if walked is not None:
+            ranked, scored = [(asset_id, 0) for asset_id in walked], False
+        else:
+            plan.finish(session)  # every match is read: the planner's own choice of scans
+            ranked, scored = _sorted_by_column(session, plan, request.sort, need), True
     page = ranked[offset : offset + request.limit]
     ids = [asset_id for asset_id, _ in page]
-    if request.sort in ("newest", "oldest"):
+    if not scored:
         scores = plan.scores(session, ids)
         page = [(asset_id, scores.get(asset_id, 0)) for asset_id in ids]
     sample = plan.sample(session, request.facets)

@@ -88,6 +88,9 @@ _ROWS_VISIBLE_SHARE = 0.6
 _ROW_US = 5.0
 """PostgreSQL: microseconds to read one entry and test its tsvector (measured at 1M entries, cached:
 3 in one session, 5 in the next; the token stream is fetched from TOAST)."""
+_SCATTERED_US = 6.0
+"""PostgreSQL: microseconds to read one entry and test its tsvector in a shoot date or duration
+order, where neighbours are not stored together (measured at 1M entries, cached, no parallel workers)."""
 _MATCH_US = 0.8
 """PostgreSQL: microseconds per match to build, read and sort a GIN bitmap of every match."""
 _GIN_US = 0.06
@@ -239,6 +242,24 @@ def _tokens(expr: Expr) -> set[Tok] | None:
     return None
 
 
+def _distinct(rows: list[Any], need: int, skip: set[str]) -> tuple[dict[str, tuple[Any, ...]], bool]:
+    """The distinct assets of ``rows`` (asset id, column value, entry id; in sort order) not in
+    ``skip``, each with its sort key; and whether that holds the first ``need`` of them and every
+    asset sharing the key of the last (True), or more rows may add to them (False)."""
+    part: dict[str, tuple[Any, ...]] = {}
+    boundary: tuple[Any, ...] | None = None
+    for asset_id, value, entry_id in rows:
+        block = int(entry_id) >> BLOCK_BITS
+        key = (0, block) if value is None else (1, value, block)
+        if boundary is not None and key != boundary:
+            return part, True
+        if asset_id not in skip and asset_id not in part:
+            part[asset_id] = key
+            if len(part) >= need:
+                boundary = key
+    return part, need <= 0
+
+
 def _candidates(found: dict[str, tuple[Any, int | None]], sampled: int) -> int | None:
     """The matches a sample statement counted (``counted`` in :meth:`Plan._sample_sql`), None when
     it did not: its candidates, for a phrase at the rate its first ``sampled`` matches passed the
@@ -342,9 +363,12 @@ class Plan:
             # a million entries invites it) took 30 ms of a 100 ms statement. Sequential scans are
             # off for the whole search (every statement reads by an index): the planner settings
             # then change only for the statements that need other scans, each change a round trip.
+            # No parallel workers: a statement stopping at a limit paid their start for nothing
+            # (a shoot date sort's walk: 40 ms with two, 28 ms without).
             session.execute(
                 text(
                     "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off; "
+                    "SET LOCAL max_parallel_workers_per_gather = 0; "
                     + "; ".join(f"SET LOCAL {n} = {'off' if n in _DEFAULT_OFF else 'on'}" for n in _SCANS)
                 )
             )
@@ -571,13 +595,14 @@ class Plan:
         """Leave the transaction's planner settings as they were (PostgreSQL)."""
         self._scans(session, ())
 
-    def _rows_first(self, session: Session, expr: Expr, n: int) -> bool | None:
+    def _rows_first(self, session: Session, expr: Expr, n: int, row_us: float | None = None) -> bool | None:
         """Whether the next ``n`` matches of ``expr`` are found sooner by reading entries newest first
         and testing each (PostgreSQL), or through the GIN index. The GIN index hands over every
         match at once, to be read and sorted: for a word in a quarter of a million entries that
         alone is ~200 ms, where reading the newest ~4 entries per match wanted takes a millisecond.
         The planner cannot tell: it takes the bigrams of one word as independent and so expects a
         few matches where there are many. None (SQLite, or no words to match): no choice to make.
+        ``row_us``: what reading one entry costs in the order read (default ``_ROW_US``, newest first).
         """
         if self.backend.name != "postgresql":
             return None
@@ -585,7 +610,7 @@ class Plan:
         if known is None:
             return None
         _, _, entries, share = known
-        return share > 0 and n / share * _ROW_US < share * entries * _MATCH_US
+        return share > 0 and n / share * (_ROW_US if row_us is None else row_us) < share * entries * _MATCH_US
 
     def _known(self, session: Session, expr: Expr) -> tuple[Expr, dict[str, float], float, float] | None:
         """PostgreSQL: ``expr`` without tenant tokens, the lexemes' shares of entries, the number of
@@ -617,9 +642,60 @@ class Plan:
             batch = min(batch * 4, 20_000)
             after = next_after
 
-    def _exact(self, session: Session, found: dict[str, int], desc: bool) -> list[str]:
+    def column_page(self, session: Session, column: str, need: int) -> list[str] | None:
+        """PostgreSQL: the first ``need`` matching assets by ``column`` (shoot_date or duration;
+        largest first, none last), then newest first (mam/search/engine.py SORTS); None on SQLite.
+
+        Every entry carries its asset's value (migration 0009), so the entries are walked in the
+        order of their index on (column, id) (migration 0011) and the walk stops once the page is
+        full, testing each entry read; or, for a match rarer than that pays for, every match is
+        read through GIN and the top ones sorted (the choice of :meth:`_rows_first`). Entries with
+        a value come first, then those without (newest first), each read again with a limit eight
+        times larger while it holds too few assets.
+        """
+        if not self._on_entries:
+            return None
+        first = max(32, 2 * need)  # rows read at first: an asset may match in several entries
+        rows_first = self._rows_first(session, self.base, first, _SCATTERED_US)
+        # Through GIN a phrase is looked up loosened and checked on the candidates in sort order
+        # until the limit (as in :meth:`_scan`), not on every candidate by GIN's recheck.
+        checked = not rows_first and _has_phrase(self.base)
+        match, params = self._match(relaxed(self.base, _lexeme_stats(session)[0]) if checked else self.base)
+        if checked:
+            core = _without(self.base, {self._entries, self._assets})
+            assert core is not None  # a phrase is in it
+            params["x"] = self.backend.render(core)
+        filters = [c.format(t="e") for c in self._filters]
+        found: dict[str, tuple[Any, ...]] = {}
+        for valued in (True, False):
+            where = " AND ".join([match, f"e.{column} IS {'NOT ' if valued else ''}NULL", *filters])
+            order = f"{column} DESC, id DESC" if valued else "id DESC"
+            if checked:
+                sql = (
+                    f"SELECT c.asset_id, c.{column}, c.id FROM (SELECT e.asset_id, e.{column}, e.id, e.tokens "
+                    f"FROM search_entries e WHERE {where} ORDER BY {order} OFFSET 0) c "
+                    f"WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY {order} LIMIT :n"
+                )
+            else:
+                sql = (
+                    f"SELECT e.asset_id, e.{column}, e.id FROM search_entries e WHERE {where} ORDER BY {order} LIMIT :n"
+                )
+            n = first
+            while True:
+                rows = self._planned(session, sql, {**params, "n": n}, rows_first)
+                part, complete = _distinct(rows, need - len(found), set(found))
+                if complete or len(rows) < n:
+                    break
+                n *= 8
+            found.update(part)
+            if len(found) >= need:
+                break
+        return self._exact(session, found, True)
+
+    def _exact(self, session: Session, found: dict[str, Any], desc: bool) -> list[str]:
         """Order by (created_at, asset id) exactly; blocks only order whole milliseconds, so only
-        assets sharing a block need their creation times read."""
+        assets sharing a block need their creation times read. ``found``: each asset's key, in
+        order (its block, or the sorted column's value and its block)."""
         per_block = Counter(found.values())
         ids = [a for a, block in found.items() if per_block[block] > 1]
         created: dict[str, Any] = dict.fromkeys(found)  # never compared: each alone in its block
