@@ -95,3 +95,18 @@ def test_loosening_keeps_the_tokens_every_alternative_needs_once_each() -> None:
     assert loose == All((Tok("月山"), Tok("愿者"))), loose
     pinyin = parse_query("xiangxiang").text_expr()  # alternatives with nothing in common stay alternatives
     assert pinyin is not None and " | " in to_tsquery(walk.relaxed(pinyin))
+
+
+def test_a_search_leaves_the_transactions_planner_settings_as_it_found_them(tmp_path: Path, postgres_url: str) -> None:
+    services = open_services(make_settings(tmp_path, MAM_DATABASE_URL=postgres_url))
+    names = ("plan_cache_mode", "jit", "max_parallel_workers_per_gather", "enable_seqscan", "enable_indexscan")
+    try:
+        load_news(services)
+        with services.session() as session:
+            before = [session.execute(text(f"SHOW {n}")).scalar_one() for n in names]
+            for sort in ("relevance", "shoot_date"):
+                search(session, "default", SearchRequest(q="湘乡", sort=sort))
+                # The caller's next statements in the same transaction plan as without the search.
+                assert [session.execute(text(f"SHOW {n}")).scalar_one() for n in names] == before
+    finally:
+        services.close()

@@ -80,6 +80,8 @@ def _without(expr: Expr, toks: set[Tok]) -> Expr | None:
 
 _FIELD_PREFIXES = tuple(FILTER_PREFIXES.values())
 _SCANS = ("enable_bitmapscan", "enable_indexscan", "enable_seqscan")
+_SETTINGS = ("plan_cache_mode", "jit", "max_parallel_workers_per_gather")
+"""PostgreSQL: the settings :meth:`Plan.prepare` sets for a search besides the scans."""
 _DEFAULT_OFF = frozenset({"enable_seqscan"})
 """PostgreSQL: the scans off for a whole search (mam/search/engine.py): every statement reads by an
 index, and windows in the recent index (:meth:`Plan._planned`) need nothing else."""
@@ -592,8 +594,12 @@ class Plan:
         self._off = frozenset(off)
 
     def finish(self, session: Session) -> None:
-        """Leave the transaction's planner settings as they were (PostgreSQL)."""
-        self._scans(session, ())
+        """Leave the transaction's planner settings as they were (PostgreSQL): the caller's next
+        statements (a listing, a count) plan as they would have without the search."""
+        if self.backend.name != "postgresql":
+            return
+        session.execute(text("; ".join(f"SET LOCAL {n} TO DEFAULT" for n in (*_SETTINGS, *_SCANS))))
+        self._off = frozenset()
 
     def _rows_first(self, session: Session, expr: Expr, n: int, row_us: float | None = None) -> bool | None:
         """Whether the next ``n`` matches of ``expr`` are found sooner by reading entries newest first
