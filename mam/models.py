@@ -260,9 +260,9 @@ class SearchEntry(Base):
     # Covering: a walk over the full-text matches reads each entry's asset, owner and kind without its token stream.
     __table_args__ = (
         Index("ix_search_entries_visible", "id", "asset_id", "tenant_id", "kind"),
-        # PostgreSQL walks a shoot date or duration sort in these (mam/search/walk.py column_page).
-        Index("ix_search_entries_shoot_date", "shoot_date", "id").ddl_if(dialect="postgresql"),
-        Index("ix_search_entries_duration", "duration", "id").ddl_if(dialect="postgresql"),
+        # A shoot date or duration sort walks the entries in these (mam/search/walk.py column_page).
+        Index("ix_search_entries_shoot_date", "shoot_date", "id"),
+        Index("ix_search_entries_duration", "duration", "id"),
     )
 
     # Not a counter: (asset created_at in ms) << 21 | n, so that id order is recency order (mam/search/index.py).

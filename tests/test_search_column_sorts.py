@@ -1,30 +1,50 @@
-"""PostgreSQL: a shoot date or duration sort walks the entries in the column's order and stops once
-the page is full (mam/search/walk.py ``Plan.column_page``); it finds exactly what sorting every
-match finds (the SQL of mam/search/engine.py, which SQLite uses), whichever way it reads."""
+"""A shoot date or duration sort walks the entries in the column's order and stops once the page is
+full, or sorts every match when there are few (mam/search/walk.py ``Plan.column_page``); either way
+it finds exactly what scoring and sorting every match by the sort's SQL order finds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import catalog_asset, make_settings
+from conftest import catalog_asset
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from mam.models import Span
-from mam.search import SearchRequest, search, walk
-from mam.services import Services, open_services
+from mam.search import SORTS, SearchRequest, search, walk
+from mam.services import Services
 
 QUERIES = ["防汛", "会议", '"防汛抢险"', "防汛 会议", "programme:农业天地", "防汛 type:audio", "不存在", ""]
 
 
-@pytest.fixture
-def pg(tmp_path: Path, postgres_url: str) -> Iterator[Services]:
-    services = open_services(make_settings(tmp_path, MAM_DATABASE_URL=postgres_url))
-    yield services
-    services.close()
+def _sorted_by_sql(plan: walk.Plan, session: Session, sort: str, need: int) -> list[str]:
+    """The reference: every match read, scored and sorted by the sort's SQL order (SORTS)."""
+    plan.finish(session)  # the planner's own choice of scans
+    b = plan.backend
+    # Visibility is part of the match, as on the walked path (mam/search/walk.py).
+    params: dict[str, Any] = {**plan.params, "need": need}
+    conditions = [c.replace("e.asset_id", "a.id") for c in plan.conditions]
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    match, found = plan.match_sql(plan.base, "q")
+    params |= found
+    if plan.text is None:
+        ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {match}"
+    else:
+        score = "0"
+        for param, expr, weight in (("tq", plan.title, 2), ("pq", plan.phrase, 1)):
+            if expr is not None:
+                params[param] = b.render(expr)
+                score += f" + CASE WHEN {b.matches('e', param)} THEN {weight} ELSE 0 END"
+        ranked = f"SELECT e.asset_id, MAX({score}) AS score FROM search_entries e WHERE {match} GROUP BY e.asset_id"
+    sql = (
+        f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
+        f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id{where}) "
+        f"SELECT m.asset_id, m.score FROM matched m ORDER BY {SORTS[sort]} LIMIT :need"
+    )
+    return [a for a, _ in session.execute(text(sql), params)]
 
 
 def _catalogue(services: Services) -> None:
@@ -46,8 +66,9 @@ def _catalogue(services: Services) -> None:
             if n % 4 == 1:
                 session.add(Span(asset_id=asset.id, kind="marker", start=1.0, end=2.0, title="防汛会议现场"))
         session.commit()
-    with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE search_entries"))
+    if services.engine.dialect.name == "postgresql":
+        with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE search_entries"))
 
 
 def _pages(services: Services) -> dict[tuple[str, str, int], Any]:
@@ -63,53 +84,59 @@ def _pages(services: Services) -> dict[tuple[str, str, int], Any]:
 
 
 def test_the_walk_in_column_order_finds_what_sorting_every_match_finds(
-    pg: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _catalogue(pg)
+    _catalogue(services)
     walks: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "ORDER BY shoot_date DESC" in statement or "ORDER BY duration DESC" in statement:
+        if re.search(r"(shoot_date|duration) DESC, (e\.)?id DESC", statement):
             walks.append(statement)
 
-    event.listen(pg.engine, "before_cursor_execute", seen)
+    event.listen(services.engine, "before_cursor_execute", seen)
     try:
-        walked = _pages(pg)
+        walked = _pages(services)
         assert walks  # the walk ran
-        monkeypatch.setattr(walk.Plan, "column_page", lambda *_: None)  # every match sorted, as on SQLite
+        monkeypatch.setattr(walk.Plan, "column_page", _sorted_by_sql)
         walks.clear()
-        sorted_all = _pages(pg)
+        sorted_all = _pages(services)
         assert not walks
     finally:
-        event.remove(pg.engine, "before_cursor_execute", seen)
+        event.remove(services.engine, "before_cursor_execute", seen)
     assert walked == sorted_all
-    # Ties on the date broken by creation time, newest first; assets without a date last.
     hits, _, total, _ = sorted_all[("", "shoot_date", 0)]
     assert total == 48 and len(hits) == 48
+    monkeypatch.setattr(walk.Plan, "column_page", _COLUMN_PAGE)
 
-    # Reading entries in the column's order and testing each, or every match through GIN (a phrase
-    # loosened there and checked on the rows in order): the same pages.
-    for rows_first in (True, False):
-        monkeypatch.setattr(walk.Plan, "column_page", _COLUMN_PAGE)
-        monkeypatch.setattr(walk.Plan, "_rows_first", lambda *_, first=rows_first: first)
-        assert _pages(pg) == sorted_all
+    # Reading entries in the column's order and testing each, or every match (on PostgreSQL
+    # through GIN, a phrase loosened there and checked on the rows in order): the same pages.
+    for walked_first in (True, False):
+        if services.engine.dialect.name == "postgresql":
+            monkeypatch.setattr(walk.Plan, "_rows_first", lambda *_, first=walked_first: first)
+        else:
+            monkeypatch.setattr(walk, "SPARSE", 0 if walked_first else 1_000_000)
+        assert _pages(services) == sorted_all
 
 
 _COLUMN_PAGE = walk.Plan.column_page
 
 
-def test_a_page_cut_inside_a_millisecond_of_ties_reads_on_to_the_group_end(pg: Services) -> None:
+@pytest.mark.parametrize("sparse", [0, 1_000_000])
+def test_a_page_cut_inside_a_millisecond_of_ties_reads_on_to_the_group_end(
+    services: Services, sparse: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Seventy assets created in one millisecond, the same date, the later created the earlier
     indexed: a first read of fewer rows than the group holds is read again, larger, so the page's
     order is exact."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    with pg.session() as session:
+    monkeypatch.setattr(walk, "SPARSE", sparse)  # SQLite: the walk (0) or every match sorted
+    with services.session() as session:
         for n in range(70):  # more than the first read of 32 rows, all in one millisecond
-            asset = catalog_asset(pg.settings.default_tenant, n, f"防汛 {n}")
+            asset = catalog_asset(services.settings.default_tenant, n, f"防汛 {n}")
             asset.created_at, asset.shoot_date = start + timedelta(microseconds=69 - n), date(2024, 5, 1)
             session.add(asset)
         session.commit()
-    with pg.session() as session:
+    with services.session() as session:
         found = search(session, "default", SearchRequest(q="防汛", sort="shoot_date", limit=3))
     # Newest first by the exact creation time.
     assert [h.asset.title for h in found.hits] == ["防汛 0", "防汛 1", "防汛 2"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mam.errors import SearchError
@@ -30,6 +30,9 @@ from mam.search.walk import Plan
 
 __all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
 
+# Each sort's order, as SQL over a matching asset's best score, creation time, shoot date, duration
+# and id: what the walks of mam/search/walk.py produce without sorting every match (the tests hold
+# them to it).
 SORTS = {
     "relevance": "m.score DESC, m.created_at DESC, m.asset_id",
     "newest": "m.created_at DESC, m.asset_id",
@@ -113,33 +116,6 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
     return parsed
 
 
-def _sorted_by_column(session: Session, plan: Plan, sort: str, need: int) -> list[tuple[str, int]]:
-    """shoot_date and duration sorts on SQLite: every match is read and sorted (PostgreSQL walks
-    its entries in the column's order instead: mam/search/walk.py ``Plan.column_page``)."""
-    b = plan.backend
-    # Visibility is part of the match, as on the walked path (mam/search/walk.py).
-    params: dict[str, Any] = {**plan.params, "need": need}
-    conditions = [c.replace("e.asset_id", "a.id") for c in plan.conditions]
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    match, found = plan.match_sql(plan.base, "q")
-    params |= found
-    if plan.text is None:
-        ranked = f"SELECT e.asset_id, 0 AS score FROM search_entries e WHERE {match}"
-    else:
-        score = "0"
-        for param, expr, weight in (("tq", plan.title, 2), ("pq", plan.phrase, 1)):
-            if expr is not None:
-                params[param] = b.render(expr)
-                score += f" + CASE WHEN {b.matches('e', param)} THEN {weight} ELSE 0 END"
-        ranked = f"SELECT e.asset_id, MAX({score}) AS score FROM search_entries e WHERE {match} GROUP BY e.asset_id"
-    sql = (
-        f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
-        f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id{where}) "
-        f"SELECT m.asset_id, m.score FROM matched m ORDER BY {SORTS[sort]} LIMIT :need"
-    )
-    return [(a, int(s)) for a, s in session.execute(text(sql), params)]
-
-
 def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchResult:
     """Search the assets ``tenant_id`` may see. Raises SearchError for a malformed query or cursor."""
     if request.sort not in SORTS:
@@ -154,12 +130,7 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         ranked = plan.page(session, request.sort, need)
         scored = request.sort == "relevance"  # the walk's tiers are the scores
     else:
-        walked = plan.column_page(session, request.sort, need)  # PostgreSQL
-        if walked is not None:
-            ranked, scored = [(asset_id, 0) for asset_id in walked], False
-        else:
-            plan.finish(session)  # every match is read: the planner's own choice of scans
-            ranked, scored = _sorted_by_column(session, plan, request.sort, need), True
+        ranked, scored = [(asset_id, 0) for asset_id in plan.column_page(session, request.sort, need)], False
     page = ranked[offset : offset + request.limit]
     ids = [asset_id for asset_id, _ in page]
     if not scored:

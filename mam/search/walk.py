@@ -37,12 +37,15 @@ from mam.search.recent import NEWEST, NEWEST_ENTRIES, RECENT_ENTRIES, newest_bou
 from mam.search.tokens import tenant_token
 from mam.search.visibility import visible_entries_sql
 
-__all__ = ["COUNT_CAP", "PHRASE_SAMPLE", "RANGE_CAP", "SAMPLE", "Entry", "Plan", "Sample", "relaxed"]
+__all__ = ["COUNT_CAP", "PHRASE_SAMPLE", "RANGE_CAP", "SAMPLE", "SPARSE", "Entry", "Plan", "Sample", "relaxed"]
 
 SAMPLE = 1000
 """Matching entries read (newest first) to count exactly, or to estimate, and to count facets over."""
 PHRASE_SAMPLE = 250
 """PostgreSQL, without facets: phrase matches checked to estimate a total clearly above SAMPLE."""
+SPARSE = 2000
+"""SQLite: a shoot date or duration sort with fewer matches than this sorts them all; with more it
+walks the entries in the column's order (:meth:`Plan.column_page`)."""
 COUNT_CAP = 10_000
 """Matching entries counted for an estimated total of a sparse match; more than this reads as this many."""
 RANGE_CAP = 20_000
@@ -648,44 +651,25 @@ class Plan:
             batch = min(batch * 4, 20_000)
             after = next_after
 
-    def column_page(self, session: Session, column: str, need: int) -> list[str] | None:
-        """PostgreSQL: the first ``need`` matching assets by ``column`` (shoot_date or duration;
-        largest first, none last), then newest first (mam/search/engine.py SORTS); None on SQLite.
+    def column_page(self, session: Session, column: str, need: int) -> list[str]:
+        """The first ``need`` matching assets by ``column`` (shoot_date or duration; largest first,
+        none last), then newest first (mam/search/engine.py SORTS).
 
         Every entry carries its asset's value (migration 0009), so the entries are walked in the
-        order of their index on (column, id) (migration 0011) and the walk stops once the page is
-        full, testing each entry read; or, for a match rarer than that pays for, every match is
-        read through GIN and the top ones sorted (the choice of :meth:`_rows_first`). Entries with
-        a value come first, then those without (newest first), each read again with a limit eight
-        times larger while it holds too few assets.
+        order of their index on (column, id) (migration 0011), each tested, and the walk stops once
+        the page is full; or, for a match rarer than that pays for, every match is read and the top
+        ones sorted. PostgreSQL chooses as :meth:`_rows_first` does (through GIN a phrase is looked
+        up loosened and checked on the candidates in sort order, until the limit); SQLite by
+        counting the matches up to SPARSE (FTS5 lists them cheaply; the walk tests each entry
+        against that list). Entries with a value come first, then those without (newest first),
+        each read again with a limit eight times larger while it holds too few assets.
         """
-        if not self._on_entries:
-            return None
         first = max(32, 2 * need)  # rows read at first: an asset may match in several entries
-        rows_first = self._rows_first(session, self.base, first, _SCATTERED_US)
-        # Through GIN a phrase is looked up loosened and checked on the candidates in sort order
-        # until the limit (as in :meth:`_scan`), not on every candidate by GIN's recheck.
-        checked = not rows_first and _has_phrase(self.base)
-        match, params = self._match(relaxed(self.base, _lexeme_stats(session)[0]) if checked else self.base)
-        if checked:
-            core = _without(self.base, {self._entries, self._assets})
-            assert core is not None  # a phrase is in it
-            params["x"] = self.backend.render(core)
-        filters = [c.format(t="e") for c in self._filters]
+        statements, params, rows_first = (
+            self._pg_column_sql(session, column, first) if self._on_entries else self._fts_column_sql(session, column)
+        )
         found: dict[str, tuple[Any, ...]] = {}
-        for valued in (True, False):
-            where = " AND ".join([match, f"e.{column} IS {'NOT ' if valued else ''}NULL", *filters])
-            order = f"{column} DESC, id DESC" if valued else "id DESC"
-            if checked:
-                sql = (
-                    f"SELECT c.asset_id, c.{column}, c.id FROM (SELECT e.asset_id, e.{column}, e.id, e.tokens "
-                    f"FROM search_entries e WHERE {where} ORDER BY {order} OFFSET 0) c "
-                    f"WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY {order} LIMIT :n"
-                )
-            else:
-                sql = (
-                    f"SELECT e.asset_id, e.{column}, e.id FROM search_entries e WHERE {where} ORDER BY {order} LIMIT :n"
-                )
+        for sql in statements:
             n = first
             while True:
                 rows = self._planned(session, sql, {**params, "n": n}, rows_first)
@@ -697,6 +681,55 @@ class Plan:
             if len(found) >= need:
                 break
         return self._exact(session, found, True)
+
+    def _column_orders(self, column: str) -> list[tuple[str, str]]:
+        """(predicate, order) on ``e`` of the two parts of a column sort: entries with a value, then without."""
+        return [(f"e.{column} IS NOT NULL", f"{column} DESC, id DESC"), (f"e.{column} IS NULL", "id DESC")]
+
+    def _pg_column_sql(
+        self, session: Session, column: str, first: int
+    ) -> tuple[list[str], dict[str, Any], bool | None]:
+        rows_first = self._rows_first(session, self.base, first, _SCATTERED_US)
+        checked = not rows_first and _has_phrase(self.base)
+        match, params = self._match(relaxed(self.base, _lexeme_stats(session)[0]) if checked else self.base)
+        if checked:
+            core = _without(self.base, {self._entries, self._assets})
+            assert core is not None  # a phrase is in it
+            params["x"] = self.backend.render(core)
+        statements = []
+        for part, order in self._column_orders(column):
+            where = " AND ".join([match, part, *(c.format(t="e") for c in self._filters)])
+            if checked:
+                statements.append(
+                    f"SELECT c.asset_id, c.{column}, c.id FROM (SELECT e.asset_id, e.{column}, e.id, e.tokens "
+                    f"FROM search_entries e WHERE {where} ORDER BY {order} OFFSET 0) c "
+                    f"WHERE c.tokens @@ CAST(:x AS tsquery) ORDER BY {order} LIMIT :n"
+                )
+            else:
+                statements.append(
+                    f"SELECT e.asset_id, e.{column}, e.id FROM search_entries e WHERE {where} ORDER BY {order} LIMIT :n"
+                )
+        return statements, params, rows_first
+
+    def _fts_column_sql(self, session: Session, column: str) -> tuple[list[str], dict[str, Any], None]:
+        match, params = self._match(self.base, rows=False)  # visibility is in the FTS5 match
+        filters = [c.format(t="e") for c in self._filters]  # the entries carry the filter columns too
+        count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} LIMIT :cap)"
+        sparse = int(self._run(session, count, {**params, "cap": SPARSE}).scalar_one()) < SPARSE
+        statements = []
+        for part, order in self._column_orders(column):
+            where = " AND ".join([part, *filters])
+            if sparse:
+                source = "search_fts JOIN search_entries e ON e.id = search_fts.rowid"
+                where = f"{match} AND {where}"
+            else:
+                source = f"search_entries e INDEXED BY ix_search_entries_{column}"
+                where = f"e.id IN (SELECT rowid FROM search_fts WHERE {match}) AND {where}"
+            statements.append(
+                f"SELECT e.asset_id, e.{column}, e.id FROM {source} WHERE {where} "
+                f"ORDER BY e.{order.replace(', ', ', e.')} LIMIT :n"
+            )
+        return statements, params, None
 
     def _exact(self, session: Session, found: dict[str, Any], desc: bool) -> list[str]:
         """Order by (created_at, asset id) exactly; blocks only order whole milliseconds, so only
