@@ -141,7 +141,14 @@ def run_search(
     date_to: Annotated[date | None, Query(description="shoot date on or before")] = None,
     duration_min: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     duration_max: Annotated[float | None, Query(ge=0, description="seconds")] = None,
-    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "relevance",
+    sort: Annotated[
+        str,
+        Query(
+            pattern="^(" + "|".join(SORTS) + ")$",
+            description="relevance (title hits and exact phrases first, then newest), newest, oldest, "
+            "shoot_date or duration (largest first, assets without one last)",
+        ),
+    ] = "relevance",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
