@@ -265,6 +265,11 @@ def _distinct(rows: list[Any], need: int, skip: set[str]) -> tuple[dict[str, tup
     return part, need <= 0
 
 
+def _column_orders(column: str) -> list[tuple[str, str]]:
+    """(predicate, order) on ``e`` of the two parts of a column sort: entries with a value, then without."""
+    return [(f"e.{column} IS NOT NULL", f"{column} DESC, id DESC"), (f"e.{column} IS NULL", "id DESC")]
+
+
 def _candidates(found: dict[str, tuple[Any, int | None]], sampled: int) -> int | None:
     """The matches a sample statement counted (``counted`` in :meth:`Plan._sample_sql`), None when
     it did not: its candidates, for a phrase at the rate its first ``sampled`` matches passed the
@@ -682,10 +687,6 @@ class Plan:
                 break
         return self._exact(session, found, True)
 
-    def _column_orders(self, column: str) -> list[tuple[str, str]]:
-        """(predicate, order) on ``e`` of the two parts of a column sort: entries with a value, then without."""
-        return [(f"e.{column} IS NOT NULL", f"{column} DESC, id DESC"), (f"e.{column} IS NULL", "id DESC")]
-
     def _pg_column_sql(
         self, session: Session, column: str, first: int
     ) -> tuple[list[str], dict[str, Any], bool | None]:
@@ -697,7 +698,7 @@ class Plan:
             assert core is not None  # a phrase is in it
             params["x"] = self.backend.render(core)
         statements = []
-        for part, order in self._column_orders(column):
+        for part, order in _column_orders(column):
             where = " AND ".join([match, part, *(c.format(t="e") for c in self._filters)])
             if checked:
                 statements.append(
@@ -717,7 +718,7 @@ class Plan:
         count = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_fts WHERE {match} LIMIT :cap)"
         sparse = int(self._run(session, count, {**params, "cap": SPARSE}).scalar_one()) < SPARSE
         statements = []
-        for part, order in self._column_orders(column):
+        for part, order in _column_orders(column):
             where = " AND ".join([part, *filters])
             if sparse:
                 source = "search_fts JOIN search_entries e ON e.id = search_fts.rowid"
