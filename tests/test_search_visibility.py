@@ -13,17 +13,18 @@ from mam.sharing import share_asset, unshare_asset
 COUNTY, PROVINCE, OTHER = "county", "province", "other-county"
 
 
-def _found(services: Services, query: str) -> list[tuple[str, bool, int]]:
+def _found(services: Services, query: str, sort: str = "relevance") -> list[tuple[str, bool, int]]:
     with services.session() as session:
-        result = search(session, COUNTY, SearchRequest(q=query, limit=50))
+        result = search(session, COUNTY, SearchRequest(q=query, limit=50, sort=sort))
     return [(h.asset.title, h.asset.tenant_id == COUNTY, len(h.inner)) for h in result.hits] + [
         ("total", result.total_is_estimate, result.total)
     ]
 
 
+@pytest.mark.parametrize("sort", ["relevance", "shoot_date"])  # a walk newest first, or by shoot date
 @pytest.mark.parametrize("query", ["防汛", "", "title:防汛 会议", "防汛 type:video"])
 def test_a_tenant_finds_its_own_and_what_is_shared_with_it_either_way(
-    services: Services, monkeypatch: pytest.MonkeyPatch, query: str
+    services: Services, monkeypatch: pytest.MonkeyPatch, query: str, sort: str
 ) -> None:
     with services.session() as session:
         for tenant in (COUNTY, PROVINCE, OTHER):
@@ -44,7 +45,7 @@ def test_a_tenant_finds_its_own_and_what_is_shared_with_it_either_way(
     found = {}
     for share in (0.0, 2.0):  # the viewer's share of entries always, never enough to check rows
         monkeypatch.setattr(walk, "_ROWS_VISIBLE_SHARE", share)
-        found[share] = _found(services, query)
+        found[share] = _found(services, query, sort)
     assert found[0.0] == found[2.0]
     titles = [title for title, _, _ in found[0.0][:-1]]
     assert "全省防汛会议" in titles  # shared with the county
