@@ -14,14 +14,20 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from mam.models import Span
-from mam.search import SORTS, SearchRequest, search, walk
+from mam.search import SearchRequest, search, walk
 from mam.services import Services
 
 QUERIES = ["防汛", "会议", '"防汛抢险"', "防汛 会议", "programme:农业天地", "防汛 type:audio", "不存在", ""]
 
 
+_ORDERS = {
+    "shoot_date": "m.shoot_date DESC NULLS LAST, m.created_at DESC, m.asset_id",
+    "duration": "m.duration DESC NULLS LAST, m.created_at DESC, m.asset_id",
+}
+
+
 def _sorted_by_sql(plan: walk.Plan, session: Session, sort: str, need: int) -> list[str]:
-    """The reference: every match read, scored and sorted by the sort's SQL order (SORTS)."""
+    """The reference: every match read, scored and sorted in SQL (mam/search/engine.py SORTS)."""
     plan.finish(session)  # the planner's own choice of scans
     b = plan.backend
     # Visibility is part of the match, as on the walked path (mam/search/walk.py).
@@ -42,7 +48,7 @@ def _sorted_by_sql(plan: walk.Plan, session: Session, sort: str, need: int) -> l
     sql = (
         f"WITH ranked AS ({ranked}), matched AS (SELECT r.asset_id, r.score, a.created_at, a.shoot_date, "
         f"a.duration FROM ranked r JOIN assets a ON a.id = r.asset_id{where}) "
-        f"SELECT m.asset_id, m.score FROM matched m ORDER BY {SORTS[sort]} LIMIT :need"
+        f"SELECT m.asset_id, m.score FROM matched m ORDER BY {_ORDERS[sort]} LIMIT :need"
     )
     return [a for a, _ in session.execute(text(sql), params)]
 

@@ -30,16 +30,10 @@ from mam.search.walk import Plan
 
 __all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
 
-# Each sort's order, as SQL over a matching asset's best score, creation time, shoot date, duration
-# and id: what the walks of mam/search/walk.py produce without sorting every match (the tests hold
-# them to it).
-SORTS = {
-    "relevance": "m.score DESC, m.created_at DESC, m.asset_id",
-    "newest": "m.created_at DESC, m.asset_id",
-    "oldest": "m.created_at ASC, m.asset_id",
-    "shoot_date": "m.shoot_date DESC NULLS LAST, m.created_at DESC, m.asset_id",
-    "duration": "m.duration DESC NULLS LAST, m.created_at DESC, m.asset_id",
-}
+SORTS = ("relevance", "newest", "oldest", "shoot_date", "duration")
+"""relevance: the best score (title holds every word +2, the whole query as an exact phrase +1);
+newest and oldest: creation time; shoot_date and duration: largest first, assets without one last.
+Ties go to the newest asset, then the smaller asset id (mam/search/walk.py walks each order)."""
 INNER_HITS = 5
 
 

@@ -38,7 +38,6 @@ __all__ = [
     "ASSET_INDEX",
     "BLOCK_BITS",
     "ENTRY_COLUMNS",
-    "FILTER_COLUMNS",
     "NARROW_INDEX",
     "asset_tokens",
     "block_of",
@@ -86,10 +85,9 @@ _WATCHED: dict[type, tuple[str, ...]] = {
 
 _FILTERED = ("title", "tags", "programme", "reporter", "place", "tenant_id")
 """Asset columns whose change re-tokenises the asset's spans and cues too."""
-FILTER_COLUMNS = ("status", "media_kind", "shoot_date", "duration")
-"""Asset columns a search filters on, copied to each of its entries (migration 0009)."""
-ENTRY_COLUMNS = (*FILTER_COLUMNS, "programme", "tags")
-"""Asset columns copied to each of its entries: the filters, and the facets a search counts (migration 0010)."""
+ENTRY_COLUMNS = ("status", "media_kind", "shoot_date", "duration", "programme", "tags")
+"""Asset columns copied to each of its entries: those a search filters on (migration 0009) and the
+facets it counts (0010)."""
 
 
 def _filter_fields(title: str, tags: list[str], programme: str, reporter: str, place: str, plain: bool) -> list[Field]:

@@ -425,6 +425,15 @@ class Plan:
             params |= {"viewer": self.viewer, f"{param}_v": self.backend.render(self._entries)}
         return " AND ".join([*predicates, *checks]) or "1 = 1", params
 
+    def _loosened(self, expr: Expr, shares: dict[str, float]) -> tuple[str, dict[str, Any]]:
+        """PostgreSQL: the match of ``expr`` with its phrases loosened (:func:`relaxed`), which the
+        GIN index answers alone, and its parameters; ``:x`` is bound to ``expr`` itself, for the
+        phrase check on the rows read (``tokens @@ CAST(:x AS tsquery)``)."""
+        match, params = self._match(relaxed(expr, shares))
+        core = _without(expr, {self._entries, self._assets})
+        assert core is not None  # a phrase is in it
+        return match, {**params, "x": self.backend.render(core)}
+
     def match_sql(self, expr: Expr, param: str) -> tuple[str, dict[str, Any]]:
         """A predicate on the entry alias ``e`` that it matches ``expr``, and its parameters."""
         if self.backend.name == "postgresql":
@@ -473,10 +482,8 @@ class Plan:
         hit = "1"
         tokens = ""
         if b.name == "postgresql" and _has_phrase(expr):
-            match, found = self._match(relaxed(expr, _lexeme_stats(session)[0]))
-            core = _without(expr, {self._entries, self._assets})
-            assert core is not None  # a phrase is in it
-            params |= {**found, "x": b.render(core)}
+            match, found = self._loosened(expr, _lexeme_stats(session)[0])
+            params |= found
             hit, tokens = "CASE WHEN c.tokens @@ CAST(:x AS tsquery) THEN 1 ELSE 0 END", ", e.tokens"
         else:
             match, found = self._match(expr)
@@ -523,13 +530,14 @@ class Plan:
         listed = _listed(relaxed(core, shares), shares)  # posting lists GIN reads, as a share of entries
         if listed * entries * _GIN_US < _FEW_US:
             return None  # so rare that the full index lists every match at once, cheaply
-        if share * _FILTER_SHARE**filters * RECENT_ENTRIES < n:
+        passing = share * _FILTER_SHARE**filters
+        if passing * RECENT_ENTRIES < n:
             # The recent part should not hold ``n`` matches: reading it would only be followed by
             # reading the full index (tag:消防 reporter:李四 at 1M entries: 8 ms, then 14 ms).
             return None
         if share * RECENT_ENTRIES <= max(4 * n, 2000):
             return bound
-        share *= _FILTER_SHARE**filters
+        share = passing
         # The window is read in the newest index when it fits there, else in the recent index.
         part = NEWEST_ENTRIES if self._newest is not None and 2 * n / share <= NEWEST_ENTRIES else RECENT_ENTRIES
         if (rows or n) / share * _ROW_US < listed * part * _GIN_US:
@@ -692,11 +700,7 @@ class Plan:
     ) -> tuple[list[str], dict[str, Any], bool | None]:
         rows_first = self._rows_first(session, self.base, first, _SCATTERED_US)
         checked = not rows_first and _has_phrase(self.base)
-        match, params = self._match(relaxed(self.base, _lexeme_stats(session)[0]) if checked else self.base)
-        if checked:
-            core = _without(self.base, {self._entries, self._assets})
-            assert core is not None  # a phrase is in it
-            params["x"] = self.backend.render(core)
+        match, params = self._loosened(self.base, _lexeme_stats(session)[0]) if checked else self._match(self.base)
         statements = []
         for part, order in _column_orders(column):
             where = " AND ".join([match, part, *(c.format(t="e") for c in self._filters)])
@@ -825,10 +829,7 @@ class Plan:
             # As in _scan: the GIN index answers the loosened match, the phrase is checked on the
             # rows read, newest first, until the sample is full (OFFSET 0 keeps the planner from
             # moving that check into the index scan, where it would unpack every candidate).
-            match, found = self._match(relaxed(self.base, shares))
-            core = _without(self.base, {self._entries, self._assets})
-            assert core is not None  # a phrase is in it
-            params["x"] = b.render(core)
+            match, found = self._loosened(self.base, shares)  # ``:x`` too, bound below with the rest
             extra = ", COUNT(*) OVER () AS matched, ROW_NUMBER() OVER (ORDER BY e.id DESC) AS examined"
             extra = (extra if counted else "") + columns
             outer = (", c.matched, c.examined" if counted else "") + columns.replace("e.", "c.")
