@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 
 from cli.waiting import wait_for_jobs
-from mam.catalog import create_export_job, get_asset
+from mam.catalog import get_asset
 from mam.errors import MamError
+from mam.jobs import create_export_job
 from mam.models import Job
 from mam.services import open_services
 from mam.settings import Settings

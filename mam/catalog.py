@@ -9,42 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, func, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 import mam.search.index  # noqa: F401  (its flush hook keeps the search index in step with every write)
-from mam.errors import ConflictError, ForbiddenError, NotFoundError
+from mam.errors import ForbiddenError, NotFoundError
 from mam.metadata.fields import apply_descriptive
-from mam.models import Asset, AssetAnalysis, AssetStatus, Job, JobState, Rendition, ShotRow, Tenant, utcnow
+from mam.models import Asset, AssetAnalysis, Rendition, ShotRow, Tenant
 from mam.search.visibility import visible_assets
 
 __all__ = [
     "AssetChanges",
     "AssetPage",
-    "cancel_job",
-    "claim_job",
-    "complete_job",
-    "create_asset_with_job",
-    "create_export_job",
     "ensure_tenant",
-    "fail_job",
     "find_asset_by_checksum",
     "get_analysis",
     "get_asset",
-    "get_job",
     "get_rendition",
-    "jobs_to_resend",
     "list_assets",
     "list_shots",
     "register_rendition",
-    "release_job",
     "rendered_profiles",
     "replace_analysis",
-    "set_job_progress",
     "update_asset",
 ]
 
@@ -65,22 +54,6 @@ def ensure_tenant(session: Session, tenant_id: str, name: str | None = None) -> 
 
 def find_asset_by_checksum(session: Session, tenant_id: str, sha256: str) -> Asset | None:
     return session.scalars(select(Asset).where(Asset.tenant_id == tenant_id, Asset.sha256 == sha256)).first()
-
-
-def create_asset_with_job(session: Session, asset: Asset, profiles: Sequence[str]) -> Job | None:
-    """Insert the asset and, if there is anything to render, its job, in one transaction.
-
-    Raises IntegrityError if the tenant already holds the same content (the caller dedupes).
-    """
-    session.add(asset)
-    job = None
-    if profiles:
-        job = Job(asset=asset, profiles=list(profiles))
-        session.add(job)
-    else:
-        asset.status = AssetStatus.READY
-    session.commit()
-    return job
 
 
 def get_asset(session: Session, tenant_id: str, asset_id: str, *, shared: bool = False) -> Asset:
@@ -169,120 +142,6 @@ def update_asset(session: Session, tenant_id: str, asset_id: str, changes: Asset
     return asset
 
 
-def get_job(session: Session, tenant_id: str, job_id: str) -> Job:
-    job = session.scalars(select(Job).join(Asset).where(Job.id == job_id, Asset.tenant_id == tenant_id)).first()
-    if job is None:
-        raise NotFoundError(f"no job {job_id} in tenant {tenant_id}")
-    return job
-
-
-def claim_job(session: Session, job_id: str, stale_after: timedelta) -> Job | None:
-    """Mark a queued job running and count the attempt; ``None`` if it is not ours to run.
-
-    A job left "running" for longer than ``stale_after`` (its worker died) may be claimed again.
-    The conditional UPDATE makes two deliveries of one message run the job once.
-    """
-    now = utcnow()
-    claimable = or_(
-        Job.state == JobState.QUEUED,
-        and_(Job.state == JobState.RUNNING, Job.updated_at < now - stale_after),
-    )
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, claimable)
-        .values(
-            state=JobState.RUNNING,
-            attempts=Job.attempts + 1,
-            started_at=now,
-            updated_at=now,
-            error=None,
-            progress=0.0,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    if getattr(result, "rowcount", 0) != 1:
-        return None
-    job = session.get(Job, job_id, populate_existing=True)
-    if job is not None and job.kind == "render":
-        job.asset.status = AssetStatus.PROCESSING
-        session.commit()
-    return job
-
-
-def set_job_progress(
-    session: Session, job_id: str, progress: float, fps: float | None = None, eta_seconds: float | None = None
-) -> str | None:
-    """Record a running job's progress; returns the job's state (``cancelled`` tells the worker to stop)."""
-    values: dict[str, Any] = {"progress": round(min(max(progress, 0.0), 1.0), 4), "updated_at": utcnow()}
-    if fps is not None or eta_seconds is not None:
-        values["result"] = {
-            "fps": None if fps is None else round(fps, 1),
-            "eta_seconds": None if eta_seconds is None else round(eta_seconds, 1),
-        }
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == JobState.RUNNING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return session.scalar(select(Job.state).where(Job.id == job_id))
-
-
-def _change_job(session: Session, job_id: str, states: Sequence[JobState], **values: Any) -> bool:
-    """Set ``values`` on the job in one conditional UPDATE, only while its state is one of ``states``.
-
-    False, with the session rolled back, when it was not (another change came first): of two racing
-    state changes, only one can take effect. On True the change is not committed yet."""
-    changed = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state.in_(states))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(changed, "rowcount", 0) != 1:
-        session.rollback()
-        return False
-    return True
-
-
-def cancel_job(session: Session, tenant_id: str, job_id: str) -> Job:
-    """Stop a queued or running job; its worker notices within about a second and registers nothing.
-
-    The state change is conditional (only a queued or running job becomes cancelled), so a cancel
-    racing the job's completion can never mark a finished job cancelled."""
-    job = get_job(session, tenant_id, job_id)
-    active = (JobState.QUEUED, JobState.RUNNING)
-    if not _change_job(
-        session, job.id, active, state=JobState.CANCELLED, error="cancelled on request", finished_at=utcnow()
-    ):
-        state = session.get(Job, job.id, populate_existing=True)
-        raise ConflictError(
-            f"job {job_id} has already ended ({state.state if state else 'gone'}); "
-            "only queued or running jobs can be cancelled"
-        )
-    session.refresh(job)
-    asset = job.asset
-    if job.kind == "render":
-        current = [r for r in asset.renditions if r.source_sha256 == asset.sha256]
-        asset.status = AssetStatus.READY if current else AssetStatus.FAILED
-        asset.error = None if current else "processing was cancelled before any rendition was made"
-    session.commit()
-    return job
-
-
-def create_export_job(
-    session: Session, tenant_id: str, asset_id: str, profile: str, start: float | str | None, end: float | str | None
-) -> Job:
-    """Queue a sub-clip export of one profile; the span is checked by the worker against the media."""
-    asset = get_asset(session, tenant_id, asset_id)
-    job = Job(asset=asset, kind="export", profiles=[profile], result={"request": {"start": start, "end": end}})
-    session.add(job)
-    session.commit()
-    return job
-
-
 def rendered_profiles(session: Session, asset: Asset) -> set[str]:
     """Profiles already made from the asset's current original."""
     return set(
@@ -320,75 +179,6 @@ def get_rendition(session: Session, tenant_id: str, asset_id: str, profile: str)
             return rendition
     made = ", ".join(r.profile for r in asset.renditions) or "none yet"
     raise NotFoundError(f"asset {asset_id} has no {profile!r} rendition (made: {made})")
-
-
-def complete_job(session: Session, job_id: str, result: dict[str, Any], renditions: Sequence[Rendition] = ()) -> bool:
-    """Register ``renditions`` and mark the running job done, in one transaction.
-
-    False, with nothing registered, when the job is no longer running (cancelled meanwhile): the
-    state change is conditional, so a cancel and a completion can never both take effect."""
-    for _ in range(3):
-        if not _change_job(
-            session,
-            job_id,
-            (JobState.RUNNING,),
-            state=JobState.DONE,
-            progress=1.0,
-            result=result,
-            error=None,
-            finished_at=utcnow(),
-        ):
-            return False
-        job = session.get(Job, job_id, populate_existing=True)
-        assert job is not None
-        made = rendered_profiles(session, job.asset)
-        session.add_all(r for r in renditions if r.profile not in made)
-        if job.kind == "render":
-            job.asset.status = AssetStatus.READY
-            job.asset.error = None
-        try:
-            session.commit()
-            return True
-        except IntegrityError:  # another job registered one of them meanwhile: keep theirs
-            session.rollback()
-    raise ConflictError(f"job {job_id}: its renditions kept conflicting with another job's")
-
-
-def fail_job(session: Session, job: Job, reason: str) -> None:
-    """Leave the job failed with a reason a person can act on; the asset says so too."""
-    if job.state == JobState.CANCELLED:
-        return
-    job.state = JobState.FAILED
-    job.error = reason
-    job.finished_at = utcnow()
-    if job.kind == "render":
-        job.asset.status = AssetStatus.FAILED
-        job.asset.error = reason
-    session.commit()
-
-
-def release_job(session: Session, job: Job, reason: str) -> None:
-    """Put a job that hit a passing fault back in the queue for another attempt."""
-    job.state = JobState.QUEUED
-    job.error = reason
-    session.commit()
-
-
-def jobs_to_resend(session: Session, stale_after: timedelta, max_attempts: int) -> list[str]:
-    """Ids of queued jobs, and of running jobs whose worker went silent, to send to the broker again."""
-    now = utcnow()
-    rows = session.scalars(
-        select(Job.id)
-        .where(
-            Job.attempts < max_attempts,
-            or_(
-                Job.state == JobState.QUEUED,
-                and_(Job.state == JobState.RUNNING, Job.updated_at < now - stale_after),
-            ),
-        )
-        .order_by(Job.created_at)
-    )
-    return list(rows)
 
 
 def replace_analysis(session: Session, analysis: AssetAnalysis, shots: Sequence[ShotRow]) -> AssetAnalysis:

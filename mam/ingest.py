@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from mam.catalog import create_asset_with_job, find_asset_by_checksum
+from mam.catalog import find_asset_by_checksum
 from mam.errors import IngestError
 from mam.hashing import checksum_file
+from mam.jobs import create_asset_with_job
 from mam.metadata.fields import apply_descriptive
 from mam.models import Asset, Job, new_id
 from mam.services import Services

@@ -25,15 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from mam.analysis_store import store_analysis
-from mam.catalog import (
-    claim_job,
-    complete_job,
-    fail_job,
-    release_job,
-    rendered_profiles,
-    set_job_progress,
-)
+from mam.catalog import rendered_profiles
 from mam.ingest import rendition_key
+from mam.jobs import claim_job, complete_job, fail_job, release_job, set_job_progress
 from mam.models import Asset, Job, JobState, Rendition
 from mam.services import Services
 from mam.storage import StoredObject

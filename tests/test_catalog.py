@@ -10,8 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from mam.catalog import claim_job, create_asset_with_job, register_rendition, rendered_profiles
+from mam.catalog import register_rendition, rendered_profiles
 from mam.db import make_engine
+from mam.jobs import claim_job, create_asset_with_job
 from mam.models import Asset, Base, Job, JobState, Rendition
 from mam.services import Services
 

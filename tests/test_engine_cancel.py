@@ -15,9 +15,10 @@ import sandbox_targets as targets
 from conftest import Media
 
 import mam.processing
-from mam.catalog import cancel_job, claim_job, complete_job, get_asset, get_job
+from mam.catalog import get_asset
 from mam.errors import ConflictError
 from mam.ingest import ingest_file
+from mam.jobs import cancel_job, claim_job, complete_job, get_job
 from mam.processing import process_job
 from mam.services import Services
 from transcode.sandbox import run_isolated

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from engine_media import clip
 
-from mam.catalog import create_export_job, get_job
 from mam.ingest import ingest_file
+from mam.jobs import create_export_job, get_job
 from mam.processing import process_job
 from mam.services import Services
 from transcode.loudness import measure_programme

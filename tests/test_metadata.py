@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mam.catalog import AssetChanges, create_asset_with_job, ensure_tenant, update_asset
+from mam.catalog import AssetChanges, ensure_tenant, update_asset
 from mam.errors import MetadataError, NotFoundError
+from mam.jobs import create_asset_with_job
 from mam.metadata import (
     add_span,
     define_field,

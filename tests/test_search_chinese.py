@@ -11,7 +11,8 @@ import pytest
 from conftest import make_settings
 from sqlalchemy.orm import Session
 
-from mam.catalog import AssetChanges, create_asset_with_job, update_asset
+from mam.catalog import AssetChanges, update_asset
+from mam.jobs import create_asset_with_job
 from mam.metadata import add_span, import_subtitles
 from mam.models import Asset
 from mam.search import SearchRequest, search

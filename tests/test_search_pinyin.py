@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mam.catalog import create_asset_with_job
+from mam.jobs import create_asset_with_job
 from mam.models import Asset
 from mam.search import SearchRequest, search
 from mam.search.pinyin import is_initials

@@ -7,7 +7,7 @@ import threading
 
 from dramatiq import Broker, Worker
 
-from mam.catalog import jobs_to_resend
+from mam.jobs import jobs_to_resend
 from mam.processing import STALE_AFTER
 from mam.services import Services
 from workers.actors import declare_actors
