@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the services of this app, a catalog session, the calling tenant."""
+"""FastAPI dependencies: the services of this app, a catalog session, the calling tenant.
+
+Upload routes (multipart ``POST /api/v1/assets``, the tus routes) take no ``SessionDep``: a request
+session stays open until the response is sent, and fifty slow uploads would hold fifty connections.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +37,16 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def get_tenant(
     services: ServicesDep,
-    session: SessionDep,
     x_tenant: Annotated[str | None, Header(description="media centre to act as (default: the default tenant)")] = None,
 ) -> str:
+    """The calling tenant, checked in a session of its own that is closed before the handler runs:
+    an upload route must hold no catalog connection while it waits for bytes (the request's
+    ``SessionDep`` stays open until the response is sent)."""
     tenant_id = x_tenant or services.settings.default_tenant
-    if session.get(Tenant, tenant_id) is None:
-        raise NotFoundError(f"unknown tenant {tenant_id!r}")
+    with services.session() as session:
+        known = session.get(Tenant, tenant_id) is not None
+    if not known:
+        raise NotFoundError(f"unknown tenant {tenant_id[:64]!r}")
     return tenant_id
 
 
