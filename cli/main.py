@@ -118,7 +118,7 @@ def ingest(
 def _report(
     services: Services, outcomes: list[IngestOutcome], json_out: bool, waited: bool, tables: bool = True
 ) -> None:
-    from api.schemas import AssetPublic
+    from mam.public import AssetPublic
 
     refreshed: list[IngestOutcome] = []
     with services.session() as session:
@@ -174,7 +174,7 @@ def assets(
     json_out: JsonOpt = False,
 ) -> None:
     """List assets, newest first."""
-    from api.schemas import AssetSummary
+    from mam.public import AssetSummary
 
     services = _services()
     with services.session() as session:
@@ -192,7 +192,7 @@ def asset(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one asset: probe, renditions, jobs."""
-    from api.schemas import AssetPublic
+    from mam.public import AssetPublic
 
     services = _services()
     with services.session() as session:
@@ -251,10 +251,12 @@ def serve(
     """Run the HTTP API (OpenAPI at /docs); on the embedded broker it also runs the jobs."""
     import uvicorn
 
-    from api.app import create_app
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(Settings.from_env()), host=host, port=port)
+    Settings.from_env()  # a malformed setting is reported here, before the server starts
+    # By name, so that cli/ imports nothing of api/ (the factory reads the same MAM_* settings).
+    from mam.limits import SERVER_OPTIONS  # headers up to 1 MiB are read and answered, not cut off
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **SERVER_OPTIONS)
 
 
 @app.command()
@@ -296,6 +298,9 @@ def samples(
 __import__("cli.watch").watch.register(app)
 __import__("cli.search").search.register(app)
 __import__("cli.export").export.register(app)
+__import__("cli.janitor").janitor.register(app)
+__import__("cli.jobs").jobs.register(app)
+__import__("cli.delete").delete.register(app)
 
 
 def main() -> None:

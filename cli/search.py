@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.routes.search import HitPublic, SearchResponse, marked
 from cli.show import print_json
 from mam.errors import MamError
+from mam.public import FacetsPublic, HitPublic, SearchResponse, marked
 from mam.search import SearchRequest, optimize_index, reindex_all, search
 from mam.services import open_services
 from mam.settings import Settings
@@ -105,8 +105,6 @@ def register(app: typer.Typer) -> None:
             viewer = tenant or services.settings.default_tenant
             with services.session() as session:
                 result = search(session, viewer, request)
-                from api.routes.search import FacetsPublic
-
                 response = SearchResponse(
                     total=result.total,
                     total_is_estimate=result.total_is_estimate,

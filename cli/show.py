@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from api.schemas import AssetPublic, AssetSummary
+from mam.public import AssetPublic, AssetSummary
+from transcode.mediainfo import MediaInfo
 from transcode.profiles import Profile
 
 __all__ = ["asset_table", "assets_table", "human_size", "print_json", "profiles_table", "qc_summary", "streams_text"]
@@ -30,31 +32,33 @@ def _duration(seconds: float | None) -> str:
     return f"{int(minutes)}:{secs:06.3f}"
 
 
-def streams_text(probe: Mapping[str, Any]) -> str:
+def streams_text(probe: MediaInfo | None) -> str:
+    if probe is None:
+        return "-"
     parts = []
-    for v in probe.get("video", []):
-        scan = {"tff": "i TFF", "bff": "i BFF", "progressive": "p"}.get(v["field_order"], "")
+    for v in probe.video:
+        scan = {"tff": "i TFF", "bff": "i BFF", "progressive": "p"}.get(v.field_order, "")
         extra = []
-        if v.get("rotation"):
-            extra.append(f"rotated {v['rotation']}°")
-        if v.get("variable_frame_rate"):
+        if v.rotation:
+            extra.append(f"rotated {v.rotation}°")
+        if v.variable_frame_rate:
             extra.append("VFR")
-        if v.get("sample_aspect_ratio") not in (None, "1:1"):
-            extra.append(f"SAR {v['sample_aspect_ratio']}")
+        if v.sample_aspect_ratio != "1:1":
+            extra.append(f"SAR {v.sample_aspect_ratio}")
         suffix = f" ({', '.join(extra)})" if extra else ""
-        parts.append(f"{v['codec']} {v['width']}x{v['height']} {v['frame_rate']:g}{scan}{suffix}")
-    audio = probe.get("audio", [])
+        parts.append(f"{v.codec} {v.width}x{v.height} {v.frame_rate:g}{scan}{suffix}")
+    audio = probe.audio
     if audio:
         first = audio[0]
-        same = all(a["codec"] == first["codec"] and a["channels"] == first["channels"] for a in audio)
+        same = all(a.codec == first.codec and a.channels == first.channels for a in audio)
         if len(audio) > 1 and same:
-            parts.append(f"{len(audio)}x {first['codec']} {first['channel_layout']} {first['sample_rate']} Hz")
+            parts.append(f"{len(audio)}x {first.codec} {first.channel_layout} {first.sample_rate} Hz")
         else:
-            parts += [f"{a['codec']} {a['channel_layout']} {a['sample_rate']} Hz" for a in audio]
+            parts += [f"{a.codec} {a.channel_layout} {a.sample_rate} Hz" for a in audio]
     else:
         parts.append("no audio")
-    if probe.get("start_timecode"):
-        parts.append(f"TC {probe['start_timecode']}")
+    if probe.start_timecode:
+        parts.append(f"TC {probe.start_timecode}")
     return "\n".join(parts)
 
 
@@ -68,7 +72,8 @@ def asset_table(asset: AssetPublic) -> Table:
     table.add_column("value")
     status = asset.status + (f": {asset.error}" if asset.error else "")
     table.add_row("status", status)
-    table.add_row("file", f"{asset.original_filename} ({human_size(asset.size)}, {asset.probe.get('container', '?')})")
+    container = asset.probe.container if asset.probe else "?"
+    table.add_row("file", f"{asset.original_filename} ({human_size(asset.size)}, {container})")
     table.add_row("duration", _duration(asset.duration))
     table.add_row("streams", streams_text(asset.probe))
     table.add_row("sha256", asset.sha256)
@@ -81,8 +86,8 @@ def asset_table(asset: AssetPublic) -> Table:
         ]
         table.add_row("renditions", "\n".join(rows))
     for job in asset.jobs[-1:]:
-        wall = job.result.get("wall_seconds")
-        timing = f", {wall:.2f} s wall" if isinstance(wall, float) else ""
+        wall = job.result.wall_seconds
+        timing = f", {wall:.2f} s wall" if wall is not None else ""
         table.add_row(
             "job",
             f"{job.state} {job.progress:.0%} (attempt {job.attempts}{timing})"
@@ -159,4 +164,9 @@ def qc_summary(report: dict[str, Any]) -> str:
 
 
 def print_json(console: Console, data: Any) -> None:
+    """Print JSON for scripts; a public model (or a list of them) prints exactly as the API returns it."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list) and all(isinstance(item, BaseModel) for item in data):
+        data = [item.model_dump(mode="json") for item in data]
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))

@@ -18,7 +18,7 @@ from mam.sidecar import ingest_item, pair_files
 from mam.watch.scanner import scan_folder
 
 if TYPE_CHECKING:
-    from api.schemas import AssetPublic
+    from mam.public import AssetPublic
 
 __all__ = ["IngestOutcome", "collect_files", "ingest_paths", "print_summary", "reason_of", "wait_for_jobs"]
 

@@ -19,9 +19,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "SpanKind",
     "SubtitleCue",
     "Tenant",
+    "UTCDateTime",
     "new_id",
     "utcnow",
 ]
@@ -68,11 +71,35 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in time, always timezone-aware UTC in Python, whatever the database gives back.
+
+    SQLite keeps no zone and returns naive values; PostgreSQL returns them in the session's zone.
+    Written: an aware value is turned to UTC (a naive one is taken as UTC); read: UTC is attached.
+    The column stays ``DateTime(timezone=True)``, so the schema and migrations do not change.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _utc(value)
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
         list[str]: JSON,
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
     }
 
 

@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from api.deps import CurrentTenant, ServicesDep, SessionDep
+from api.errors import problems
 from api.files import serve_stored
 from mam.catalog import get_analysis, list_shots
 from mam.errors import NotFoundError
+from mam.public import QcReport, ShotList
 from transcode.analysis.qc import judge
 from transcode.errors import ProfileError
 
@@ -20,61 +21,25 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/assets", tags=["analysis"])
 
 
-class ShotPublic(BaseModel):
-    number: int
-    first_frame: int
-    last_frame: int
-    start: float
-    end: float
-    start_timecode: str
-    end_timecode: str
-    transition: str
-    transition_frames: int
-    keyframe_url: str | None
+def _file(media_type: str) -> dict[str, Any]:
+    return {"description": "the file", "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
 
 
-class ShotList(BaseModel):
-    asset_id: str
-    shots: list[ShotPublic]
-    storyboard_vtt: str | None
-    poster_url: str | None
-
-
-@router.get("/{asset_id}/shots", response_model=ShotList)
+@router.get("/{asset_id}/shots", response_model=ShotList, name="list_shots", responses=problems(404))
 def shots(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> ShotList:
     """Shots with frame numbers, times, timecodes, how each begins, and its keyframe."""
     _, analysis = get_analysis(session, tenant, asset_id)
-    base = f"/api/v1/assets/{asset_id}"
-    return ShotList(
-        asset_id=asset_id,
-        shots=[
-            ShotPublic(
-                number=s.number,
-                first_frame=s.first_frame,
-                last_frame=s.last_frame,
-                start=s.start,
-                end=s.end,
-                start_timecode=s.start_timecode,
-                end_timecode=s.end_timecode,
-                transition=s.transition,
-                transition_frames=s.transition_frames,
-                keyframe_url=f"{base}/shots/{s.number}/keyframe.jpg" if s.keyframe_key else None,
-            )
-            for s in list_shots(session, asset_id)
-        ],
-        storyboard_vtt=f"{base}/storyboard.vtt" if analysis.storyboard_sheets else None,
-        poster_url=f"{base}/analysis/poster.jpg" if analysis.poster_key else None,
-    )
+    return ShotList.of(analysis, list_shots(session, asset_id))
 
 
-@router.get("/{asset_id}/qc")
-def qc(
+@router.get("/{asset_id}/qc", response_model=QcReport, responses=problems(404, (422, "an unknown QC profile")))
+def get_qc_report(
     asset_id: str,
     session: SessionDep,
     services: ServicesDep,
     tenant: CurrentTenant,
     profile: Annotated[str | None, Query(description="judge against this QC profile instead")] = None,
-) -> dict[str, Any]:
+) -> QcReport:
     """The technical QC (技审) report: a verdict and pass / warn / fail per check, with the measurements."""
     _, analysis = get_analysis(session, tenant, asset_id)
     report = analysis.qc
@@ -82,18 +47,26 @@ def qc(
         if profile not in services.qc_profiles:
             raise ProfileError(f"unknown QC profile {profile!r}; available: {', '.join(sorted(services.qc_profiles))}")
         report = judge(analysis.measurements, services.qc_profiles[profile])
-    return {"asset_id": asset_id, **report, "measurements": analysis.measurements}
+    return QcReport.of(asset_id, report, analysis.measurements)
 
 
-@router.get("/{asset_id}/storyboard.vtt", response_class=Response)
-def storyboard(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
+@router.get(
+    "/{asset_id}/storyboard.vtt",
+    response_class=Response,
+    responses={200: _file("text/vtt"), **problems(404, 503)},
+)
+def get_storyboard(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
     """A WebVTT thumbnails track; its cues point at ``storyboard/N.jpg#xywh=...`` beside it."""
     _, analysis = get_analysis(session, tenant, asset_id)
     return serve_stored(services, f"{analysis.storage_prefix}/storyboard.vtt", "text/vtt", "storyboard.vtt")
 
 
-@router.get("/{asset_id}/storyboard/{number}.jpg", response_class=Response)
-def storyboard_sheet(
+@router.get(
+    "/{asset_id}/storyboard/{number}.jpg",
+    response_class=Response,
+    responses={200: _file("image/jpeg"), **problems(404, 422, 503)},
+)
+def get_storyboard_sheet(
     asset_id: str, number: int, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
 ) -> Response:
     _, analysis = get_analysis(session, tenant, asset_id)
@@ -102,8 +75,14 @@ def storyboard_sheet(
     return serve_stored(services, f"{analysis.storage_prefix}/storyboard/{number}.jpg", "image/jpeg", f"{number}.jpg")
 
 
-@router.get("/{asset_id}/shots/{number}/keyframe.jpg", response_class=Response)
-def keyframe(asset_id: str, number: int, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
+@router.get(
+    "/{asset_id}/shots/{number}/keyframe.jpg",
+    response_class=Response,
+    responses={200: _file("image/jpeg"), **problems(404, 422, 503)},
+)
+def get_shot_keyframe(
+    asset_id: str, number: int, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+) -> Response:
     get_analysis(session, tenant, asset_id)
     shot = next((s for s in list_shots(session, asset_id) if s.number == number), None)
     if shot is None or shot.keyframe_key is None:
@@ -111,8 +90,12 @@ def keyframe(asset_id: str, number: int, session: SessionDep, services: Services
     return serve_stored(services, shot.keyframe_key, "image/jpeg", f"shot-{number}.jpg")
 
 
-@router.get("/{asset_id}/analysis/poster.jpg", response_class=Response)
-def analysis_poster(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
+@router.get(
+    "/{asset_id}/analysis/poster.jpg",
+    response_class=Response,
+    responses={200: _file("image/jpeg"), **problems(404, 503)},
+)
+def get_analysis_poster(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
     _, analysis = get_analysis(session, tenant, asset_id)
     if analysis.poster_key is None:
         raise NotFoundError(f"asset {asset_id} has no analysis poster")

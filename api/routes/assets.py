@@ -10,12 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.deps import CurrentTenant, ServicesDep, SessionDep
+from api.errors import problems
 from api.files import serve_stored
-from api.schemas import AssetList, AssetPublic, AssetSummary, AssetUpdate, ExportCreate, JobPublic
 from api.uploads import receive_upload
-from mam.catalog import AssetChanges, create_export_job, get_asset, get_rendition, list_assets, update_asset
+from mam.catalog import AssetChanges, get_asset, get_rendition, list_assets, update_asset
+from mam.deletion import delete_asset
 from mam.errors import NotFoundError
 from mam.ingest import ingest_file
+from mam.jobs import create_export_job
+from mam.public import AssetDeleted, AssetList, AssetPublic, AssetSummary, AssetUpdate, ExportCreate, JobPublic
 from transcode.errors import ProfileError
 from transcode.mediainfo import MediaInfo
 from transcode.plan import unusable_reason
@@ -24,6 +27,8 @@ from transcode.profiles import select_profiles
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+
+_FILE = {"description": "the file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 def _split(text: str | None) -> list[str]:
@@ -36,11 +41,10 @@ def _split(text: str | None) -> list[str]:
     response_model=AssetPublic,
     responses={
         200: {"description": "the same content is already in the catalog", "model": AssetPublic},
-        413: {"description": "the file is larger than MAM_MAX_UPLOAD_MB"},
-        422: {"description": "not a media file we can read, or an unknown profile"},
+        **problems(404, 413, (422, "an invalid field, not a media file we can read, or an unknown profile"), 503),
     },
 )
-async def upload_asset(
+async def create_asset(
     services: ServicesDep,
     tenant: CurrentTenant,
     file: Annotated[UploadFile, File(description="the media file")],
@@ -76,7 +80,7 @@ async def upload_asset(
     )
 
 
-@router.get("", response_model=AssetList)
+@router.get("", response_model=AssetList, name="list_assets", responses=problems(404, 422))
 def list_all(
     session: SessionDep,
     tenant: CurrentTenant,
@@ -90,7 +94,7 @@ def list_all(
     return AssetList(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/{asset_id}", response_model=AssetPublic)
+@router.get("/{asset_id}", response_model=AssetPublic, name="get_asset", responses=problems(404))
 def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
     """An asset of the tenant, or one shared with it (``shared`` is then true)."""
     asset = get_asset(session, tenant, asset_id, shared=True)
@@ -98,7 +102,10 @@ def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPubl
 
 
 @router.patch(
-    "/{asset_id}", response_model=AssetPublic, responses={403: {"description": "shared with the caller: read-only"}}
+    "/{asset_id}",
+    response_model=AssetPublic,
+    name="update_asset",
+    responses=problems((403, "shared with the caller: read-only"), 404, 422),
 )
 def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
     changes = AssetChanges(
@@ -107,14 +114,30 @@ def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: Curr
     return AssetPublic.of(update_asset(session, tenant, asset_id, changes))
 
 
+@router.delete(
+    "/{asset_id}",
+    response_model=AssetDeleted,
+    name="delete_asset",
+    responses=problems((403, "shared with the caller: only its owner deletes it"), 404, 503),
+)
+def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant) -> AssetDeleted:
+    """Delete the asset for good (a hard delete, no retention): its queued or running jobs are cancelled,
+    then its files (original, renditions, analysis pictures, exports) and its rows (renditions, jobs,
+    analysis, shots, spans, subtitles, search entries, shares) are removed; every URL of it answers 404."""
+    return AssetDeleted.of(delete_asset(services, tenant, asset_id))
+
+
 @router.get(
     "/{asset_id}/renditions/{profile}",
+    response_class=Response,
     responses={
+        200: _FILE,
         206: {"description": "the requested byte range"},
         307: {"description": "a presigned URL of the object store, or a folder rendition's master playlist"},
+        **problems(404, 416, 503),
     },
 )
-def download(
+def download_rendition(
     asset_id: str, profile: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
 ) -> Response:
     rendition = get_rendition(session, tenant, asset_id, profile)
@@ -128,9 +151,11 @@ def download(
 
 
 @router.get(
-    "/{asset_id}/renditions/{profile}/{path:path}", responses={206: {"description": "the requested byte range"}}
+    "/{asset_id}/renditions/{profile}/{path:path}",
+    response_class=Response,
+    responses={200: _FILE, 206: {"description": "the requested byte range"}, **problems(404, 416, 503)},
 )
-def download_part(
+def download_rendition_part(
     asset_id: str, profile: str, path: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
 ) -> Response:
     """A file of a folder rendition (an HLS playlist, init segment or media segment)."""
@@ -148,12 +173,13 @@ _PART_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segm
     "/{asset_id}/exports",
     status_code=202,
     response_model=JobPublic,
-    responses={
-        403: {"description": "shared with the caller: only its owner exports"},
-        422: {"description": "unknown profile, or one that cannot be made from this asset"},
-    },
+    responses=problems(
+        (403, "shared with the caller: only its owner exports"),
+        404,
+        (422, "an invalid field, an unknown profile, or one that cannot be made from this asset"),
+    ),
 )
-def export(
+def create_export(
     asset_id: str, body: ExportCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
 ) -> JobPublic:
     """Queue a frame-accurate sub-clip export; fetch it from ``/api/v1/jobs/{id}/output`` when done."""

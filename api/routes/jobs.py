@@ -1,29 +1,50 @@
-"""/api/v1/jobs: follow a job's state and progress, or cancel it."""
+"""/api/v1/jobs: list the tenant's jobs, follow one's state and progress, or cancel it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.deps import CurrentTenant, ServicesDep, SessionDep
-from api.schemas import JobPublic
-from mam.catalog import cancel_job, get_job
+from api.errors import problems
 from mam.errors import ConflictError, StorageNotFoundError
+from mam.jobs import cancel_job, get_job
+from mam.jobs.queries import list_jobs
+from mam.models import JobState
+from mam.public import JobList, JobPublic
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}", response_model=JobPublic)
+@router.get("", response_model=JobList, name="list_jobs", responses=problems(404, 422))
+def list_all(
+    session: SessionDep,
+    tenant: CurrentTenant,
+    state: Annotated[list[JobState] | None, Query(description="only jobs in this state (repeat for several)")] = None,
+    asset_id: Annotated[str | None, Query(description="only this asset's jobs")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    """The jobs on the tenant's own assets, newest first, a page at a time (``total`` counts every page)."""
+    page = list_jobs(session, tenant, states=state or (), asset_id=asset_id, limit=limit, offset=offset)
+    return JobList.of(page)
+
+
+@router.get("/{job_id}", response_model=JobPublic, name="get_job", responses=problems(404))
 def read(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic:
     return JobPublic.of(get_job(session, tenant, job_id))
 
 
 @router.post(
-    "/{job_id}/cancel", response_model=JobPublic, responses={409: {"description": "the job has already ended"}}
+    "/{job_id}/cancel",
+    response_model=JobPublic,
+    name="cancel_job",
+    responses=problems(404, (409, "the job has already ended")),
 )
 def cancel(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic:
     """Cancel a queued or running job: a running render stops within about a second."""
@@ -32,12 +53,15 @@ def cancel(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic
 
 @router.get(
     "/{job_id}/output",
+    response_class=Response,
     responses={
+        200: {"description": "the file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+        206: {"description": "the requested byte range"},
         307: {"description": "a presigned URL of the object store"},
-        409: {"description": "the job has not made an output (yet)"},
+        **problems(404, (409, "the job has not made an output (yet)"), 416, 503),
     },
 )
-def output(job_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
+def download_job_output(job_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
     """The file an export job made (HTTP Range supported)."""
     job = get_job(session, tenant, job_id)
     made = job.result.get("output") if job.state == "done" else None

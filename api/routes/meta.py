@@ -7,32 +7,25 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import ServicesDep
-from api.schemas import ProfilePublic
+from mam.public import ProfilePublic
 
 __all__ = ["router"]
 
 router = APIRouter()
 
+_HEALTH = {
+    "description": "each check: `ok`, or `error: ...`; `status` is `ok` or `degraded`",
+    "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}},
+}
+
 
 @router.get("/api/v1/profiles", response_model=list[ProfilePublic], tags=["profiles"])
-def profiles(services: ServicesDep) -> list[ProfilePublic]:
-    return [
-        ProfilePublic(
-            name=p.name,
-            description=p.description,
-            container=p.container,
-            extension=p.extension,
-            applies_to=list(p.applies_to),
-            video=p.video.model_dump() if p.video else None,
-            audio=p.audio.model_dump() if p.audio else None,
-            image=p.image.model_dump() if p.image else None,
-        )
-        for p in services.profiles.values()
-    ]
+def list_profiles(services: ServicesDep) -> list[ProfilePublic]:
+    return [ProfilePublic.of(p) for p in services.profiles.values()]
 
 
-@router.get("/healthz", tags=["health"])
-def health(services: ServicesDep) -> JSONResponse:
+@router.get("/healthz", tags=["health"], responses={200: _HEALTH, 503: {**_HEALTH, "description": "degraded"}})
+def check_health(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         with services.session() as session:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentTenant, SessionDep
-from api.schemas import ShareCreate, SharePublic
+from api.errors import problems
+from mam.public import ShareCreate, SharePublic
 from mam.sharing import list_shares, share_asset, unshare_asset
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/assets/{asset_id}/shares", tags=["shares"])
 
-_OWNER_ONLY: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the asset is shared with the caller, who does not own it"}
-}
+_OWNER_ONLY = (403, "the asset is shared with the caller, who does not own it")
 
 
-@router.get("", response_model=list[SharePublic], responses=_OWNER_ONLY)
+@router.get("", response_model=list[SharePublic], name="list_shares", responses=problems(_OWNER_ONLY, 404))
 def shares(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> list[SharePublic]:
     return [SharePublic.of(s) for s in list_shares(session, tenant, asset_id)]
 
@@ -27,14 +24,20 @@ def shares(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> list[Sh
 @router.post(
     "",
     response_model=list[SharePublic],
-    responses={**_OWNER_ONLY, 422: {"description": "no tenant, an unknown tenant, or the owner itself"}},
+    name="share_asset",
+    responses=problems(_OWNER_ONLY, 404, (422, "no tenant, an unknown tenant, or the owner itself")),
 )
 def share(asset_id: str, body: ShareCreate, session: SessionDep, tenant: CurrentTenant) -> list[SharePublic]:
     """Share the caller's asset with these tenants (idempotent); returns every share of the asset."""
     return [SharePublic.of(s) for s in share_asset(session, tenant, asset_id, body.tenants)]
 
 
-@router.delete("/{tenant_id}", status_code=204, responses={**_OWNER_ONLY, 404: {"description": "not shared"}})
+@router.delete(
+    "/{tenant_id}",
+    status_code=204,
+    name="unshare_asset",
+    responses=problems(_OWNER_ONLY, (404, "no such asset, not shared with that tenant, or an unknown X-Tenant")),
+)
 def unshare(asset_id: str, tenant_id: str, session: SessionDep, tenant: CurrentTenant) -> Response:
     unshare_asset(session, tenant, asset_id, tenant_id)
     return Response(status_code=204)

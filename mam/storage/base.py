@@ -50,6 +50,10 @@ class Storage(Protocol):
         """Remove ``key``; absent keys are not an error."""
         ...
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix`` (a folder: ends with ``/``); how many."""
+        ...
+
     def iter_range(self, key: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Yield bytes ``start`` through ``end`` inclusive."""
         ...

@@ -16,29 +16,11 @@ from typing import BinaryIO
 
 from mam.errors import StorageError, StorageNotFoundError
 from mam.storage.base import StoredObject
+from mam.storage.keys import check_key, located
 
 __all__ = ["LocalStorage", "check_key"]
 
 _PART_SUFFIX = ".part"
-
-
-def check_key(key: str) -> list[str]:
-    """Split ``key`` into its ``/``-separated parts, refusing any key that could leave the store.
-
-    Refused: empty keys, absolute keys, backslashes, NUL bytes, empty parts (``a//b``, ``a/``),
-    and ``.`` or ``..`` parts.
-    """
-    if not isinstance(key, str) or not key:
-        raise StorageError(f"storage key must be a non-empty string, got {key!r}")
-    if "\\" in key or "\x00" in key:
-        raise StorageError(f"storage key {key!r} contains a backslash or NUL byte; use '/' separators")
-    if key.startswith("/"):
-        raise StorageError(f"storage key {key!r} is absolute; keys are relative to the store root")
-    parts = key.split("/")
-    for part in parts:
-        if part in ("", ".", ".."):
-            raise StorageError(f"storage key {key!r} has an empty, '.' or '..' part; keys may not leave the store root")
-    return parts
 
 
 def _copy_bytes(source: Path, destination: Path) -> None:
@@ -82,7 +64,7 @@ class LocalStorage:
     def _existing(self, key: str) -> Path:
         path = self._path(key)
         if not path.is_file():
-            raise StorageNotFoundError(f"no object under key {key!r} in {self.url}")
+            raise located(StorageNotFoundError("no such file in the store"), key, self.url)
         return path
 
     def put_file(self, key: str, source: Path, content_type: str | None = None) -> StoredObject:
@@ -93,7 +75,7 @@ class LocalStorage:
         final = self._path(key)
         source = Path(source)
         if not source.is_file():
-            raise StorageError(f"cannot store {source} as {key!r}: it is not a readable file")
+            raise located(StorageError("cannot store a file that is not there"), key, f"{self.url} (from {source})")
         temp = final.with_name(f".{final.name}.{secrets.token_hex(8)}{_PART_SUFFIX}")
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +87,8 @@ class LocalStorage:
         except BaseException as exc:
             _discard(temp)
             if isinstance(exc, OSError):
-                raise StorageError(f"cannot store {source} as {key!r} in {self.url}: {exc.strerror or exc}") from exc
+                error = StorageError(f"cannot store a file: {exc.strerror or 'the disk refused it'}")
+                raise located(error, key, f"{self.url} (from {source})") from exc
             raise
         _fsync_dir(final.parent)
         return StoredObject(key=key, size=size)
@@ -122,11 +105,13 @@ class LocalStorage:
         except FileNotFoundError as exc:
             _discard(temp)
             if not path.is_file():
-                raise StorageNotFoundError(f"no object under key {key!r} in {self.url}") from exc
-            raise StorageError(f"cannot copy {key!r} to {destination}: {exc.strerror or exc}") from exc
+                raise located(StorageNotFoundError("no such file in the store"), key, self.url) from exc
+            error = StorageError(f"cannot copy a stored file: {exc.strerror or 'the disk refused it'}")
+            raise located(error, key, f"{self.url} (to {destination})") from exc
         except OSError as exc:
             _discard(temp)
-            raise StorageError(f"cannot copy {key!r} to {destination}: {exc.strerror or exc}") from exc
+            error = StorageError(f"cannot copy a stored file: {exc.strerror or 'the disk refused it'}")
+            raise located(error, key, f"{self.url} (to {destination})") from exc
 
     def local_path(self, key: str) -> Path | None:
         """The file holding ``key``, or ``None`` if there is no such object."""
@@ -138,11 +123,12 @@ class LocalStorage:
         try:
             stat = path.stat()
         except FileNotFoundError as exc:
-            raise StorageNotFoundError(f"no object under key {key!r} in {self.url}") from exc
+            raise located(StorageNotFoundError("no such file in the store"), key, self.url) from exc
         except OSError as exc:
-            raise StorageError(f"cannot stat {key!r} in {self.url}: {exc.strerror or exc}") from exc
+            error = StorageError(f"cannot read a stored file's size: {exc.strerror or 'the disk refused it'}")
+            raise located(error, key, self.url) from exc
         if not path.is_file():
-            raise StorageNotFoundError(f"no object under key {key!r} in {self.url} (it is a directory)")
+            raise located(StorageNotFoundError("no such file in the store (a folder)"), key, self.url)
         return stat.st_size
 
     def exists(self, key: str) -> bool:
@@ -155,7 +141,22 @@ class LocalStorage:
         except IsADirectoryError:
             return
         except OSError as exc:
-            raise StorageError(f"cannot delete {key!r} in {self.url}: {exc.strerror or exc}") from exc
+            error = StorageError(f"cannot delete a stored file: {exc.strerror or 'the disk refused it'}")
+            raise located(error, key, self.url) from exc
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove the folder ``prefix`` names (with the files and folders inside it); how many files."""
+        if not prefix.endswith("/"):
+            raise StorageError(f"cannot delete {prefix!r} in {self.url}: a prefix names a folder and ends with '/'")
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {prefix!r} in {self.url}: {exc.strerror or exc}") from exc
+        return count
 
     def presigned_url(self, key: str, expires_seconds: int, filename: str | None = None) -> str | None:
         """Always ``None``: a directory has no URLs; the API streams the file itself."""
@@ -169,18 +170,19 @@ class LocalStorage:
         here and not on the first ``next()``.
         """
         if start < 0 or end < start or chunk_size < 1:
-            raise StorageError(f"invalid byte range {start}-{end} (chunk size {chunk_size}) for {key!r}")
+            raise located(StorageError(f"invalid byte range {start}-{end} (chunk size {chunk_size})"), key)
         path = self._path(key)
         try:
             handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
         except (FileNotFoundError, IsADirectoryError) as exc:
-            raise StorageNotFoundError(f"no object under key {key!r} in {self.url}") from exc
+            raise located(StorageNotFoundError("no such file in the store"), key, self.url) from exc
         except OSError as exc:
-            raise StorageError(f"cannot open {key!r} in {self.url}: {exc.strerror or exc}") from exc
+            error = StorageError(f"cannot open a stored file: {exc.strerror or 'the disk refused it'}")
+            raise located(error, key, self.url) from exc
         size = os.fstat(handle.fileno()).st_size
         if start >= size:
             handle.close()
-            raise StorageError(f"byte range {start}-{end} starts past the end of {key!r} ({size} bytes)")
+            raise located(StorageError(f"byte range {start}-{end} starts past the end of the file ({size} bytes)"), key)
         return _read_range(handle, start, min(end, size - 1) - start + 1, chunk_size)
 
 
@@ -190,6 +192,6 @@ def _read_range(handle: BinaryIO, start: int, length: int, chunk_size: int) -> I
         while length > 0:
             chunk = handle.read(min(chunk_size, length))
             if not chunk:
-                raise StorageError(f"{handle.name} shrank while it was being read")
+                raise located(StorageError("a stored file shrank while it was being read"), None, str(handle.name))
             length -= len(chunk)
             yield chunk

@@ -29,11 +29,11 @@ from botocore.exceptions import (
 
 from mam.errors import ConfigError, StorageError, StorageNotFoundError
 from mam.storage.base import StoredObject
-from mam.storage.local import check_key
+from mam.storage.keys import check_key, located
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef
+    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, ObjectIdentifierTypeDef
 
 __all__ = ["S3Storage"]
 
@@ -101,9 +101,11 @@ class S3Storage:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _fail(self, action: str, key: str | None, exc: Exception) -> NoReturn:
-        """Raise ``exc`` as a ``StorageError`` that says where, what, and what to check."""
+        """Raise ``exc`` as a ``StorageError`` that says what failed and what to check; where (bucket,
+        key, endpoint) goes into a note for the logs, not into the message a client may see."""
         where = f"s3://{self.bucket}/{self._key(key)}" if key is not None else f"bucket {self.bucket!r}"
-        context = f"S3 {action} of {where} at {self._endpoint} failed"
+        context = f"the store's {action} failed"
+        place = f"{where} at {self._endpoint}"
         cause: BaseException = exc
         if isinstance(exc, Boto3Error) and isinstance(exc.__context__, ClientError | BotoCoreError):
             cause = exc.__context__
@@ -111,7 +113,7 @@ class S3Storage:
             code = _error_code(cause)
             message = cause.response.get("Error", {}).get("Message", "") or str(cause)
             if key is not None and code in _NOT_FOUND_CODES:
-                raise StorageNotFoundError(f"no object under key {key!r} in {self.url}") from exc
+                raise located(StorageNotFoundError("no such file in the store"), key, place) from exc
             if code == "NoSuchBucket":
                 hint = "the bucket does not exist: create it, or open the store with create_bucket=True"
             elif code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
@@ -120,18 +122,28 @@ class S3Storage:
                 hint = "the requested byte range starts past the end of the object"
             else:
                 hint = "see the S3 error code"
-            raise StorageError(f"{context}: {code or 'error'} {message} ({hint})") from exc
+            raise located(StorageError(f"{context}: {code or 'error'} {message} ({hint})"), None, place) from exc
         if isinstance(cause, EndpointConnectionError):
-            raise StorageError(
-                f"{context}: cannot connect to the endpoint; check the endpoint URL and that the "
-                "S3 server is running and reachable"
+            raise located(
+                StorageError(
+                    f"{context}: cannot connect to the S3 endpoint; check the endpoint URL and that the "
+                    "S3 server is running and reachable"
+                ),
+                None,
+                place,
             ) from exc
         if isinstance(cause, NoCredentialsError | PartialCredentialsError):
-            raise StorageError(
-                f"{context}: no usable AWS credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                "(or a profile / instance role)"
+            raise located(
+                StorageError(
+                    f"{context}: no usable AWS credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                    "(or a profile / instance role)"
+                ),
+                None,
+                place,
             ) from exc
-        raise StorageError(f"{context}: {cause}") from exc
+        error = StorageError(f"{context}: the S3 client failed (see the server log)")
+        error.add_note(f"{type(cause).__name__}: {cause}")
+        raise located(error, None, place) from exc
 
     def _ensure_bucket(self) -> None:
         try:
@@ -165,14 +177,16 @@ class S3Storage:
         try:
             size = source.stat().st_size
         except OSError as exc:
-            raise StorageError(f"cannot store {source} as {key!r}: {exc.strerror or exc}") from exc
+            error = StorageError(f"cannot store a file: {exc.strerror or 'it cannot be read'}")
+            raise located(error, key, f"{self.url} (from {source})") from exc
         extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
         try:
             self._client.upload_file(str(source), self.bucket, full_key, ExtraArgs=extra or None, Config=_TRANSFER)
         except (BotoCoreError, ClientError, Boto3Error) as exc:
             self._fail("upload", key, exc)
         except OSError as exc:
-            raise StorageError(f"cannot read {source} to upload it as {key!r}: {exc}") from exc
+            error = StorageError(f"cannot read a file to upload it: {exc.strerror or 'it cannot be read'}")
+            raise located(error, key, f"{self.url} (from {source})") from exc
         return StoredObject(key=key, size=size)
 
     def get_file(self, key: str, destination: Path) -> None:
@@ -189,7 +203,8 @@ class S3Storage:
             self._fail("download", key, exc)
         except OSError as exc:
             _discard(temp)
-            raise StorageError(f"cannot write {destination} while downloading {key!r}: {exc}") from exc
+            error = StorageError(f"cannot write a downloaded file: {exc.strerror or 'the disk refused it'}")
+            raise located(error, key, f"{self.url} (to {destination})") from exc
 
     def local_path(self, key: str) -> Path | None:
         self._key(key)
@@ -238,6 +253,30 @@ class S3Storage:
         except BotoCoreError as exc:
             self._fail("delete", key, exc)
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object under ``prefix`` (listed, then deleted 1,000 per request); how many."""
+        if not prefix.endswith("/"):
+            raise StorageError(f"cannot delete {prefix!r} in {self.url}: a prefix names a folder and ends with '/'")
+        full = self._key(prefix.rstrip("/")) + "/"
+        count = 0
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": o["Key"]} for o in page.get("Contents", []) if "Key" in o
+                ]
+                if keys:
+                    answer = self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                    if answer.get("Errors"):
+                        first = answer["Errors"][0]
+                        raise StorageError(
+                            f"S3 delete under {full} in {self.url} left {len(answer['Errors'])} object(s): "
+                            f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+                        )
+                    count += len(keys)
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("delete of the prefix", prefix.rstrip("/"), exc)
+        return count
+
     def iter_range(self, key: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Yield bytes ``start`` through ``end`` inclusive; ``end`` past the last byte is clamped.
 
@@ -245,7 +284,7 @@ class S3Storage:
         here and not on the first ``next()``.
         """
         if start < 0 or end < start or chunk_size < 1:
-            raise StorageError(f"invalid byte range {start}-{end} (chunk size {chunk_size}) for {key!r}")
+            raise located(StorageError(f"invalid byte range {start}-{end} (chunk size {chunk_size})"), key)
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{end}")
         except (BotoCoreError, ClientError) as exc:

@@ -1,27 +1,37 @@
-"""Request and response models of the HTTP API (``*Public`` out, ``*Update`` in)."""
+"""What an asset looks like from outside: summaries in lists, the full view, and what a client sends."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mam.metadata.fields import CORE_FIELDS
-from mam.models import Asset, Job, Rendition, Share
+from mam.models import Asset, AssetStatus, Rendition
+from mam.public.jobs import JobPublic
+from transcode.mediainfo import MediaInfo
+
+if TYPE_CHECKING:
+    from mam.deletion import Deletion
 
 __all__ = [
+    "AssetDeleted",
     "AssetList",
     "AssetPublic",
+    "AssetStatus",
     "AssetSummary",
     "AssetUpdate",
     "ExportCreate",
-    "JobPublic",
-    "ProfilePublic",
+    "MediaKind",
     "RenditionPublic",
-    "ShareCreate",
-    "SharePublic",
 ]
+
+
+class MediaKind(StrEnum):
+    VIDEO = "video"
+    AUDIO = "audio"
 
 
 class RenditionPublic(BaseModel):
@@ -33,7 +43,7 @@ class RenditionPublic(BaseModel):
     height: int
     seconds: float = Field(description="time spent making it, shared decode excluded")
     url: str
-    created_at: datetime
+    created_at: AwareDatetime
 
     @classmethod
     def of(cls, rendition: Rendition) -> RenditionPublic:
@@ -50,58 +60,21 @@ class RenditionPublic(BaseModel):
         )
 
 
-class JobPublic(BaseModel):
-    id: str
-    asset_id: str
-    kind: str
-    profiles: list[str]
-    state: str
-    progress: float
-    attempts: int
-    error: str | None
-    result: dict[str, Any]
-    fps: float | None = Field(None, description="frames per second, while running")
-    eta_seconds: float | None = Field(None, description="estimated seconds left, while running")
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @classmethod
-    def of(cls, job: Job) -> JobPublic:
-        running = job.state == "running"
-        return cls(
-            fps=job.result.get("fps") if running else None,
-            eta_seconds=job.result.get("eta_seconds") if running else None,
-            id=job.id,
-            asset_id=job.asset_id,
-            kind=job.kind,
-            profiles=job.profiles,
-            state=job.state,
-            progress=job.progress,
-            attempts=job.attempts,
-            error=job.error,
-            result=job.result,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-        )
-
-
 class AssetSummary(BaseModel):
     id: str
     tenant_id: str
     title: str
     description: str
     tags: list[str]
-    media_kind: str
-    status: str
+    media_kind: MediaKind
+    status: AssetStatus
     error: str | None
     original_filename: str
     size: int
     sha256: str
     duration: float | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
     renditions: list[RenditionPublic]
     owner: str = Field("", description="the tenant that owns the asset")
     shared: bool = Field(
@@ -116,8 +89,8 @@ class AssetSummary(BaseModel):
             title=asset.title,
             description=asset.description,
             tags=asset.tags,
-            media_kind=asset.media_kind,
-            status=asset.status,
+            media_kind=MediaKind(asset.media_kind),
+            status=AssetStatus(asset.status),
             error=asset.error,
             original_filename=asset.original_filename,
             size=asset.size,
@@ -145,7 +118,7 @@ class AssetPublic(AssetSummary):
     custom: dict[str, Any] = Field(default_factory=dict, description="values of the tenant's custom fields")
     xxh3: str
     content_type: str | None
-    probe: dict[str, Any] = Field(description="technical description of the original (MediaInfo)")
+    probe: MediaInfo | None = Field(description="technical description of the original (MediaInfo)")
     jobs: list[JobPublic]
     duplicate: bool = Field(False, description="true when an upload matched content already in the catalog")
 
@@ -155,7 +128,7 @@ class AssetPublic(AssetSummary):
             **cls.fields_of(asset),
             xxh3=asset.xxh3,
             content_type=asset.content_type,
-            probe=asset.mediainfo,
+            probe=MediaInfo.model_validate(asset.mediainfo) if asset.mediainfo else None,
             jobs=[JobPublic.of(j) for j in asset.jobs],
             duplicate=duplicate,
             **{name: getattr(asset, name) for name in (*CORE_FIELDS, "custom")},
@@ -191,17 +164,6 @@ class AssetUpdate(BaseModel):
         return {name: getattr(self, name) for name in (*CORE_FIELDS, "custom") if name in self.model_fields_set}
 
 
-class ProfilePublic(BaseModel):
-    name: str
-    description: str
-    container: str
-    extension: str
-    applies_to: list[str]
-    video: dict[str, Any] | None
-    audio: dict[str, Any] | None
-    image: dict[str, Any] | None
-
-
 class ExportCreate(BaseModel):
     """A sub-clip of the asset made with one profile; in and out as seconds or as timecodes."""
 
@@ -212,19 +174,23 @@ class ExportCreate(BaseModel):
     end: float | str | None = Field(None, description="out-point (exclusive): seconds or HH:MM:SS:FF")
 
 
-class ShareCreate(BaseModel):
-    """Tenants to grant read access to the asset (the caller must own it)."""
+class AssetDeleted(BaseModel):
+    """What deleting an asset removed (a hard delete: nothing of it can be restored)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    tenants: list[str] = Field(min_length=1, description="tenant ids, e.g. counties of the province")
-
-
-class SharePublic(BaseModel):
     asset_id: str
-    tenant_id: str = Field(description="the tenant granted read access")
-    created_at: datetime
+    renditions: int = Field(description="rendition rows removed")
+    jobs: int = Field(description="job rows removed (a queued or running one was cancelled first)")
+    cancelled_jobs: int = Field(description="jobs that were queued or running and were cancelled")
+    shares: int = Field(description="tenants that lost read access")
+    objects: int = Field(description="files removed from the store (original, renditions, analysis, exports)")
 
     @classmethod
-    def of(cls, share: Share) -> SharePublic:
-        return cls(asset_id=share.asset_id, tenant_id=share.tenant_id, created_at=share.created_at)
+    def of(cls, deletion: Deletion) -> AssetDeleted:
+        return cls(
+            asset_id=deletion.asset_id,
+            renditions=deletion.renditions,
+            jobs=deletion.jobs,
+            cancelled_jobs=deletion.cancelled_jobs,
+            shares=deletion.shares,
+            objects=deletion.objects,
+        )

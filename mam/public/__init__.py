@@ -1,0 +1,97 @@
+"""Public representations: the pydantic models the HTTP API returns and the CLI prints with ``--json``.
+
+One module per resource; both :mod:`api` and :mod:`cli` import them from here, so a client reads the
+same JSON from ``GET /api/v1/assets/{id}`` as from ``mam asset ID --json``. Times are timezone-aware
+UTC (the catalog attaches UTC on load, :class:`mam.models.UTCDateTime`); states and kinds are enums.
+"""
+
+from mam.models import AssetStatus, JobState
+from mam.public.analysis import (
+    AudioMeasurements,
+    InterlaceMeasurement,
+    QcCheck,
+    QcMeasurements,
+    QcReport,
+    QcStatus,
+    Segment,
+    ShotList,
+    ShotPublic,
+)
+from mam.public.assets import (
+    AssetDeleted,
+    AssetList,
+    AssetPublic,
+    AssetSummary,
+    AssetUpdate,
+    ExportCreate,
+    MediaKind,
+    RenditionPublic,
+)
+from mam.public.jobs import (
+    AnalysisSummary,
+    ExportOutput,
+    ExportRequest,
+    JobKind,
+    JobList,
+    JobPublic,
+    JobResult,
+    LoudnessPublic,
+    OutputVideo,
+    QcVerdict,
+    RenditionMade,
+)
+from mam.public.metadata import CuePublic, FieldIn, FieldPublic, ImportResult, SpanCreate, SpanIn, SpanPublic
+from mam.public.profiles import ProfilePublic
+from mam.public.search import FacetCount, FacetsPublic, HitPublic, InnerHitPublic, SearchResponse, marked
+from mam.public.shares import ShareCreate, SharePublic
+from mam.public.timecode import timecode
+
+__all__ = [
+    "AnalysisSummary",
+    "AssetDeleted",
+    "AssetList",
+    "AssetPublic",
+    "AssetStatus",
+    "AssetSummary",
+    "AssetUpdate",
+    "AudioMeasurements",
+    "CuePublic",
+    "ExportCreate",
+    "ExportOutput",
+    "ExportRequest",
+    "FacetCount",
+    "FacetsPublic",
+    "FieldIn",
+    "FieldPublic",
+    "HitPublic",
+    "ImportResult",
+    "InnerHitPublic",
+    "InterlaceMeasurement",
+    "JobKind",
+    "JobList",
+    "JobPublic",
+    "JobResult",
+    "JobState",
+    "LoudnessPublic",
+    "MediaKind",
+    "OutputVideo",
+    "ProfilePublic",
+    "QcCheck",
+    "QcMeasurements",
+    "QcReport",
+    "QcStatus",
+    "QcVerdict",
+    "RenditionMade",
+    "RenditionPublic",
+    "SearchResponse",
+    "Segment",
+    "ShareCreate",
+    "SharePublic",
+    "ShotList",
+    "ShotPublic",
+    "SpanCreate",
+    "SpanIn",
+    "SpanPublic",
+    "marked",
+    "timecode",
+]
