@@ -5,21 +5,32 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import install_error_handlers
+from api.docs import install_docs, mark_file_uploads
+from api.errors import document_problems, install_error_handlers
+from api.limits import BodyLimit
 from api.routes import analysis, assets, jobs, meta, metadata, search, shares, tus
+from mam.janitor import Janitor
 from mam.services import Services, open_services
 from mam.settings import Settings
 from mam.watch import watch_from_settings
 from workers.runtime import JobRunner, attach_broker
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "operation_id"]
 
 _STATIC = Path(__file__).resolve().parent / "static"
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's name in camelCase (``list_assets`` -> ``listAssets``): what generated clients call it."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def create_app(
@@ -45,9 +56,12 @@ def create_app(
         watcher = watch_from_settings(svc)  # watch folders, when MAM_WATCH_CONFIG names some
         if watcher is not None:
             watcher.start()
+        janitor = Janitor(svc)  # leftovers of dead uploads and renders: now, then every so often
+        janitor.start()
         try:
             yield
         finally:
+            janitor.stop()
             if watcher is not None:
                 watcher.stop()
             if runner is not None:
@@ -62,8 +76,12 @@ def create_app(
         summary="Media asset management for converged media centres: collect once, generate many.",
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)  # 413 before the body is read
     app.include_router(assets.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)
@@ -73,6 +91,15 @@ def create_app(
     app.include_router(analysis.router)
     app.include_router(shares.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    install_docs(app, "mam")
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, with every error answer described as problem details and files as binary."""
+        if app.openapi_schema is None:
+            app.openapi_schema = mark_file_uploads(document_problems(FastAPI.openapi(app)))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -1,15 +1,31 @@
-"""The one place where package errors become HTTP statuses."""
+"""The one place where errors become HTTP answers: RFC 9457 problem details (``application/problem+json``).
+
+Package errors get their status from one table (:data:`_KINDS`); FastAPI's request validation, HTTP
+exceptions, routing's 404 and 405 and anything unexpected answer with the same :class:`Problem` body.
+Routes declare the problems they can answer with :func:`problems`, and :func:`document_problems` puts the
+schema into the OpenAPI document in place of FastAPI's own validation error.
+"""
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+from typing import Any, NamedTuple
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mam.errors import (
+    BusyError,
     ConfigError,
     ConflictError,
     ForbiddenError,
     IngestError,
+    InvalidKeyError,
     MamError,
     MetadataError,
     NotFoundError,
@@ -17,33 +33,213 @@ from mam.errors import (
     ShareError,
     StorageError,
 )
+from mam.public.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, excerpt
+from mam.tus import (
+    BadUploadRequestError,
+    ChecksumMismatchError,
+    MetadataTooLargeError,
+    UploadGoneError,
+    UploadLockedError,
+    UploadTooLargeError,
+)
 from transcode.errors import ProfileError, TranscodeError
 
-__all__ = ["install_error_handlers"]
-
-_STATUS: list[tuple[type[Exception], int]] = [
-    (NotFoundError, 404),
-    (ForbiddenError, 403),
-    (ShareError, 422),
-    (ConflictError, 409),
-    (IngestError, 422),
-    (MetadataError, 422),
-    (SearchError, 422),
-    (ProfileError, 422),
-    (TranscodeError, 422),
-    (StorageError, 503),
-    (ConfigError, 500),
-    (MamError, 500),
+__all__ = [
+    "ProblemResponse",
+    "document_problems",
+    "error_response",
+    "install_error_handlers",
+    "problem_response",
+    "problems",
+    "status_for",
 ]
 
 
+class _Kind(NamedTuple):
+    status: int
+    name: str  # the last part of the problem's type URI
+    title: str
+
+
+_KINDS: list[tuple[type[Exception], _Kind]] = [
+    (UploadGoneError, _Kind(410, "upload-gone", "Upload expired or abandoned")),
+    (NotFoundError, _Kind(404, "not-found", "Not found")),
+    (ForbiddenError, _Kind(403, "read-only", "Shared with this tenant: read-only")),
+    (ShareError, _Kind(422, "share-refused", "Share refused")),
+    (ConflictError, _Kind(409, "conflict", "Conflicts with the current state")),
+    (UploadTooLargeError, _Kind(413, "too-large", "Larger than the upload limit")),
+    (ChecksumMismatchError, _Kind(460, "checksum-mismatch", "Checksum mismatch")),
+    (UploadLockedError, _Kind(423, "upload-locked", "Upload busy")),
+    (BadUploadRequestError, _Kind(400, "bad-upload-request", "Malformed upload request")),
+    (MetadataTooLargeError, _Kind(431, "metadata-too-large", "Upload-Metadata too large")),
+    (IngestError, _Kind(422, "not-ingestible", "Cannot be ingested")),
+    (MetadataError, _Kind(422, "invalid-metadata", "Invalid metadata")),
+    (SearchError, _Kind(422, "invalid-search", "Invalid search")),
+    (ProfileError, _Kind(422, "profile-refused", "Profile refused")),
+    (TranscodeError, _Kind(422, "media-refused", "Media refused")),
+    (InvalidKeyError, _Kind(400, "invalid-name", "Invalid name")),
+    (StorageError, _Kind(503, "storage-unavailable", "Storage unavailable")),
+    (BusyError, _Kind(503, "busy", "Server busy: try again")),
+    (ConfigError, _Kind(500, "misconfigured", "Server misconfigured")),
+    (MamError, _Kind(500, "internal-error", "Internal error")),
+]
+_INTERNAL = _Kind(500, "internal-error", "Internal error")
+_TYPE_PREFIX = "urn:mam:problem:"
+_DETAIL_CHARS = 1000
+
+
+def _kind(exc: Exception) -> _Kind:
+    return next((kind for cls, kind in _KINDS if isinstance(exc, cls)), _INTERNAL)
+
+
 def status_for(exc: Exception) -> int:
-    return next((status for kind, status in _STATUS if isinstance(exc, kind)), 500)
+    """The HTTP status of a package error."""
+    return _kind(exc).status
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type: str = "about:blank",
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ProblemResponse:
+    """An ``application/problem+json`` answer; the title defaults to the status's phrase."""
+    if title is None:
+        title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    problem = Problem(type=type, title=title, status=status, detail=excerpt(detail, _DETAIL_CHARS), errors=errors)
+    return ProblemResponse(problem.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)
+
+
+def error_response(exc: Exception, headers: dict[str, str] | None = None) -> ProblemResponse:
+    """The answer to a package error (its message is the detail; anything unexpected says nothing more)."""
+    kind = _kind(exc)
+    known = isinstance(exc, MamError | TranscodeError)
+    detail = str(exc) if known else "an unexpected error; the server's log has the details"
+    return problem_response(kind.status, detail, title=kind.title, type=_TYPE_PREFIX + kind.name, headers=headers)
+
+
+def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
+    found = []
+    for error in exc.errors():
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        kind = str(error.get("type", "value_error"))
+        sent = error.get("input") if kind != "missing" and "input" in error else None
+        found.append(
+            FieldProblem(
+                field=".".join(str(part) for part in loc[1:]) or (str(loc[0]) if loc else ""),
+                loc=loc,
+                message=str(error.get("msg", "invalid")),
+                type=kind,
+                input=None if sent is None else excerpt(sent),
+            )
+        )
+    return found
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(dict(request.scope))[0] is not Match.NONE:
+            methods.update(route.methods)
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+    """Answer every error of ``app`` with problem details."""
 
-    app.add_exception_handler(MamError, handle)
-    app.add_exception_handler(TranscodeError, handle)
+    async def package_error(request: Request, exc: Exception) -> ProblemResponse:
+        busy = {"Retry-After": str(exc.retry_after)} if isinstance(exc, BusyError) else None
+        return error_response(exc, headers=busy)
+
+    async def invalid_request(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _field_problems(exc)
+        listed = "; ".join(f"{e.field or e.loc[0]}: {e.message}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        detail = f"the request was refused: {listed}{more}"
+        return problem_response(
+            422, detail, title="Invalid request", type=_TYPE_PREFIX + "validation-error", errors=errors
+        )
+
+    async def http_error(request: Request, exc: Exception) -> ProblemResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+        elif exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
+            detail = f"nothing at {excerpt(request.url.path)}"
+        return problem_response(exc.status_code, detail, headers=headers)
+
+    async def unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        return error_response(exc)
+
+    app.add_exception_handler(MamError, package_error)
+    app.add_exception_handler(TranscodeError, package_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_UNPARSABLE = "the body cannot be parsed (JSON that is not UTF-8, a malformed multipart form)"
+_DESCRIPTIONS = {
+    400: "a malformed request (a missing or malformed header)",
+    403: "the asset is shared with the caller, who may read it but not change it",
+    404: "no such resource for this tenant, or an unknown X-Tenant",
+    409: "the request conflicts with the current state",
+    410: "the upload expired (Upload-Expires) or could not be made an asset; start a new upload",
+    412: "the Tus-Resumable header is missing or names a version other than 1.0.0",
+    413: "larger than MAM_MAX_UPLOAD_MB",
+    416: "the Range is beyond the end of the file",
+    422: "a field of the request is invalid (listed in `errors`), or the content or profile is refused",
+    423: "another request is appending to this upload",
+    431: "the Upload-Metadata header is larger than the server allows",
+    460: "the Upload-Checksum does not match the bytes received",
+    503: "the store is unavailable, or the server is busy (try again after Retry-After seconds)",
+}
+
+
+def problems(*codes: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route for the problems it can answer with: a status, or (status, description)."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        status, description = code if isinstance(code, tuple) else (code, _DESCRIPTIONS.get(code, ""))
+        declared[status] = {
+            "description": description or HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": dict(_PROBLEM_REF)}},
+        }
+    return declared
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Put :class:`Problem` into an OpenAPI document, in place of FastAPI's ``HTTPValidationError``; every
+    operation that takes a body can answer 400 (a body that cannot be parsed: not UTF-8, a broken form)."""
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if "requestBody" in operation and "400" not in operation.setdefault("responses", {}):
+                operation["responses"]["400"] = problems((400, _UNPARSABLE))[400]
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                default = content.get("application/json", {}).get("schema", {})
+                if default.get("$ref", "").endswith("/HTTPValidationError"):
+                    del content["application/json"]
+                    content[PROBLEM_MEDIA_TYPE] = {"schema": dict(_PROBLEM_REF)}
+                    response["description"] = _DESCRIPTIONS[422]
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    return schema
