@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from mam.errors import StorageNotFoundError
 from mam.services import Services
+from mam.storage.keys import located
 
 __all__ = ["serve_stored"]
 
@@ -16,5 +17,5 @@ def serve_stored(services: Services, key: str, media_type: str, filename: str) -
         return FileResponse(local, media_type=media_type, filename=filename, content_disposition_type="inline")
     url = services.storage.presigned_url(key, services.settings.presign_seconds, filename)
     if url is None:
-        raise StorageNotFoundError(f"{key} is not in the store")
+        raise located(StorageNotFoundError("the file is not in the store"), key, services.storage.url)
     return RedirectResponse(url, status_code=307)

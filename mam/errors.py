@@ -11,8 +11,10 @@
     │   └── MetadataError         descriptive metadata, a custom field or a subtitle file is invalid
     ├── SearchError               a search query cannot be understood (the message says why)
     ├── StorageError
-    │   └── StorageNotFoundError  no object under that key
+    │   ├── StorageNotFoundError  no object under that key
+    │   └── InvalidKeyError       a key that could leave the store (a name with '..', a backslash, NUL...)
     ├── IngestError               a file cannot be ingested; the message says why and what to do
+    ├── BusyError                 the server is too busy to do it now: try again later (not the caller's fault)
     ├── SidecarError              a sidecar metadata file is refused (malformed, DTD/entities, too big)
     └── ConfigError               a MAM_* setting is missing or malformed
 """
@@ -20,11 +22,13 @@
 from __future__ import annotations
 
 __all__ = [
+    "BusyError",
     "CatalogError",
     "ConfigError",
     "ConflictError",
     "ForbiddenError",
     "IngestError",
+    "InvalidKeyError",
     "MamError",
     "MetadataError",
     "NotFoundError",
@@ -74,6 +78,21 @@ class StorageError(MamError):
 
 class StorageNotFoundError(StorageError):
     """No object is stored under the key."""
+
+
+class InvalidKeyError(StorageError):
+    """A storage key, or a name that would become part of one, is refused: empty, absolute, with a
+    backslash, a NUL byte, or an empty, ``.`` or ``..`` part. Coming from a request, it is the client's
+    fault; the message names the offending part, never the store's location."""
+
+
+class BusyError(MamError):
+    """The server is too busy to do this now (e.g. the sandboxed probe ran out of time while the machine
+    was overloaded): not a verdict on the request. Try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class IngestError(MamError):

@@ -18,13 +18,20 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from mam.catalog import find_asset_by_checksum
-from mam.errors import IngestError
+from mam.errors import BusyError, IngestError
 from mam.hashing import checksum_file
 from mam.jobs import create_asset_with_job
 from mam.metadata.fields import apply_descriptive
 from mam.models import Asset, Job, new_id
 from mam.services import Services
-from transcode.errors import ForbiddenInputError, MediaCrashError, MediaTimeoutError, ProfileError, UnreadableMediaError
+from transcode.errors import (
+    ForbiddenInputError,
+    MediaCrashError,
+    MediaLimitError,
+    MediaTimeoutError,
+    ProfileError,
+    UnreadableMediaError,
+)
 from transcode.mediainfo import MediaInfo
 from transcode.plan import unusable_reason
 from transcode.profiles import Profile, select_profiles
@@ -98,7 +105,9 @@ def ingest_file(
         raise IngestError(f"{path} is not a file")
     try:
         info = services.prober.probe(path)
-    except (UnreadableMediaError, ForbiddenInputError, MediaCrashError, MediaTimeoutError) as exc:
+    except MediaTimeoutError as exc:  # overload, not bad media: the same file may probe at once when it is quiet
+        raise BusyError(f"the server is too busy to look at {filename} now; try again in a minute") from exc
+    except (UnreadableMediaError, ForbiddenInputError, MediaCrashError, MediaLimitError) as exc:
         raise IngestError(f"{filename}: {_unlabelled(str(exc), path)}") from exc
     sums = checksum_file(path)
     to_render, skipped = choose_profiles(services, profiles, info)

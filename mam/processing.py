@@ -32,6 +32,7 @@ from mam.models import Asset, Job, JobState, Rendition
 from mam.services import Services
 from mam.storage import StoredObject
 from transcode.errors import RenderCancelled, TranscodeError
+from transcode.limits import render_limits
 from transcode.mediainfo import MediaInfo
 from transcode.pipeline import JobResult
 from transcode.plan import Span, make_span
@@ -245,9 +246,18 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
                 source,
                 info,
                 [(p, p.output_path(scratch)) for p in wanted],
-                timeout=(timeout := services.settings.render_timeout(span.duration if span else info.duration)),
-                memory_bytes=services.settings.render_memory_bytes,
-                cpu_seconds=int(timeout * (os.cpu_count() or 1)),
+                timeout=(
+                    # from the duration the streams showed and the picture's size, within the ceilings
+                    limits := render_limits(
+                        info,
+                        len(wanted),
+                        span.duration if span else None,
+                        services.settings.render_ceilings,
+                        os.cpu_count() or 1,
+                    )
+                ).timeout,
+                memory_bytes=limits.memory_bytes,
+                cpu_seconds=limits.cpu_seconds,
                 on_progress=reporter,
                 cancel=reporter.is_cancelled,
                 span=span,

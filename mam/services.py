@@ -64,7 +64,8 @@ def open_services(settings: Settings, *, run_migrations: bool = True) -> Service
         region=settings.s3_region,
         create_bucket=settings.s3_create_bucket,
     )
-    services = Services(settings, engine, sessions, storage, load_profiles(settings.profiles_dir))
+    prober = Prober(timeout=settings.probe_timeout, limits=settings.probe_limits)
+    services = Services(settings, engine, sessions, storage, load_profiles(settings.profiles_dir), prober=prober)
     if settings.qc_profile not in services.qc_profiles:
         known = ", ".join(sorted(services.qc_profiles))
         raise ConfigError(f"MAM_QC_PROFILE={settings.qc_profile!r} is not a QC profile; choose one of {known}")

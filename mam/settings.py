@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mam.errors import ConfigError
+from transcode.limits import ProbeLimits, RenderCeilings
 
 __all__ = ["SETTINGS_HELP", "Settings"]
 
@@ -33,11 +34,24 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_DEFAULT_PROFILES": "profiles rendered when none are asked for (default proxy,web_720p,poster)",
     "MAM_DEFAULT_TENANT": "tenant of the embedded default (default: default)",
     "MAM_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 20480)",
+    "MAM_UPLOAD_EXPIRY_HOURS": "a resumable (tus) upload with no new bytes for this long expires and its "
+    "bytes are removed (Upload-Expires; default 24)",
+    "MAM_JANITOR_INTERVAL_MINUTES": "how often `mam serve` removes leftovers no live upload or job owns "
+    "(stale upload bytes, expired uploads, scratch folders of jobs not running); 0: only at startup (default 60)",
     "MAM_PRESIGN_SECONDS": "lifetime of presigned S3 download URLs (default 3600)",
     "MAM_JOB_MAX_ATTEMPTS": "attempts before a job is left failed (default 3)",
-    "MAM_RENDER_TIMEOUT_FACTOR": "a render may take this many times the media duration, at least 5 min (default 10)",
+    "MAM_RENDER_TIMEOUT_FACTOR": "a render may take this many times the duration its streams show (times the "
+    "picture's size in HD pictures), at least 5 min (default 10)",
+    "MAM_RENDER_TIMEOUT_MAX_HOURS": "no render may take longer than this, whatever the file declares (default 24)",
+    "MAM_MAX_PICTURE_SIDE": "files whose picture is larger than this many pixels on its long side are refused at "
+    "ingest (default 8192)",
+    "MAM_MAX_DURATION_HOURS": "files declaring, or whose streams show, a longer duration are refused at ingest "
+    "(default 24)",
+    "MAM_PROBE_TIMEOUT_SECONDS": "how long ingest's probe of one file may take before the server answers "
+    "'busy, try again' (default 30)",
     "MAM_QC_PROFILE": "threshold profile QC reports are judged against (default gy_t_282_2014; or ebu_r128)",
-    "MAM_RENDER_MEMORY_MB": "address-space limit of a render's child process in MiB (default 8192)",
+    "MAM_RENDER_MEMORY_MB": "address-space ceiling of a render's child process in MiB; each render gets what its "
+    "picture size and outputs need, up to this (default 8192)",
     "MAM_WATCH_CONFIG": "TOML file of watch folders run by `mam watch` and `mam serve` "
     "(default $MAM_HOME/watch.toml; no file, no watching)",
 }
@@ -68,16 +82,28 @@ class Settings:
     default_profiles: tuple[str, ...] = DEFAULT_PROFILES
     default_tenant: str = "default"
     max_upload_bytes: int = 20 * 1024**3
+    upload_expiry_hours: float = 24.0
+    janitor_interval_minutes: float = 60.0
     presign_seconds: int = 3600
     job_max_attempts: int = 3
     render_timeout_factor: float = 10.0
+    render_timeout_max_seconds: float = 24 * 3600.0
+    max_picture_side: int = 8192
+    max_duration_seconds: float = 24 * 3600.0
+    probe_timeout: float = 30.0
     qc_profile: str = "gy_t_282_2014"
     render_memory_bytes: int = 8192 * 1024 * 1024
     watch_config: Path | None = None
 
-    def render_timeout(self, media_seconds: float) -> float:
-        """Wall-clock limit of one render job for media of this length."""
-        return max(300.0, self.render_timeout_factor * media_seconds)
+    @property
+    def probe_limits(self) -> ProbeLimits:
+        """The largest picture and the longest duration ingest accepts."""
+        return ProbeLimits(max_picture_side=self.max_picture_side, max_duration=self.max_duration_seconds)
+
+    @property
+    def render_ceilings(self) -> RenderCeilings:
+        """The most time and memory any render may use (each render's own budget is derived from its facts)."""
+        return RenderCeilings(self.render_timeout_factor, self.render_timeout_max_seconds, self.render_memory_bytes)
 
     @property
     def embedded_broker(self) -> bool:
@@ -118,10 +144,16 @@ class Settings:
             default_profiles=defaults or DEFAULT_PROFILES,
             default_tenant=env.get("MAM_DEFAULT_TENANT") or "default",
             max_upload_bytes=_int(env, "MAM_MAX_UPLOAD_MB", 20480) * 1024 * 1024,
+            upload_expiry_hours=float(max(1, _int(env, "MAM_UPLOAD_EXPIRY_HOURS", 24))),
+            janitor_interval_minutes=float(max(0, _int(env, "MAM_JANITOR_INTERVAL_MINUTES", 60))),
             presign_seconds=_int(env, "MAM_PRESIGN_SECONDS", 3600),
             job_max_attempts=max(1, _int(env, "MAM_JOB_MAX_ATTEMPTS", 3)),
             qc_profile=env.get("MAM_QC_PROFILE") or "gy_t_282_2014",
             render_timeout_factor=float(max(1, _int(env, "MAM_RENDER_TIMEOUT_FACTOR", 10))),
             render_memory_bytes=max(1024, _int(env, "MAM_RENDER_MEMORY_MB", 8192)) * 1024 * 1024,
+            render_timeout_max_seconds=max(1, _int(env, "MAM_RENDER_TIMEOUT_MAX_HOURS", 24)) * 3600.0,
+            max_picture_side=max(16, _int(env, "MAM_MAX_PICTURE_SIDE", 8192)),
+            max_duration_seconds=max(1, _int(env, "MAM_MAX_DURATION_HOURS", 24)) * 3600.0,
+            probe_timeout=float(max(1, _int(env, "MAM_PROBE_TIMEOUT_SECONDS", 30))),
             watch_config=Path(watch).expanduser() if (watch := env.get("MAM_WATCH_CONFIG")) else None,
         )

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import mam.storage.local as local_module
-from mam.errors import ConfigError, StorageError, StorageNotFoundError
+from mam.errors import ConfigError, InvalidKeyError, StorageError, StorageNotFoundError
 from mam.storage import LocalStorage, S3Storage, Storage, StoredObject, open_storage
 
 PAYLOAD_SIZE = 3 * 1024 * 1024 + 12_345
@@ -126,13 +126,25 @@ def test_iter_range_refuses_a_start_past_the_end_or_a_reversed_range(storage: St
         list(storage.iter_range("ten.bin", 5, 4))
 
 
+def _says_nothing_of_where(error: BaseException, storage: Storage, key: str) -> None:
+    """A storage error's message may reach a client: no key, bucket or path; the notes (the log) have them."""
+    message = str(error)
+    for secret in (key, storage.url):
+        assert secret not in message, f"{secret!r} in {message!r}"
+    assert key in "\n".join(getattr(error, "__notes__", []))
+
+
 def test_missing_keys_raise_storage_not_found(storage: Storage, tmp_path: Path) -> None:
-    with pytest.raises(StorageNotFoundError):
-        storage.size("no/such/key")
-    with pytest.raises(StorageNotFoundError):
-        storage.get_file("no/such/key", tmp_path / "never.bin")
-    with pytest.raises(StorageNotFoundError):
-        storage.iter_range("no/such/key", 0, 10)  # raised on the call, before any iteration
+    key = "tenant-7/assets/a1b2/no-such-key.mp4"
+    with pytest.raises(StorageNotFoundError) as caught:
+        storage.size(key)
+    _says_nothing_of_where(caught.value, storage, key)
+    with pytest.raises(StorageNotFoundError) as caught:
+        storage.get_file(key, tmp_path / "never.bin")
+    _says_nothing_of_where(caught.value, storage, key)
+    with pytest.raises(StorageNotFoundError) as caught:
+        storage.iter_range(key, 0, 10)  # raised on the call, before any iteration
+    _says_nothing_of_where(caught.value, storage, key)
     assert not (tmp_path / "never.bin").exists()
     assert [p for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
     assert not storage.exists("no/such/key")
@@ -141,12 +153,21 @@ def test_missing_keys_raise_storage_not_found(storage: Storage, tmp_path: Path) 
 
 @pytest.mark.parametrize("key", ESCAPING_KEYS)
 def test_a_key_that_escapes_the_root_is_refused(storage: Storage, payload_file: Path, key: str) -> None:
-    with pytest.raises(StorageError):
+    with pytest.raises(InvalidKeyError):
         storage.put_file(key, payload_file)
-    with pytest.raises(StorageError):
+    with pytest.raises(InvalidKeyError):
         storage.exists(key)
-    with pytest.raises(StorageError):
+    with pytest.raises(InvalidKeyError):
         storage.local_path(key)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a\\b", "nul\x00here", ""])
+def test_an_invalid_key_is_its_own_error_naming_the_bad_part_and_not_the_key(storage: Storage, name: str) -> None:
+    key = f"tenant-7/assets/a1b2/renditions/hls/{name}"
+    with pytest.raises(InvalidKeyError) as caught:
+        storage.exists(key)
+    assert isinstance(caught.value, StorageError) and not isinstance(caught.value, StorageNotFoundError)
+    assert "tenant-7/assets" not in str(caught.value) and storage.url not in str(caught.value)
 
 
 def test_local_storage_never_writes_outside_its_root(tmp_path: Path, payload_file: Path) -> None:
@@ -233,13 +254,16 @@ def test_s3_put_file_uploads_large_files_in_parts(s3_endpoint: str, tmp_path: Pa
 
 
 @pytest.mark.s3
-def test_s3_missing_bucket_is_a_storage_error_naming_the_bucket(s3_endpoint: str, payload_file: Path) -> None:
+def test_s3_missing_bucket_is_a_storage_error_naming_the_bucket_in_its_note(
+    s3_endpoint: str, payload_file: Path
+) -> None:
     bucket = _unique_bucket()
     store = S3Storage(bucket, endpoint_url=s3_endpoint)
-    with pytest.raises(StorageError, match=bucket) as caught:
+    with pytest.raises(StorageError) as caught:
         store.put_file("a.bin", payload_file)
     assert not isinstance(caught.value, StorageNotFoundError)
-    assert "create_bucket" in str(caught.value)
+    assert "create_bucket" in str(caught.value) and bucket not in str(caught.value)  # the message may reach a client
+    assert bucket in "\n".join(caught.value.__notes__)  # the log says where
     for probe in (store.size, store.exists):  # a HEAD 404 must not pass for "no such key"
         with pytest.raises(StorageError, match=bucket) as caught:
             probe("a.bin")
@@ -247,14 +271,14 @@ def test_s3_missing_bucket_is_a_storage_error_naming_the_bucket(s3_endpoint: str
 
 
 @pytest.mark.s3
-def test_s3_unreachable_endpoint_is_a_storage_error_naming_the_endpoint(s3_endpoint: str) -> None:
+def test_s3_unreachable_endpoint_is_a_storage_error_naming_the_endpoint_in_its_note(s3_endpoint: str) -> None:
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
     store = S3Storage("some-bucket", endpoint_url=endpoint)
     with pytest.raises(StorageError, match=endpoint.replace(".", r"\.")) as caught:
         store.size("a.bin")
-    assert "cannot connect" in str(caught.value)
+    assert "cannot connect" in str(caught.value) and endpoint not in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
     TranscodeError
     ├── UnreadableMediaError   the input is not media we can open (not media, corrupt, truncated)
     ├── ForbiddenInputError    the input's container format is not on the allow-list
+    ├── MediaLimitError        the input's picture or duration is beyond what is accepted
     ├── ProfileError           a profile file is invalid
     ├── RenderError            decoding, filtering or encoding failed while rendering
     │   └── OutputCheckError   a finished output does not match its profile (size, rate, loudness...)
@@ -19,6 +20,7 @@ from __future__ import annotations
 __all__ = [
     "ForbiddenInputError",
     "MediaCrashError",
+    "MediaLimitError",
     "MediaMemoryError",
     "MediaTimeoutError",
     "OutputCheckError",
@@ -40,6 +42,11 @@ class UnreadableMediaError(TranscodeError):
 
 class ForbiddenInputError(TranscodeError):
     """The file's container format is not one we accept (playlists, concat lists, devices...)."""
+
+
+class MediaLimitError(TranscodeError):
+    """The file describes a picture larger, or a duration longer, than this server accepts (a size or
+    length bomb, or a damaged header); the message gives the limit it exceeds."""
 
 
 class ProfileError(TranscodeError):

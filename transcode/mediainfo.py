@@ -70,6 +70,11 @@ class MediaInfo(_Frozen):
     """Demuxer name(s) as ffmpeg reports them, e.g. ``mov,mp4,m4a,3gp,3g2,mj2``."""
     format_long_name: str | None = None
     duration: float
+    """Seconds, as the file declares them (or as its streams show them when the declaration is missing or
+    beyond the accepted limit)."""
+    measured_duration: float | None = None
+    """Seconds from the first timestamp to the end of the last packet, when the probe read to the file's
+    end (a truncated or lying header declares more than this); ``None`` when it could not tell."""
     start_time: float = 0.0
     bit_rate: int | None = None
     size: int

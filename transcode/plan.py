@@ -63,7 +63,11 @@ def _even(value: float) -> int:
 def fit_box(
     display_w: int, display_h: int, box_w: int, box_h: int, *, follow_orientation: bool, upscale: bool
 ) -> tuple[int, int]:
-    """Largest even size inside the box with the display aspect kept (square pixels out)."""
+    """Largest even size inside the box with the display aspect kept (square pixels out).
+
+    A picture with no size cannot be scaled: RenderError (the probe refuses such files at ingest)."""
+    if display_w <= 0 or display_h <= 0 or box_w <= 0 or box_h <= 0:
+        raise RenderError(f"a {display_w}×{display_h} picture cannot be fitted in {box_w}×{box_h}: it has no size")
     if follow_orientation and display_h > display_w and box_w > box_h:
         box_w, box_h = box_h, box_w
     scale = min(box_w / display_w, box_h / display_h)

@@ -3,13 +3,22 @@
 The file is opened with PyAV under a protocol allow-list (local files only) and a demuxer
 allow-list, so playlists, concat lists, image sequences and devices are refused before their
 demuxer reads a header (and so before they could open other files). The probe demuxes at most a few
-hundred video packets and decodes only the first frame of each video stream (for the display
-rotation and field flags), so it stays fast on long or high-bit-rate files.
+hundred packets per stream, decodes only the first frame of each video stream (for the display
+rotation and field flags), and, when that did not reach the end of the file, reads the last packets
+after a seek through the file's index: so it stays fast on long or high-bit-rate files and still
+knows where the streams really end.
+
+Damaged files are described fact by fact: a fact the file does not give is left unknown, and a
+stream that cannot be described at all (no codec, no picture size, no channels) refuses the file
+with a reason a person can read. A picture larger than :class:`ProbeLimits` allows, or a duration
+longer than it allows (declared or shown by the streams), raises
+:class:`~transcode.errors.MediaLimitError`.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import statistics
 from collections.abc import Iterable
@@ -26,14 +35,18 @@ from av.stream import Disposition, Stream
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
-from transcode.errors import UnreadableMediaError
+from transcode.errors import MediaLimitError, UnreadableMediaError
 from transcode.inputs import DEFAULT_ALLOWED_FORMATS, label, open_input
+from transcode.limits import ProbeLimits
 from transcode.mediainfo import AudioStreamInfo, FieldOrder, MediaInfo, VideoStreamInfo
+from transcode.probefacts import fact, reconcile_duration
 
-__all__ = ["DEFAULT_ALLOWED_FORMATS", "probe"]  # the allow-list lives in transcode.inputs
+__all__ = ["DEFAULT_ALLOWED_FORMATS", "ProbeLimits", "probe"]  # the allow-list lives in transcode.inputs
 
 SCAN_PACKETS = 300
-"""Video packets per stream demuxed to judge the frame rate."""
+"""Packets per stream demuxed to judge the frame rate (and, on short files, to reach the end)."""
+END_PACKETS = 3000
+"""Packets demuxed after seeking near the end of a long file, to find where its streams end."""
 
 _FIELD_ORDERS: dict[int, FieldOrder] = {1: "progressive", 2: "tff", 3: "bff", 4: "bff", 5: "tff"}
 """AVFieldOrder → display field order (TB = top coded first, bottom shown first)."""
@@ -44,13 +57,15 @@ _STANDARD_RATES = [Fraction(n, d) for n, d in ((24000, 1001), (30000, 1001), (60
 _TIMECODE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.]\d{2}$")
 _MAX_TAGS, _MAX_TAG_CHARS = 64, 1024
 _REORDER_MARGIN = 16  # more than any codec's frame reordering depth
+_SAR_RANGE = (Fraction(1, 8), Fraction(8))  # pixel aspect ratios outside this are damage, not pictures
 
 
-def probe(path: Path, *, allowed_formats: frozenset[str] | None = None) -> MediaInfo:
-    """Describe ``path``; raise FileNotFoundError, ForbiddenInputError or UnreadableMediaError."""
+def probe(path: Path, *, allowed_formats: frozenset[str] | None = None, limits: ProbeLimits | None = None) -> MediaInfo:
+    """Describe ``path``; raise FileNotFoundError, ForbiddenInputError, UnreadableMediaError or
+    MediaLimitError (a picture or duration beyond ``limits``, default :class:`ProbeLimits`)."""
     allowed = DEFAULT_ALLOWED_FORMATS if allowed_formats is None else allowed_formats
     with open_input(path, allowed) as container:
-        return _describe(path, container)
+        return _describe(path, container, limits or ProbeLimits())
 
 
 @dataclass
@@ -60,6 +75,8 @@ class _Scan:
     pts: list[int] = field(default_factory=list)
     fed: int = 0
     first: VideoFrame | None = None
+    decode: bool = True
+    """False when the stream's declared picture is beyond the limits: its frames are never decoded."""
 
     @property
     def deltas(self) -> list[int]:
@@ -77,70 +94,155 @@ class _Scan:
         return max(deltas) - min(deltas) > 2 * tolerance
 
 
-def _scan(container: InputContainer, streams: list[VideoStream]) -> dict[int, _Scan]:
-    scans = {s.index: _Scan() for s in streams}
-    by_index = {s.index: s for s in streams}
-    if not streams:
-        return scans
+@dataclass
+class _Ends:
+    """Where the packets read so far end (seconds), and whether the reading reached the file's end."""
+
+    latest: float | None = None
+    eof: bool = False
+
+    def see(self, packet: Packet[Stream]) -> None:
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        base = packet.time_base
+        if stamp is None or not base:
+            return
+        end = float((stamp + max(0, packet.duration or 0)) * base)
+        if math.isfinite(end) and (self.latest is None or end > self.latest):
+            self.latest = end
+
+
+def _is_flush(packet: Packet[Stream]) -> bool:
+    return packet.dts is None and not packet.size  # PyAV's end-of-stream flush packet
+
+
+def _scan(
+    container: InputContainer, video: list[VideoStream], others: list[Stream], limits: ProbeLimits
+) -> tuple[dict[int, _Scan], _Ends]:
+    scans = {s.index: _Scan(decode=_decodable(s, limits)) for s in video}
+    by_index = {s.index: s for s in video}
+    ends = _Ends()
+    streams = [*video, *others]
     try:
         for count, packet in enumerate(container.demux(*streams)):
-            index = packet.stream.index  # not packet.stream_index: 0 on PyAV's flush packets
-            scan = scans[index]
-            if packet.dts is None and not packet.size:  # PyAV's end-of-stream flush packet
+            if _is_flush(packet):
                 continue
-            stamp = packet.pts if packet.pts is not None else packet.dts
-            if stamp is not None and len(scan.pts) < SCAN_PACKETS:
-                scan.pts.append(stamp)
-            if scan.first is None and scan.fed < 60 and packet.size:
-                scan.fed += 1
-                scan.first = _first_frame(by_index[index], packet)
-            if count >= SCAN_PACKETS * len(streams) or all(
-                len(s.pts) >= SCAN_PACKETS and (s.first is not None or s.fed >= 60) for s in scans.values()
+            ends.see(packet)
+            scan = scans.get(packet.stream.index)  # not packet.stream_index: 0 on PyAV's flush packets
+            if scan is not None:
+                _feed(scan, by_index[packet.stream.index], packet)
+            if count >= SCAN_PACKETS * len(streams) or (
+                scans
+                and all(len(s.pts) >= SCAN_PACKETS and (s.first is not None or s.fed >= 60) for s in scans.values())
             ):
                 break
+        else:
+            ends.eof = True
     except av.error.FFmpegError:
         pass  # truncated or damaged: describe what we could read
-    for stream in streams:  # short files: frames still inside the decoder
-        if scans[stream.index].first is None:
+    for stream in video:  # short files: frames still inside the decoder
+        if scans[stream.index].first is None and scans[stream.index].decode:
             scans[stream.index].first = _first_frame(stream, None)
-    return scans
+    if not ends.eof:
+        _read_the_end(container, streams, ends)
+    return scans, ends
+
+
+def _feed(scan: _Scan, stream: VideoStream, packet: Packet[Stream]) -> None:
+    stamp = packet.pts if packet.pts is not None else packet.dts
+    if stamp is not None and len(scan.pts) < SCAN_PACKETS:
+        scan.pts.append(stamp)
+    if scan.decode and scan.first is None and scan.fed < 60 and packet.size:
+        scan.fed += 1
+        scan.first = _first_frame(stream, packet)
+
+
+def _decodable(stream: VideoStream, limits: ProbeLimits) -> bool:
+    """Decode a first frame only of a picture within the limits, and tell the decoder the limit too
+    (a frame whose own header claims a larger picture is then refused, not allocated)."""
+    ctx = stream.codec_context
+    width, height = fact(lambda: ctx.width, 0) or 0, fact(lambda: ctx.height, 0) or 0
+    if not 0 < max(width, height) <= limits.max_picture_side or min(width, height) <= 0:
+        return False
+    return fact(lambda: _set_max_pixels(stream, limits.max_picture_side**2), False)
+
+
+def _set_max_pixels(stream: VideoStream, pixels: int) -> bool:
+    stream.codec_context.options = {"max_pixels": str(pixels)}
+    return True
+
+
+def _read_the_end(container: InputContainer, streams: list[Stream], ends: _Ends) -> None:
+    """Seek to the last indexed position and read the packets from there to the end (bounded).
+
+    Only through an index: a file without one would have to be read from start to end to seek."""
+    if not any(_indexed(s) for s in streams):
+        return
+    try:
+        container.seek(2**62, backward=True, any_frame=False)
+        for count, packet in enumerate(container.demux(*streams)):
+            if not _is_flush(packet):
+                ends.see(packet)
+            if count >= END_PACKETS:
+                return
+        ends.eof = True
+    except (av.error.FFmpegError, OverflowError, ValueError):
+        return
+
+
+def _indexed(stream: Stream) -> bool:
+    return fact(lambda: len(stream.index_entries) > 0, False)
+
+
+def _cover_art(stream: VideoStream) -> bool:
+    return fact(lambda: bool(stream.disposition & Disposition.attached_pic), False)
 
 
 def _first_frame(stream: VideoStream, packet: Packet[Stream] | None) -> VideoFrame | None:
     try:
         frames = stream.decode(packet)
-    except av.error.FFmpegError:
+    except (av.error.FFmpegError, ValueError):
         return None
     return frames[0] if frames else None
 
 
-def _describe(path: Path, container: InputContainer) -> MediaInfo:
-    video = [
-        s
-        for s in container.streams.video
-        if not s.disposition & Disposition.attached_pic  # cover art
-    ]
+def _describe(path: Path, container: InputContainer, limits: ProbeLimits) -> MediaInfo:
+    video = [s for s in container.streams.video if not _cover_art(s)]
     audio = list(container.streams.audio)
     if not video and not audio:
         raise UnreadableMediaError(f"{label(path)}: contains no audio or video")
-    scans = _scan(container, video)
-    videos = [_video_info(s, scans[s.index], container) for s in video]
-    audios = [_audio_info(s) for s in audio]
+    for stream in [*video, *audio]:
+        if stream.codec_context is None:
+            kind = "video" if stream in video else "audio"
+            raise UnreadableMediaError(
+                f"{label(path)}: its {kind} stream {stream.index} is in a format we cannot decode; the file is "
+                "probably damaged"
+            )
+    scans, ends = _scan(container, video, list(audio), limits)
+    videos = [_video_info(path, s, scans[s.index], container, limits) for s in video]
+    audios = [_audio_info(path, s) for s in audio]
+    start = (container.start_time or 0) / 1_000_000
+    declared = max(0, container.duration or 0) / 1_000_000
     durations = [i.duration for i in videos if i.duration] + [i.duration for i in audios if i.duration]
-    duration = container.duration / 1_000_000 if container.duration else max(durations, default=0.0)
-    start = container.start_time / 1_000_000 if container.start_time else 0.0
+    declared = declared or max(durations, default=0.0)
     if start > 0 and "matroska" in container.format.name.split(","):
         # Matroska's segment duration (and so ffmpeg's) counts from zero, not from the first timestamp.
-        duration = max(0.0, duration - start)
+        declared = max(0.0, declared - start)
         videos = [v.model_copy(update={"duration": v.duration - start}) if v.duration else v for v in videos]
         audios = [a.model_copy(update={"duration": a.duration - start}) if a.duration else a for a in audios]
+    seen = None if ends.latest is None else max(0.0, ends.latest - start)
+    duration = reconcile_duration(label(path), declared, seen, ends.eof, limits)
+    if duration < declared:  # the header claimed more than the streams hold: no stream may claim it either
+        videos = [_cut(v, duration) for v in videos]
+        audios = [a.model_copy(update={"duration": min(a.duration, duration)}) if a.duration else a for a in audios]
     metadata = [container.metadata, *(s.metadata for s in container.streams)]
+    bit_rate = fact(lambda: container.bit_rate, 0) or 0
     return MediaInfo(
         container=container.format.name,
         format_long_name=container.format.long_name or None,
         duration=duration,
+        measured_duration=seen if ends.eof else None,
         start_time=start,
-        bit_rate=container.bit_rate or None,
+        bit_rate=bit_rate if bit_rate > 0 else None,
         size=path.stat().st_size,
         start_timecode=next((tc for m in metadata if _TIMECODE.match(tc := m.get("timecode", ""))), None),
         video=videos,
@@ -149,12 +251,22 @@ def _describe(path: Path, container: InputContainer) -> MediaInfo:
     )
 
 
+def _cut(video: VideoStreamInfo, duration: float) -> VideoStreamInfo:
+    frames = video.frame_count
+    most = math.ceil(duration * video.frame_rate) + 1 if video.frame_rate > 0 else None
+    if frames is not None and most is not None and frames > most:
+        frames = most
+    shorter = min(video.duration, duration) if video.duration else video.duration
+    return video.model_copy(update={"duration": shorter, "frame_count": frames})
+
+
 def _tags(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {str(k): str(v)[:_MAX_TAG_CHARS] for k, v in list(items)[:_MAX_TAGS]}
 
 
 def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
-    return float(value * time_base) if value and time_base else None
+    seconds = float(value * time_base) if value and time_base else None
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds > 0 else None
 
 
 def _nominal_rate(stream: VideoStream, scan: _Scan) -> Fraction:
@@ -163,37 +275,65 @@ def _nominal_rate(stream: VideoStream, scan: _Scan) -> Fraction:
     deltas = scan.deltas
     if scan.variable and stream.time_base:
         rate = 1 / (statistics.mode(deltas) * stream.time_base)
-    rate = rate or stream.average_rate or stream.guessed_rate or stream.base_rate
-    if not rate:
+    rate = rate or fact(lambda: stream.average_rate or stream.guessed_rate or stream.base_rate, None)
+    if not rate or rate <= 0:
         return Fraction(0)
     close = (s for s in _STANDARD_RATES if abs(rate / s - 1) < Fraction(1, 5000))  # 30 vs 29.97: 1/1000
     return next(close, rate.limit_denominator(1001))
 
 
-def _video_info(stream: VideoStream, scan: _Scan, container: InputContainer) -> VideoStreamInfo:
+def _picture(path: Path, stream: VideoStream, limits: ProbeLimits) -> tuple[int, int]:
     ctx = stream.codec_context
+    width, height = fact(lambda: ctx.width, 0) or 0, fact(lambda: ctx.height, 0) or 0
+    if width <= 0 or height <= 0:
+        raise UnreadableMediaError(
+            f"{label(path)}: the picture of its video stream {stream.index} has no size ({width}×{height}); "
+            "the file is damaged, or its frames claim a picture too large to decode"
+        )
+    if max(width, height) > limits.max_picture_side:
+        raise MediaLimitError(
+            f"{label(path)}: its picture is {width}×{height}, larger than the {limits.max_picture_side} pixels "
+            "accepted on the long side"
+        )
+    return width, height
+
+
+def _aspect(stream: VideoStream) -> Fraction:
+    sar = fact(lambda: stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio, None)
+    return sar if sar is not None and _SAR_RANGE[0] <= sar <= _SAR_RANGE[1] else Fraction(1)
+
+
+def _video_info(
+    path: Path, stream: VideoStream, scan: _Scan, container: InputContainer, limits: ProbeLimits
+) -> VideoStreamInfo:
+    ctx = stream.codec_context
+    width, height = _picture(path, stream, limits)
     first = scan.first
-    counter_clockwise = first.rotation if first else 0  # from the display matrix, -180..180
-    rotation = -round(counter_clockwise / 90) * 90 % 360
-    order = _FIELD_ORDERS.get(ctx.field_order)  # read after decoding: decoders fill it in too
+    counter_clockwise = fact(lambda: float(first.rotation), 0.0) if first else 0.0  # display matrix, -180..180
+    rotation = -round(counter_clockwise / 90) * 90 % 360 if math.isfinite(counter_clockwise) else 0
+    order = _FIELD_ORDERS.get(fact(lambda: ctx.field_order, 0))  # read after decoding: decoders fill it in too
     if order is None:
-        order = "unknown" if first is None or first.interlaced_frame else "progressive"
-    sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio or Fraction(1)
-    dar = Fraction(ctx.width * sar, ctx.height) if ctx.height else Fraction(1)
-    shown = (max(1, round(ctx.width * sar)), ctx.height)
+        order = "unknown" if first is None or fact(lambda: first.interlaced_frame, True) else "progressive"
+    sar = _aspect(stream)
+    dar = Fraction(width * sar, height)
+    shown = (max(1, round(width * sar)), height)
     display_w, display_h = (shown[1], shown[0]) if rotation in (90, 270) else shown
     rate = _nominal_rate(stream, scan)
-    duration = _seconds(stream.duration, stream.time_base)
-    if duration is None and container.duration:
+    duration = _seconds(fact(lambda: stream.duration, None), fact(lambda: stream.time_base, None))
+    if duration is None and container.duration and container.duration > 0:
         duration = container.duration / 1_000_000
-    frames = stream.frames or (round(duration * rate) if duration and rate and not scan.variable else None)
+    counted = fact(lambda: stream.frames, 0) or 0
+    frames = counted if counted > 0 else None
+    if frames is None and duration and rate and not scan.variable:
+        frames = round(duration * rate)
+    bit_rate = fact(lambda: ctx.bit_rate or 0, 0)
     return VideoStreamInfo(
         index=stream.index,
-        codec=ctx.codec.canonical_name,
-        profile=ctx.profile or None,
-        pixel_format=ctx.pix_fmt,
-        width=ctx.width,
-        height=ctx.height,
+        codec=fact(lambda: ctx.codec.canonical_name, "unknown"),
+        profile=fact(lambda: ctx.profile or None, None),
+        pixel_format=fact(lambda: ctx.pix_fmt or None, None),
+        width=width,
+        height=height,
         sample_aspect_ratio=f"{sar.numerator}:{sar.denominator}",
         display_aspect_ratio=f"{dar.numerator}:{dar.denominator}",
         rotation=rotation,
@@ -203,29 +343,33 @@ def _video_info(stream: VideoStream, scan: _Scan, container: InputContainer) -> 
         frame_rate_fraction=f"{rate.numerator}/{rate.denominator}",
         variable_frame_rate=scan.variable,
         field_order=order,
-        bit_rate=ctx.bit_rate or None,
+        bit_rate=bit_rate if bit_rate > 0 else None,
         duration=duration,
         frame_count=frames,
     )
 
 
-def _audio_info(stream: AudioStream) -> AudioStreamInfo:
+def _audio_info(path: Path, stream: AudioStream) -> AudioStreamInfo:
     ctx = stream.codec_context
-    layout = ctx.layout.name
-    if layout.endswith("channels"):  # channel order unspecified (e.g. MXF): name the default layout
-        layout = AudioLayout(f"{ctx.channels}c").name
-    try:
-        sample_format: str | None = ctx.format.name
-    except (ValueError, AttributeError):
-        sample_format = None
+    channels, sample_rate = fact(lambda: ctx.channels, 0) or 0, fact(lambda: ctx.sample_rate, 0) or 0
+    if channels <= 0 or sample_rate <= 0:
+        missing = "no channels" if channels <= 0 else "no sample rate"
+        raise UnreadableMediaError(
+            f"{label(path)}: its audio stream {stream.index} has {missing}; the file is probably damaged"
+        )
+    layout = fact(lambda: ctx.layout.name, "")
+    if not layout or layout.endswith("channels"):  # order unspecified (e.g. MXF) or unknown: the default layout
+        layout = fact(lambda: AudioLayout(f"{channels}c").name, f"{channels} channels")
+    bit_rate = fact(lambda: ctx.bit_rate or 0, 0)
+    language = fact(lambda: stream.language, None)
     return AudioStreamInfo(
         index=stream.index,
-        codec=ctx.codec.canonical_name,
-        sample_rate=ctx.sample_rate,
-        channels=ctx.channels,
+        codec=fact(lambda: ctx.codec.canonical_name, "unknown"),
+        sample_rate=sample_rate,
+        channels=channels,
         channel_layout=layout,
-        sample_format=sample_format,
-        bit_rate=ctx.bit_rate or None,
-        duration=_seconds(stream.duration, stream.time_base),
-        language=stream.language if stream.language not in (None, "und") else None,
+        sample_format=fact(lambda: ctx.format.name, None),
+        bit_rate=bit_rate if bit_rate > 0 else None,
+        duration=_seconds(fact(lambda: stream.duration, None), fact(lambda: stream.time_base, None)),
+        language=language if language not in (None, "und") else None,
     )

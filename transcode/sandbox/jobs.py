@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from transcode.inputs import label
+from transcode.limits import ProbeLimits
 from transcode.mediainfo import MediaInfo
 from transcode.pipeline import JobResult, make_renditions
 from transcode.plan import RenderPlan, Span
@@ -33,9 +34,10 @@ def probe_isolated(
     timeout: float = 60.0,
     memory_bytes: int | None = None,
     allowed_formats: frozenset[str] | None = None,
+    limits: ProbeLimits | None = None,
 ) -> MediaInfo:
     """:func:`transcode.probe.probe` in a child process (the first parse of untrusted bytes)."""
-    work = functools.partial(_probe_in_child, path, allowed_formats)
+    work = functools.partial(_probe_in_child, path, allowed_formats, limits)
     return run_isolated(work, timeout=timeout, memory_bytes=memory_bytes, task=f"probing {label(path)}")
 
 
@@ -116,5 +118,7 @@ def _making(
         raise
 
 
-def _probe_in_child(path: Path, allowed: frozenset[str] | None, progress: ProgressFn) -> MediaInfo:
-    return probe(path, allowed_formats=allowed)
+def _probe_in_child(
+    path: Path, allowed: frozenset[str] | None, limits: ProbeLimits | None, progress: ProgressFn
+) -> MediaInfo:
+    return probe(path, allowed_formats=allowed, limits=limits)

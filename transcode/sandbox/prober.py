@@ -8,6 +8,7 @@ the caller gets a MediaCrashError or MediaTimeoutError, and the next probe start
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -15,13 +16,15 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from transcode.errors import MediaCrashError, MediaTimeoutError, TranscodeError
+from transcode.errors import MediaCrashError, MediaTimeoutError, TranscodeError, UnreadableMediaError
 from transcode.inputs import label
 from transcode.mediainfo import MediaInfo
-from transcode.probe import probe
+from transcode.probe import ProbeLimits, probe
 from transcode.sandbox.child import _limit
 
 __all__ = ["Prober"]
+
+_log = logging.getLogger(__name__)
 
 
 def _serve(conn: Connection, memory_bytes: int | None, parent: int) -> None:
@@ -29,22 +32,34 @@ def _serve(conn: Connection, memory_bytes: int | None, parent: int) -> None:
     _limit(memory_bytes, None, parent)
     while True:
         try:
-            path, allowed = conn.recv()
+            path, allowed, limits = conn.recv()
         except EOFError:
             os._exit(0)
         try:
-            conn.send(("ok", probe(Path(path), allowed_formats=allowed)))
+            conn.send(("ok", probe(Path(path), allowed_formats=allowed, limits=limits)))
         except (TranscodeError, OSError) as exc:
             conn.send(("error", exc))
-        except Exception as exc:  # anything else: say what it was, keep serving
-            conn.send(("error", TranscodeError(f"{label(Path(path))}: probing failed: {type(exc).__name__}: {exc}")))
+        except Exception as exc:  # a fault of the probe itself: a plain answer, the details in a note
+            error = UnreadableMediaError(
+                f"{label(Path(path))}: the file is damaged in a way the probe could not describe; "
+                "it cannot be read as media"
+            )
+            error.add_note(f"in the probe process: {type(exc).__name__}: {exc}")
+            conn.send(("error", error))
 
 
 class Prober:
-    """Thread-safe; one probe at a time through one child (probes are quick)."""
+    """Thread-safe; one probe at a time through one child (probes are quick).
 
-    def __init__(self, timeout: float = 30.0, memory_bytes: int | None = 2 << 30) -> None:
+    ``timeout`` bounds each probe (wall clock, waiting for the child's answer); ``limits`` are the
+    picture size and duration a file may have (:class:`~transcode.probe.ProbeLimits`).
+    """
+
+    def __init__(
+        self, timeout: float = 30.0, memory_bytes: int | None = 2 << 30, limits: ProbeLimits | None = None
+    ) -> None:
         self.timeout, self.memory_bytes = timeout, memory_bytes
+        self.limits = limits or ProbeLimits()
         self._lock = threading.Lock()
         self._child: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -52,7 +67,7 @@ class Prober:
     def probe(self, path: Path, allowed_formats: frozenset[str] | None = None) -> MediaInfo:
         with self._lock:
             conn = self._connection()
-            conn.send((str(path), allowed_formats))
+            conn.send((str(path), allowed_formats, self.limits))
             if not conn.poll(self.timeout):
                 self._stop()
                 raise MediaTimeoutError(
@@ -67,6 +82,8 @@ class Prober:
                 ) from None
         if kind == "error":
             assert isinstance(payload, BaseException)
+            for note in getattr(payload, "__notes__", ()):
+                _log.warning("probing %s: %s", path, note)
             raise payload
         assert isinstance(payload, MediaInfo)
         return payload

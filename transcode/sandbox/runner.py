@@ -7,6 +7,7 @@ unsafe. The child is stopped and reaped (terminate, then kill, then join) before
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -33,6 +34,7 @@ T = TypeVar("T")
 Cancel = threading.Event | Callable[[], bool]
 """An event to set, or a function returning True, to stop the work (checked every 0.2 s)."""
 
+_log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.2
 _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE}
 
@@ -150,16 +152,24 @@ def _stop(child: BaseProcess, finished: bool) -> None:
 
 
 def _from_failure(failure: ChildFailure, task: str, memory_bytes: int | None) -> Exception:
+    """The error to raise for the child's last word. Its message is for people: what the child raised
+    (a type name, a library's words) goes to a note and the log, never into the message."""
     error: Exception
     if failure.kind == "memory":
         limit = f" (limit {_size(memory_bytes)})" if memory_bytes else ""
         error = MediaMemoryError(
-            f"{task} ran out of memory{limit}; the file may be damaged, or needs a larger memory limit [{failure.text}]"
+            f"{task} ran out of memory{limit}; the file may be damaged, or needs a larger memory limit"
         )
     elif failure.kind == "error" and isinstance(failure.exc, TranscodeError | OSError):
         error = failure.exc
     else:
-        error = RenderError(f"{task} failed unexpectedly: {failure.text}")
+        error = RenderError(
+            f"{task} failed on an unexpected fault of the media process (not a verdict on the file; "
+            "the details are in the server log)"
+        )
+        _log.error("%s failed unexpectedly: %s\n%s", task, failure.text, failure.child_traceback)
+    if failure.kind != "error":
+        error.add_note(f"in the media process: {failure.text}")
     error.add_note(f"in the media process:\n{failure.child_traceback}")
     return error
 
