@@ -1,7 +1,14 @@
-"""Receive a multipart upload into a scratch file, enforcing the size limit while copying."""
+"""Receive a multipart upload into a scratch file, enforcing the size limit while copying.
+
+The body as a whole is already held to the limit by :class:`api.limits.BodyLimit` while it arrives;
+this checks the file itself. The scratch file (``work/uploads/upload-*``) is ``flock``-ed while its
+bytes are copied, so that the janitor (:mod:`mam.janitor`) can tell a live upload from one whose
+connection or server died.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import tempfile
 from pathlib import Path
 
@@ -22,6 +29,7 @@ async def receive_upload(upload: UploadFile, directory: Path, max_bytes: int) ->
     written = 0
     try:
         with open(fd, "wb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # ours alone: the janitor leaves a locked file be
             while chunk := await upload.read(_CHUNK):
                 written += len(chunk)
                 if written > max_bytes:

@@ -21,6 +21,7 @@ from mam.catalog import find_asset_by_checksum
 from mam.errors import BusyError, IngestError
 from mam.hashing import checksum_file
 from mam.jobs import create_asset_with_job
+from mam.limits import descriptive_problems
 from mam.metadata.fields import apply_descriptive
 from mam.models import Asset, Job, new_id
 from mam.services import Services
@@ -101,6 +102,9 @@ def ingest_file(
     """
     tenant = tenant_id or services.settings.default_tenant
     filename = filename or path.name
+    problems = descriptive_problems(title=title, description=description, tags=tags)  # mam.limits
+    if problems:
+        raise IngestError(f"{filename[:100]}: " + "; ".join(problems))
     if not path.is_file():
         raise IngestError(f"{path} is not a file")
     try:

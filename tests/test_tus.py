@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Media, make_settings
 from fastapi.testclient import TestClient
 
+import mam.tus.complete
 from api.app import create_app
+from mam.errors import StorageError
 from mam.tus import encode_metadata
+from mam.tus.complete import COMPLETION_ATTEMPTS
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = {**TUS, "Content-Type": "application/offset+octet-stream"}
@@ -164,3 +172,77 @@ def test_an_announced_whole_file_sha256_is_checked_before_the_upload_becomes_an_
         headers={**TUS, "Upload-Length": "10", "Upload-Metadata": encode_metadata({"sha256": "abc"})},
     )
     assert malformed.status_code == 400 and "64 hexadecimal" in malformed.text
+
+
+def age_upload(home: Path, url: str, hours: float) -> None:
+    """Make an upload look as if its last bytes arrived ``hours`` ago."""
+    folder = home / "work" / "tus" / url.rsplit("/", 1)[1]
+    then = time.time() - hours * 3600
+    for path in [*folder.iterdir(), folder]:
+        os.utime(path, (then, then))
+
+
+def test_an_unfinished_upload_says_when_it_expires_and_answers_410_afterwards(
+    client: TestClient, media: Media, tmp_path: Path
+) -> None:
+    assert "expiration" in client.options("/api/v1/uploads").headers["Tus-Extension"].split(",")
+    data = media.wav.read_bytes()
+    made = client.post(
+        "/api/v1/uploads",
+        headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({"filename": "r.wav"})},
+    )
+    url = made.headers["Location"]
+    expires = parsedate_to_datetime(made.headers["Upload-Expires"])
+    assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(hours=24)
+    assert "Upload-Expires" in made.headers["Access-Control-Expose-Headers"]
+    status, headers = patch(client, url, 0, data[:1000])
+    assert status == 204 and parsedate_to_datetime(headers["upload-expires"]) >= expires
+    assert "Upload-Expires" in client.head(url, headers=TUS).headers
+
+    age_upload(tmp_path / "home", url, 25)
+    gone = client.head(url, headers=TUS)
+    assert gone.status_code == 410 and gone.headers["Tus-Resumable"] == "1.0.0"
+    assert "expired" in client.patch(url, content=data[1000:], headers={**OCTETS, "Upload-Offset": "1000"}).text
+
+
+def test_a_completion_failing_unexpectedly_is_retried_by_head_then_given_up_with_410(
+    client: TestClient, media: Media, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        calls.append("ingest")
+        raise StorageError("the object store did not answer")
+
+    monkeypatch.setattr(mam.tus.complete, "ingest_file", unavailable)
+    data = media.wav.read_bytes()
+    url = create(client, len(data), filename="radio.wav")
+    assert patch(client, url, 0, data)[0] == 503  # the first attempt, with the last bytes
+    assert client.head(url, headers=TUS).status_code == 503  # tried again
+    assert client.head(url, headers=TUS).status_code == 503  # the last try: its bytes are dropped
+    assert client.head(url, headers=TUS).status_code == 410
+    gone = client.patch(url, content=b"", headers={**OCTETS, "Upload-Offset": str(len(data))})
+    assert gone.status_code == 410 and "the object store did not answer" in gone.text
+    assert len(calls) == COMPLETION_ATTEMPTS == 3
+    folder = tmp_path / "home" / "work" / "tus" / url.rsplit("/", 1)[1]
+    assert not list(folder.glob("data*"))  # no longer answering 503 forever, and no bytes kept
+
+
+def test_a_completion_that_failed_once_succeeds_on_the_next_head(
+    client: TestClient, media: Media, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = mam.tus.complete.ingest_file
+    failures = iter([StorageError("the object store did not answer")])
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        for error in failures:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mam.tus.complete, "ingest_file", flaky)
+    data = media.wav.read_bytes()
+    url = create(client, len(data), filename="radio.wav")
+    assert patch(client, url, 0, data)[0] == 503
+    head = client.head(url, headers=TUS)
+    assert head.status_code == 200 and head.headers["Mam-Asset-Id"]
+    assert "Upload-Expires" not in head.headers  # an asset now: nothing left to expire for the client

@@ -13,6 +13,7 @@ from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
 from api.files import serve_stored
 from api.uploads import receive_upload
+from mam import limits
 from mam.catalog import AssetChanges, get_asset, get_rendition, list_assets, update_asset
 from mam.deletion import delete_asset
 from mam.errors import NotFoundError
@@ -48,9 +49,16 @@ async def create_asset(
     services: ServicesDep,
     tenant: CurrentTenant,
     file: Annotated[UploadFile, File(description="the media file")],
-    title: Annotated[str | None, Form()] = None,
-    description: Annotated[str, Form()] = "",
-    tags: Annotated[str | None, Form(description="comma-separated tags")] = None,
+    title: Annotated[str | None, Form(max_length=limits.MAX_TITLE_CHARS)] = None,
+    description: Annotated[str, Form(max_length=limits.MAX_DESCRIPTION_CHARS)] = "",
+    tags: Annotated[
+        str | None,
+        Form(
+            description=f"comma-separated tags (at most {limits.MAX_TAGS}, each at most {limits.MAX_TAG_CHARS} "
+            "characters)",
+            max_length=limits.MAX_TAGS * (limits.MAX_TAG_CHARS + 2),
+        ),
+    ] = None,
     profiles: Annotated[
         str | None, Form(description="comma-separated profiles (default: MAM_DEFAULT_PROFILES)")
     ] = None,

@@ -1,5 +1,8 @@
 """/api/v1/uploads: resumable uploads over tus 1.0.0 (creation, creation-with-upload, termination,
-checksum), for tus-js-client in browsers and tuspy. The work is done by :mod:`mam.tus`.
+checksum, expiration), for tus-js-client in browsers and tuspy. The work is done by :mod:`mam.tus`.
+
+An unfinished upload answers with ``Upload-Expires``: ``MAM_UPLOAD_EXPIRY_HOURS`` after its last
+bytes; after that it answers 410 and the janitor removes its bytes.
 
 When the last byte arrives the upload is ingested, and the final ``PATCH`` (and any later ``HEAD``)
 answers with ``Mam-Asset-Id``, ``Mam-Asset-Location`` (``/api/v1/assets/<id>``) and
@@ -30,6 +33,7 @@ from mam.tus import (
     UploadTooLargeError,
     complete_upload,
     encode_metadata,
+    http_date,
     parse_checksum,
     parse_metadata,
 )
@@ -37,7 +41,7 @@ from mam.tus import (
 __all__ = ["router"]
 
 VERSION = "1.0.0"
-EXTENSIONS = "creation,creation-with-upload,termination,checksum"
+EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 OCTETS = "application/offset+octet-stream"
 _TUS_STATUS: list[tuple[type[Exception], int]] = [
     (UploadTooLargeError, 413),
@@ -47,7 +51,7 @@ _TUS_STATUS: list[tuple[type[Exception], int]] = [
 ]
 _EXPOSE = (
     "Location, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Tus-Version, Tus-Extension, "
-    "Tus-Max-Size, Tus-Checksum-Algorithm, Mam-Asset-Id, Mam-Asset-Location, Mam-Asset-Duplicate"
+    "Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Expires, Mam-Asset-Id, Mam-Asset-Location, Mam-Asset-Duplicate"
 )
 _ALLOW_HEADERS = (
     "Content-Type, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, Upload-Defer-Length, "
@@ -86,7 +90,7 @@ router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"], route_class=TusRo
 
 
 def get_store(services: ServicesDep) -> UploadStore:
-    return UploadStore(services.settings.work_dir / "tus", services.settings.max_upload_bytes)
+    return UploadStore.of(services.settings)
 
 
 StoreDep = Annotated[UploadStore, Depends(get_store)]
@@ -107,6 +111,8 @@ def _state(info: UploadInfo) -> dict[str, str]:
         headers["Mam-Asset-Id"] = info.asset_id
         headers["Mam-Asset-Location"] = f"/api/v1/assets/{info.asset_id}"
         headers["Mam-Asset-Duplicate"] = "true" if info.duplicate else "false"
+    elif info.expires_at is not None:
+        headers["Upload-Expires"] = http_date(info.expires_at)
     return headers
 
 

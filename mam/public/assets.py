@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from mam import limits
 from mam.metadata.fields import CORE_FIELDS
 from mam.models import Asset, AssetStatus, Rendition
 from mam.public.jobs import JobPublic
@@ -145,12 +146,12 @@ class AssetList(BaseModel):
 class AssetUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, min_length=1, max_length=500)
-    description: str | None = Field(None, max_length=100_000)
-    tags: list[str] | None = None
-    programme: str | None = Field(None, max_length=200, description="栏目")
-    reporter: str | None = Field(None, max_length=200)
-    place: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, min_length=1, max_length=limits.MAX_TITLE_CHARS)
+    description: str | None = Field(None, max_length=limits.MAX_DESCRIPTION_CHARS)
+    tags: list[Annotated[str, Field(max_length=limits.MAX_TAG_CHARS)]] | None = Field(None, max_length=limits.MAX_TAGS)
+    programme: str | None = Field(None, max_length=limits.MAX_SHORT_FIELD_CHARS, description="栏目")
+    reporter: str | None = Field(None, max_length=limits.MAX_SHORT_FIELD_CHARS)
+    place: str | None = Field(None, max_length=limits.MAX_SHORT_FIELD_CHARS)
     shoot_date: date | None = None
     rights: str | None = Field(None, max_length=500)
     rights_expiry: date | None = None

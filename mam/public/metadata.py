@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from mam import limits
 from mam.models import FieldDefinition, FieldKind, Span, SpanKind, SubtitleCue
 from mam.public.timecode import timecode
 
@@ -33,9 +36,11 @@ class SpanIn(BaseModel):
     kind: SpanKind = Field(description="segment, shot or marker")
     start: float | None = Field(None, ge=0, description="in point, seconds from the start of the asset")
     end: float | None = Field(None, ge=0, description="out point, seconds")
-    title: str = Field("", max_length=500)
-    note: str = Field("", max_length=100_000)
-    tags: list[str] = Field(default_factory=list)
+    title: str = Field("", max_length=limits.MAX_TITLE_CHARS)
+    note: str = Field("", max_length=limits.MAX_DESCRIPTION_CHARS)
+    tags: list[Annotated[str, Field(max_length=limits.MAX_TAG_CHARS)]] = Field(
+        default_factory=list, max_length=limits.MAX_TAGS
+    )
 
 
 class SpanCreate(SpanIn):

@@ -5,22 +5,26 @@ from mam.tus.complete import complete_upload
 from mam.tus.errors import (
     BadUploadRequestError,
     ChecksumMismatchError,
+    MetadataTooLargeError,
     OffsetMismatchError,
     UploadError,
+    UploadGoneError,
     UploadLockedError,
     UploadNotFoundError,
     UploadTooLargeError,
 )
-from mam.tus.headers import CHECKSUM_ALGORITHMS, encode_metadata, parse_checksum, parse_metadata
+from mam.tus.headers import CHECKSUM_ALGORITHMS, encode_metadata, http_date, parse_checksum, parse_metadata
 from mam.tus.store import PatchWriter, UploadInfo, UploadStore
 
 __all__ = [
     "CHECKSUM_ALGORITHMS",
     "BadUploadRequestError",
     "ChecksumMismatchError",
+    "MetadataTooLargeError",
     "OffsetMismatchError",
     "PatchWriter",
     "UploadError",
+    "UploadGoneError",
     "UploadInfo",
     "UploadLockedError",
     "UploadNotFoundError",
@@ -28,6 +32,7 @@ __all__ = [
     "UploadTooLargeError",
     "complete_upload",
     "encode_metadata",
+    "http_date",
     "parse_checksum",
     "parse_metadata",
 ]

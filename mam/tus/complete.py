@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
-from mam.errors import IngestError
+from mam.errors import IngestError, MamError
 from mam.hashing import checksum_file
 from mam.ingest import ingest_file
 from mam.services import Services
 from mam.tus.errors import ChecksumMismatchError
+from mam.tus.headers import split_list
 from mam.tus.store import UploadInfo, UploadStore
 
-__all__ = ["complete_upload", "split_list"]
+__all__ = ["COMPLETION_ATTEMPTS", "complete_upload", "split_list"]
 
+COMPLETION_ATTEMPTS = 3
+"""Tries (the final PATCH, then each HEAD) to make a complete upload an asset before giving up."""
 
-def split_list(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+_log = logging.getLogger(__name__)
 
 
 def complete_upload(services: Services, store: UploadStore, info: UploadInfo) -> UploadInfo:
@@ -24,6 +27,9 @@ def complete_upload(services: Services, store: UploadStore, info: UploadInfo) ->
     The metadata may carry ``title``, ``description``, ``tags`` and ``profiles`` (comma-separated)
     and ``sha256``: the whole file's hex digest, checked before anything is registered. A file
     that fails verification or is not media is removed with its upload and the error is raised.
+    Any other failure (the store or catalog unavailable) is raised and tried again by the next
+    ``HEAD``, :data:`COMPLETION_ATTEMPTS` times in all; then the bytes are removed and the upload
+    answers 410 with the reason.
     """
     with store.completing(info):
         info = store.get(info.tenant_id, info.id)  # another request may have completed it meanwhile
@@ -51,6 +57,11 @@ def _complete(services: Services, store: UploadStore, info: UploadInfo) -> Uploa
         )
     except (IngestError, ChecksumMismatchError):
         shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    except Exception as exc:
+        _log.exception("upload %s could not be made an asset", info.id)
+        reason = str(exc) if isinstance(exc, MamError) else "an unexpected server error"
+        store.fail_completion(info, reason, give_up=info.completion_failures + 1 >= COMPLETION_ATTEMPTS)
         raise
     info.asset_id = result.asset.id
     info.duplicate = result.duplicate

@@ -4,6 +4,10 @@
 asset; ``<root>/<id>/data<.ext>`` holds the bytes received so far. The offset *is* the data
 file's size, so a restart loses nothing the disk kept. One request at a time may append to an
 upload (an exclusive ``flock``); a second gets :class:`UploadLockedError` and can retry.
+
+Uploads expire (the tus ``expiration`` extension): ``expiry`` after the last byte written (or after
+the upload became an asset, or failed), an upload answers 410 and :meth:`UploadStore.sweep` removes
+it, unless a request holds its locks at that moment.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from mam.settings import Settings
 from mam.tus.errors import (
     BadUploadRequestError,
     ChecksumMismatchError,
     OffsetMismatchError,
+    UploadGoneError,
     UploadLockedError,
     UploadNotFoundError,
     UploadTooLargeError,
@@ -48,8 +54,13 @@ class UploadInfo:
     created_at: str = ""
     asset_id: str | None = None
     duplicate: bool = False
+    failed: str | None = None
+    """Why the upload could not be made an asset; its bytes are gone and it answers 410."""
+    completion_failures: int = 0
     offset: int = 0
     """Bytes held so far (the data file's size; not stored in info.json)."""
+    expires_at: datetime | None = None
+    """When the upload expires (from the files' modification times; not stored in info.json)."""
 
     @property
     def complete(self) -> bool:
@@ -60,10 +71,19 @@ class UploadInfo:
         return self.metadata.get("filename") or self.metadata.get("name") or f"upload-{self.id[:8]}"
 
 
+_UNSTORED = ("offset", "expires_at")
+
+
 class UploadStore:
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, expiry: timedelta = timedelta(hours=24)) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.expiry = expiry
+
+    @classmethod
+    def of(cls, settings: Settings) -> UploadStore:
+        """The uploads under the work folder, with ``MAM_MAX_UPLOAD_MB`` and ``MAM_UPLOAD_EXPIRY_HOURS``."""
+        return cls(settings.work_dir / "tus", settings.max_upload_bytes, timedelta(hours=settings.upload_expiry_hours))
 
     def _dir(self, upload_id: str) -> Path:
         if not _ID.match(upload_id):
@@ -91,6 +111,7 @@ class UploadStore:
         directory.mkdir(parents=True)
         self.data_path(info).touch()
         self.save(info)
+        info.expires_at = datetime.now(UTC) + self.expiry
         return info
 
     def get(self, tenant_id: str, upload_id: str) -> UploadInfo:
@@ -99,18 +120,37 @@ class UploadStore:
             data = json.loads((directory / "info.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError) as exc:
             raise UploadNotFoundError(f"no upload {upload_id}") from exc
-        data.pop("offset", None)
+        for name in _UNSTORED:
+            data.pop(name, None)
         info = UploadInfo(**data)
         if info.tenant_id != tenant_id:
             raise UploadNotFoundError(f"no upload {upload_id}")
         data_file = self.data_path(info)
         info.offset = data_file.stat().st_size if data_file.exists() else info.length
+        info.expires_at = self._expires_at(directory, data_file)
+        if info.failed is not None:
+            raise UploadGoneError(
+                f"upload {upload_id} could not be made an asset ({info.failed}); upload the file again"
+            )
+        if info.expires_at <= datetime.now(UTC):
+            raise UploadGoneError(f"upload {upload_id} expired at {info.expires_at:%Y-%m-%d %H:%M:%S} UTC")
         return info
+
+    def _expires_at(self, directory: Path, data_file: Path) -> datetime:
+        """``expiry`` after the last write to the upload's data (or to info.json once the data is gone)."""
+        latest = 0.0
+        for path in (data_file, directory / "info.json", directory):
+            with contextlib.suppress(OSError):
+                latest = max(latest, path.stat().st_mtime)
+                if path is data_file:
+                    break
+        return datetime.fromtimestamp(latest, UTC) + self.expiry
 
     def save(self, info: UploadInfo) -> None:
         directory = self._dir(info.id)
         body = asdict(info)
-        body.pop("offset")
+        for name in _UNSTORED:
+            body.pop(name)
         tmp = directory / "info.json.tmp"
         tmp.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, directory / "info.json")
@@ -126,6 +166,32 @@ class UploadStore:
     def discard_data(self, info: UploadInfo) -> None:
         """Drop the bytes once they are stored as an asset's original (info.json stays)."""
         self.data_path(info).unlink(missing_ok=True)
+
+    def fail_completion(self, info: UploadInfo, reason: str, *, give_up: bool) -> None:
+        """Record a failed attempt to make the upload an asset; on giving up, drop its bytes: from
+        then on it answers 410 with ``reason`` until it expires."""
+        info.completion_failures += 1
+        if give_up:
+            info.failed = reason
+            self.discard_data(info)
+        self.save(info)
+
+    def sweep(self, now: datetime | None = None) -> list[tuple[str, int]]:
+        """Remove every upload past its expiry that no request holds: (id, bytes freed) of each."""
+        now = now or datetime.now(UTC)
+        removed: list[tuple[str, int]] = []
+        if not self.root.is_dir():
+            return removed
+        for directory in sorted(self.root.iterdir()):
+            if not directory.is_dir() or not _ID.match(directory.name):
+                continue
+            data_file = next(iter(directory.glob("data*")), directory / "data")
+            if self._expires_at(directory, data_file) > now:
+                continue
+            freed = _remove_unless_held(directory)
+            if freed is not None:
+                removed.append((directory.name, freed))
+        return removed
 
     @contextlib.contextmanager
     def completing(self, info: UploadInfo) -> Iterator[None]:
@@ -209,3 +275,21 @@ class PatchWriter:
         finally:
             with contextlib.suppress(OSError):
                 self._file.close()  # closing releases the flock
+
+
+def _remove_unless_held(directory: Path) -> int | None:
+    """Remove an upload's folder unless a request holds its append or completion lock (then None);
+    the bytes freed."""
+    with contextlib.ExitStack() as stack:
+        for path in [*directory.glob("data*"), directory / "complete.lock"]:
+            try:
+                handle = stack.enter_context(path.open("rb"))
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+        freed = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+        shutil.rmtree(directory, ignore_errors=True)
+        return freed

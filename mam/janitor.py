@@ -1,0 +1,165 @@
+"""The janitor: remove what failures left behind and no live upload or job owns.
+
+Three kinds of leftovers, all under the work folder (``$MAM_HOME/work``):
+
+- **upload**: a multipart upload's bytes (``uploads/upload-*``) whose connection or server died.
+  A live upload holds an exclusive ``flock`` on its file while the bytes arrive and is then
+  ingested within minutes; a file nobody locks and nobody wrote to for :data:`UPLOAD_GRACE` is stale.
+- **tus**: a resumable upload past its ``Upload-Expires`` (``MAM_UPLOAD_EXPIRY_HOURS`` after its
+  last bytes), unless a request holds it (:meth:`mam.tus.UploadStore.sweep`).
+- **scratch**: a job's scratch folder (``job-<job id>``, see ``mam.layout.job_scratch_dir``) whose
+  job is not running, left by a killed or failed render. Folders made in the last
+  :data:`SCRATCH_GRACE` are left alone (a worker may be claiming the job at this moment).
+
+:func:`sweep` runs once (``mam janitor``); :class:`Janitor` runs it when the server starts and every
+``MAM_JANITOR_INTERVAL_MINUTES``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import shutil
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from mam.models import Job, JobState
+from mam.services import Services
+from mam.tus.store import UploadStore
+
+__all__ = ["SCRATCH_GRACE", "UPLOAD_GRACE", "Janitor", "Leftover", "SweepReport", "sweep"]
+
+UPLOAD_GRACE = timedelta(hours=1)
+"""How long a multipart upload's file may sit unlocked and unchanged (being probed, hashed and
+stored) before it counts as stale."""
+SCRATCH_GRACE = timedelta(minutes=10)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Leftover:
+    kind: str
+    """``upload``, ``tus`` or ``scratch``."""
+    path: str
+    bytes: int
+    reason: str
+
+
+@dataclass
+class SweepReport:
+    removed: list[Leftover] = field(default_factory=list)
+    kept: list[Leftover] = field(default_factory=list)
+    """Leftover-looking things a live upload or job still owns."""
+
+    @property
+    def freed_bytes(self) -> int:
+        return sum(item.bytes for item in self.removed)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "removed": [asdict(item) for item in self.removed],
+            "kept": [asdict(item) for item in self.kept],
+            "freed_bytes": self.freed_bytes,
+        }
+
+
+def sweep(services: Services, *, now: datetime | None = None) -> SweepReport:
+    """Remove, once, every leftover that no live upload or job owns."""
+    now = now or datetime.now(UTC)
+    work = services.settings.work_dir
+    report = SweepReport()
+    _sweep_multipart(work / "uploads", now, report)
+    store = UploadStore.of(services.settings)
+    for upload_id, freed in store.sweep(now):
+        report.removed.append(Leftover("tus", str(store.root / upload_id), freed, "past its Upload-Expires"))
+    _sweep_scratch(services, work, now, report)
+    return report
+
+
+def _age(path: Path, now: datetime) -> timedelta:
+    return now - datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _sweep_multipart(directory: Path, now: datetime, report: SweepReport) -> None:
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("upload-*")):
+        try:
+            with path.open("rb") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    report.kept.append(Leftover("upload", str(path), _size(path), "bytes still arriving"))
+                    continue
+                if _age(path, now) < UPLOAD_GRACE:
+                    report.kept.append(Leftover("upload", str(path), _size(path), "being ingested"))
+                    continue
+                size = _size(path)
+                path.unlink()
+        except FileNotFoundError:
+            continue  # ingested and removed meanwhile
+        report.removed.append(Leftover("upload", str(path), size, "an upload whose connection or server died"))
+
+
+def _sweep_scratch(services: Services, work: Path, now: datetime, report: SweepReport) -> None:
+    folders = sorted(p for p in work.glob("job-*") if p.is_dir())  # listed before the states are read
+    if not folders:
+        return
+    with services.session() as session:
+        running = set(session.scalars(select(Job.id).where(Job.state == JobState.RUNNING)))
+    prefixes = {f"job-{job_id[:8]}-" for job_id in running}  # folders named before job_scratch_dir
+    for folder in folders:
+        job_id = folder.name.removeprefix("job-")
+        try:
+            size = _size(folder)
+            if job_id in running or folder.name[:13] in prefixes:
+                report.kept.append(Leftover("scratch", str(folder), size, "its job is running"))
+                continue
+            if _age(folder, now) < SCRATCH_GRACE:
+                report.kept.append(Leftover("scratch", str(folder), size, "just made"))
+                continue
+        except FileNotFoundError:
+            continue  # the job finished and removed it meanwhile
+        shutil.rmtree(folder, ignore_errors=True)
+        report.removed.append(Leftover("scratch", str(folder), size, "its job is not running"))
+
+
+class Janitor:
+    """Sweeps in a background thread: at start, then every ``MAM_JANITOR_INTERVAL_MINUTES`` (0: at start only)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.interval = services.settings.janitor_interval_minutes * 60
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mam-janitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = sweep(self.services)
+            except Exception:  # a failed sweep is retried next time; the server goes on
+                _log.exception("the janitor's sweep failed")
+            else:
+                for item in report.removed:
+                    _log.info("janitor removed %s (%s, %d bytes): %s", item.path, item.kind, item.bytes, item.reason)
+            if self.interval <= 0 or self._stop.wait(self.interval):
+                return
