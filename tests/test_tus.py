@@ -16,9 +16,9 @@ import pytest
 from conftest import Media, make_settings
 from fastapi.testclient import TestClient
 
-import mam.tus.complete
 from api.app import create_app
 from mam.errors import StorageError
+from mam.ingest import ingest_file
 from mam.tus import encode_metadata
 from mam.tus.complete import COMPLETION_ATTEMPTS
 
@@ -214,7 +214,7 @@ def test_a_completion_failing_unexpectedly_is_retried_by_head_then_given_up_with
         calls.append("ingest")
         raise StorageError("the object store did not answer")
 
-    monkeypatch.setattr(mam.tus.complete, "ingest_file", unavailable)
+    monkeypatch.setattr("mam.tus.complete.ingest_file", unavailable)
     data = media.wav.read_bytes()
     url = create(client, len(data), filename="radio.wav")
     assert patch(client, url, 0, data)[0] == 503  # the first attempt, with the last bytes
@@ -231,15 +231,14 @@ def test_a_completion_failing_unexpectedly_is_retried_by_head_then_given_up_with
 def test_a_completion_that_failed_once_succeeds_on_the_next_head(
     client: TestClient, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = mam.tus.complete.ingest_file
     failures = iter([StorageError("the object store did not answer")])
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         for error in failures:
             raise error
-        return real(*args, **kwargs)
+        return ingest_file(*args, **kwargs)
 
-    monkeypatch.setattr(mam.tus.complete, "ingest_file", flaky)
+    monkeypatch.setattr("mam.tus.complete.ingest_file", flaky)
     data = media.wav.read_bytes()
     url = create(client, len(data), filename="radio.wav")
     assert patch(client, url, 0, data)[0] == 503

@@ -1,8 +1,11 @@
-"""The upload limit is kept while the body arrives, not after it is on disk (MAM_MAX_UPLOAD_MB=1)."""
+"""Limits of what a client may send (MAM_MAX_UPLOAD_MB=1 here): the upload limit is kept while the
+body arrives, not after it is on disk; headers and descriptive fields are bounded (mam/limits.py) and
+refusals quote little of what was sent."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import socket
 import tempfile
@@ -13,10 +16,22 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from conftest import make_settings
+from fastapi.testclient import TestClient
 from live_server import live_server
 
 from api.app import create_app
-from mam.limits import FORM_OVERHEAD_BYTES, MAX_REQUEST_BODY_BYTES, SERVER_OPTIONS
+from mam.errors import IngestError
+from mam.ingest import ingest_file
+from mam.limits import (
+    FORM_OVERHEAD_BYTES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_REQUEST_BODY_BYTES,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+    MAX_UPLOAD_METADATA_BYTES,
+    SERVER_OPTIONS,
+)
 from mam.services import Services, open_services
 
 LIMIT = 1024 * 1024
@@ -120,3 +135,53 @@ def test_a_json_body_over_the_request_limit_is_refused_unread(services: Services
 
     answer = asyncio.run(patch())
     assert answer.status_code == 413 and len(answer.content) < 500
+
+
+def test_an_800_kb_upload_metadata_gets_431_from_a_real_server_not_a_reset(services: Services) -> None:
+    metadata = "description " + base64.b64encode(b"x" * 600_000).decode()  # an 800 kB header
+    assert 790_000 < len(metadata) < 810_000
+    with live_server(create_app(services=services, run_workers=False), **SERVER_OPTIONS) as base:
+        answer = httpx.post(
+            f"{base}/api/v1/uploads",
+            headers={"Tus-Resumable": "1.0.0", "Upload-Length": "100", "Upload-Metadata": metadata},
+            timeout=60,
+        )
+    assert answer.status_code == 431, answer.text
+    assert f"at most {MAX_UPLOAD_METADATA_BYTES}" in answer.text and len(answer.content) < 1000
+    assert not any((services.settings.work_dir / "tus").glob("*"))
+
+
+def tus_metadata(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def test_too_many_or_too_long_tags_and_fields_are_refused_at_every_entry_quoting_little(
+    services: Services, tmp_path: Path
+) -> None:
+    many_tags = ",".join(f"标签{n}" for n in range(200_000))
+    with TestClient(create_app(services=services, run_workers=False)) as client:
+        some_tags = ",".join(f"标签{n}" for n in range(20_000))  # 150 kB: within the body limit of this test
+        form = client.post(
+            "/api/v1/assets", files={"file": ("a.wav", b"RIFF....")}, data={"tags": some_tags, "title": "x"}
+        )
+        assert form.status_code == 422 and len(form.content) < 2000, form.text[:300]
+
+        patched = client.patch("/api/v1/assets/any", json={"tags": many_tags.split(",")})  # 2.4 MB of JSON
+        assert patched.status_code == 422 and len(patched.content) < 3000
+        long_text = client.patch("/api/v1/assets/any", json={"description": "长" * (MAX_DESCRIPTION_CHARS + 1)})
+        assert long_text.status_code == 422 and len(long_text.content) < 2000
+        long_tag = client.patch("/api/v1/assets/any", json={"tags": ["x" * (MAX_TAG_CHARS + 1)]})
+        assert long_tag.status_code == 422
+
+        headers = {"Tus-Resumable": "1.0.0", "Upload-Length": "100"}
+        tags_101 = tus_metadata(filename="a.wav", tags=",".join(f"t{n}" for n in range(MAX_TAGS + 1)))
+        tus = client.post("/api/v1/uploads", headers={**headers, "Upload-Metadata": tags_101})
+        assert tus.status_code == 400 and f"at most {MAX_TAGS}" in tus.text
+        title = tus_metadata(filename="a.wav", title="题" * (MAX_TITLE_CHARS + 1))
+        assert client.post("/api/v1/uploads", headers={**headers, "Upload-Metadata": title}).status_code == 400
+        assert client.get("/api/v1/assets").json()["total"] == 0
+
+    clip = tmp_path / "notes.wav"
+    clip.write_bytes(b"not even media")
+    with pytest.raises(IngestError, match=f"at most {MAX_TAGS}"):  # refused before the file is looked at
+        ingest_file(services, clip, tags=[f"t{n}" for n in range(MAX_TAGS + 1)])
