@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import av
+import hostile_media
 import pytest
 
 from transcode import generate
-from transcode.errors import ForbiddenInputError, TranscodeError, UnreadableMediaError
+from transcode.errors import ForbiddenInputError, MediaLimitError, TranscodeError, UnreadableMediaError
 from transcode.mediainfo import MediaInfo
-from transcode.probe import DEFAULT_ALLOWED_FORMATS, probe
+from transcode.probe import DEFAULT_ALLOWED_FORMATS, ProbeLimits, probe
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +248,77 @@ def test_allow_list_can_be_narrowed_per_call(tmp_path: Path) -> None:
     with pytest.raises(ForbiddenInputError):
         probe(wav, allowed_formats=frozenset({"mxf", "mov"}))
     assert {"hls", "concat", "image2", "lavfi", "tee", "data"}.isdisjoint(DEFAULT_ALLOWED_FORMATS)
+
+
+# --- damaged and hostile files (hostile_media builds them) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clips(media: Path) -> list[Path]:
+    return hostile_media.sources(media / "sources")
+
+
+def test_damaged_files_get_a_plain_reason_and_never_a_python_error(clips: list[Path], tmp_path: Path) -> None:
+    refused = 0
+    for mutant in hostile_media.mutants(clips, tmp_path, count=240, seed=7):
+        try:
+            info = probe(mutant)
+        except (UnreadableMediaError, ForbiddenInputError, MediaLimitError) as exc:
+            refused += 1
+            assert mutant.name in str(exc) and not hostile_media.PYTHON_ERROR.search(str(exc)), str(exc)
+            continue
+        for video in info.video:  # what is accepted can be planned: a size, a sane duration
+            assert video.width > 0 and video.height > 0 and video.display_width > 0
+        assert 0 <= info.duration <= 24 * 3600
+    assert refused > 0  # the campaign did damage some files
+
+
+def test_a_wav_that_says_it_has_no_channels_is_refused_in_plain_words(tmp_path: Path) -> None:
+    data = bytearray(generate.audio_clip(tmp_path / "radio.wav", seconds=0.5).read_bytes())
+    fmt = data.find(b"fmt ")
+    data[fmt + 10 : fmt + 12] = b"\0\0"  # channel count
+    damaged = tmp_path / "no-channels.wav"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(UnreadableMediaError, match=r"no-channels.wav: its audio stream 0 has no channels"):
+        probe(damaged)
+
+
+def test_a_picture_whose_headers_claim_30000_square_has_no_size_and_is_refused(tmp_path: Path) -> None:
+    bomb = hostile_media.picture_bomb(tmp_path / "huge.mov", 30000)
+    with pytest.raises(UnreadableMediaError, match=r"huge.mov: the picture of its video stream 0 has no size \(0×0\)"):
+        probe(bomb)
+
+
+def test_a_picture_beyond_the_limit_is_refused_and_the_limit_can_be_set(tmp_path: Path) -> None:
+    bomb = hostile_media.picture_bomb(tmp_path / "big.mov", 12000)
+    with pytest.raises(MediaLimitError, match=r"12000×12000, larger than the 8192 pixels accepted on the long side"):
+        probe(bomb)
+    with pytest.raises(MediaLimitError, match=r"larger than the 4096 pixels"):
+        probe(bomb, limits=ProbeLimits(max_picture_side=4096))
+    assert probe(bomb, limits=ProbeLimits(max_picture_side=12000)).video[0].width == 12000
+
+
+def test_a_declared_duration_beyond_the_cap_gives_way_to_what_the_streams_show(tmp_path: Path) -> None:
+    info = probe(hostile_media.duration_bomb(tmp_path / "claims-3-years.mkv", seconds=2.0))
+    assert abs(info.duration - 2.0) < 0.1 and info.measured_duration is not None
+    assert abs(info.measured_duration - 2.0) < 0.1
+    (video,) = info.video
+    assert video.frame_count == 50 and video.duration is not None and video.duration <= 2.1
+
+
+def test_the_end_of_a_long_file_is_read_through_its_index(tmp_path: Path) -> None:
+    info = probe(hostile_media.duration_bomb(tmp_path / "long-claims-3-years.mkv", seconds=20.0))  # 500 > scan
+    assert abs(info.duration - 20.0) < 0.1 and info.measured_duration is not None
+
+
+def test_a_file_longer_than_the_cap_is_refused_with_the_limit(tmp_path: Path) -> None:
+    clip = generate.silent_clip(tmp_path / "two-seconds.mp4", seconds=2.0, width=160, height=96)
+    with pytest.raises(MediaLimitError, match=r"two-seconds.mp4: .* more than the 1 s accepted"):
+        probe(clip, limits=ProbeLimits(max_duration=1.0))
+
+
+def test_a_truncated_file_keeps_its_declared_duration_beside_what_its_streams_hold(tmp_path: Path) -> None:
+    source = generate.silent_clip(tmp_path / "full.mp4", seconds=2.0, width=320, height=240)
+    info = probe(generate.corrupt_file(tmp_path / "cut.mp4", kind="truncated", source=source))
+    assert abs(info.duration - 2.0) < 0.05  # so that its render stops short and says the file is truncated
+    assert info.measured_duration is not None and info.measured_duration < 1.5

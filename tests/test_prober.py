@@ -6,12 +6,14 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import hostile_media
 import pytest
 from conftest import Media
 
-from transcode.errors import MediaTimeoutError, UnreadableMediaError
-from transcode.probe import probe
+from transcode.errors import MediaLimitError, MediaTimeoutError, UnreadableMediaError
+from transcode.probe import ProbeLimits, probe
 from transcode.sandbox import Prober
 
 
@@ -62,3 +64,15 @@ def test_a_probe_that_hangs_is_stopped_and_the_next_one_works(media: Media) -> N
         assert impatient.probe(media.silent).video
     finally:
         impatient.close()
+
+
+def test_the_prober_refuses_what_is_beyond_its_limits_in_plain_words(tmp_path: Path) -> None:
+    bomb = hostile_media.picture_bomb(tmp_path / "big.mov", 6000)
+    strict = Prober(timeout=20, limits=ProbeLimits(max_picture_side=4096))
+    try:
+        with pytest.raises(MediaLimitError, match=r"big.mov: its picture is 6000×6000, larger than the 4096 pixels"):
+            strict.probe(bomb)
+        with pytest.raises(UnreadableMediaError, match=r"has no size \(0×0\)"):
+            strict.probe(hostile_media.picture_bomb(tmp_path / "huge.mov", 30000))
+    finally:
+        strict.close()

@@ -253,7 +253,7 @@ def _describe(path: Path, container: InputContainer, limits: ProbeLimits) -> Med
 
 def _cut(video: VideoStreamInfo, duration: float) -> VideoStreamInfo:
     frames = video.frame_count
-    most = math.ceil(duration * video.frame_rate) + 1 if video.frame_rate > 0 else None
+    most = max(1, round(duration * video.frame_rate)) if video.frame_rate > 0 else None
     if frames is not None and most is not None and frames > most:
         frames = most
     shorter = min(video.duration, duration) if video.duration else video.duration

@@ -60,4 +60,6 @@ def reconcile_duration(name: str, declared: float, seen: float | None, complete:
 
 def _hours(seconds: float) -> str:
     hours = seconds / 3600
+    if hours < 1:
+        return f"{seconds:g} s"
     return f"{hours:,.1f} hours" if hours < 1e6 else f"{hours:.3g} hours"
