@@ -100,7 +100,7 @@ def _urls(client: TestClient, asset: dict[str, Any], export_job: str) -> list[st
 
 
 def _served(client: TestClient, url: str, tenant: str = OWNER) -> httpx.Response:
-    response = client.get(url, headers=as_(tenant), follow_redirects=False)
+    response: httpx.Response = client.get(url, headers=as_(tenant), follow_redirects=False)
     if response.status_code == 307:
         location = response.headers["location"]
         if location.startswith("http"):  # a presigned URL of the object store
