@@ -1,12 +1,6 @@
 """Keep what a render job's analysis found: pictures in the store, shots and the QC report in the catalog.
 
-Keys sit under the asset and the checksum of the original they describe::
-
-    {tenant}/assets/{asset}/analysis/{sha16}/shots/{n}.jpg        a keyframe per shot
-    {tenant}/assets/{asset}/analysis/{sha16}/poster.jpg           the analysis poster
-    {tenant}/assets/{asset}/analysis/{sha16}/storyboard/{n}.jpg   sprite sheets
-    {tenant}/assets/{asset}/analysis/{sha16}/storyboard.vtt       WebVTT thumbnails track
-
+Keys are given by :mod:`mam.layout` (under the asset and the checksum of the original they describe).
 Pictures are stored before the rows that point at them are written; a second analysis of the same
 asset replaces the rows. ``progress`` hears the share of the files stored after each one (1.0 once
 the last is stored, before the rows are written).
@@ -18,22 +12,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mam.catalog import replace_analysis
+from mam.layout import (
+    analysis_prefix,
+    content_type,
+    poster_key,
+    shot_keyframe_key,
+    storyboard_sheet_key,
+    storyboard_vtt_key,
+)
 from mam.models import Asset, AssetAnalysis, ShotRow
 from mam.services import Services
 from transcode.analysis.qc import judge
 from transcode.analysis.result import AnalysisResult
 
-__all__ = ["analysis_prefix", "store_analysis"]
-
-
-def analysis_prefix(asset: Asset) -> str:
-    return f"{asset.tenant_id}/assets/{asset.id}/analysis/{asset.sha256[:16]}"
+__all__ = ["store_analysis"]
 
 
 def store_analysis(
     services: Services, asset: Asset, analysis: AnalysisResult, progress: Callable[[float], None] | None = None
 ) -> AssetAnalysis:
-    prefix = analysis_prefix(asset)
+    prefix = analysis_prefix(asset.tenant_id, asset.id, asset.sha256)
     with_keyframe = {s.number for s in analysis.shots if s.keyframe is not None and s.keyframe.exists()}
     poster = analysis.poster if analysis.poster is not None and analysis.poster.exists() else None
     total = len(with_keyframe) + len(analysis.storyboard) + (poster is not None) + (analysis.storyboard_vtt is not None)
@@ -51,7 +49,7 @@ def store_analysis(
     for shot in analysis.shots:
         key = None
         if shot.number in with_keyframe and shot.keyframe is not None:
-            key = put(f"{prefix}/shots/{shot.number}.jpg", shot.keyframe, "image/jpeg")
+            key = put(shot_keyframe_key(prefix, shot.number), shot.keyframe, content_type(".jpg"))
         shots.append(
             ShotRow(
                 asset_id=asset.id,
@@ -68,11 +66,11 @@ def store_analysis(
                 keyframe_key=key,
             )
         )
-    poster_key = put(f"{prefix}/poster.jpg", poster, "image/jpeg") if poster is not None else None
+    stored_poster = put(poster_key(prefix), poster, content_type(".jpg")) if poster is not None else None
     for number, sheet in enumerate(analysis.storyboard):
-        put(f"{prefix}/storyboard/{number}.jpg", sheet, "image/jpeg")
+        put(storyboard_sheet_key(prefix, number), sheet, content_type(".jpg"))
     if analysis.storyboard_vtt is not None:
-        put(f"{prefix}/storyboard.vtt", analysis.storyboard_vtt, "text/vtt")
+        put(storyboard_vtt_key(prefix), analysis.storyboard_vtt, content_type(".vtt"))
     profile = services.qc_profiles[services.settings.qc_profile]
     measurements = analysis.measurements()
     row = AssetAnalysis(
@@ -82,7 +80,7 @@ def store_analysis(
         qc_profile=profile.name,
         qc=judge(measurements, profile),
         storage_prefix=prefix,
-        poster_key=poster_key,
+        poster_key=stored_poster,
         storyboard_sheets=len(analysis.storyboard),
         storyboard_interval=analysis.storyboard_interval,
     )

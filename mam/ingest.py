@@ -7,9 +7,6 @@ stored; the job id is then handed to the broker. A file that is not media is ref
 
 from __future__ import annotations
 
-import mimetypes
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,8 @@ from mam.catalog import find_asset_by_checksum
 from mam.errors import BusyError, IngestError
 from mam.hashing import checksum_file
 from mam.jobs import create_asset_with_job
+from mam.layout import content_type as content_type_of
+from mam.layout import original_key
 from mam.limits import descriptive_problems
 from mam.metadata.fields import apply_descriptive
 from mam.models import Asset, Job, new_id
@@ -35,9 +34,9 @@ from transcode.errors import (
 )
 from transcode.mediainfo import MediaInfo
 from transcode.plan import unusable_reason
-from transcode.profiles import Profile, select_profiles
+from transcode.profiles import select_profiles
 
-__all__ = ["IngestResult", "choose_profiles", "ingest_file", "original_key", "rendition_key"]
+__all__ = ["IngestResult", "choose_profiles", "ingest_file"]
 
 
 @dataclass(frozen=True)
@@ -49,27 +48,11 @@ class IngestResult:
     """Requested profiles that do not apply to this kind of media (e.g. web_720p for a WAV)."""
 
 
-def _safe_name(filename: str) -> str:
-    name = unicodedata.normalize("NFC", Path(filename).name).strip() or "original"
-    name = re.sub(r"[\x00-\x1f/\\]", "_", name)
-    return name[:200]
-
-
 def _unlabelled(message: str, path: Path) -> str:
     """``message`` without the leading ``<path's name>: `` that media errors start with (the path may be a
     scratch file named otherwise), so that the file is named once, by the name the user knows."""
     prefix = f"{path.name}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
-
-
-def original_key(tenant_id: str, asset_id: str, filename: str) -> str:
-    return f"{tenant_id}/assets/{asset_id}/original/{_safe_name(filename)}"
-
-
-def rendition_key(tenant_id: str, asset_id: str, profile: Profile, source_sha256: str) -> str:
-    """Key of the rendition (for a folder rendition, its master playlist; its files sit beside it)."""
-    base = f"{tenant_id}/assets/{asset_id}/renditions/{profile.name}/{source_sha256[:16]}"
-    return f"{base}/master.{profile.extension}" if profile.is_directory else f"{base}.{profile.extension}"
 
 
 def choose_profiles(services: Services, names: Sequence[str] | None, info: MediaInfo) -> tuple[list[str], list[str]]:
@@ -121,7 +104,7 @@ def ingest_file(
             return IngestResult(existing, None, duplicate=True)
     asset_id = new_id()
     key = original_key(tenant, asset_id, filename)
-    content_type = mimetypes.guess_type(filename)[0]
+    content_type = content_type_of(filename)
     services.storage.put_file(key, path, content_type)
     asset = Asset(
         id=asset_id,

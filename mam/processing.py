@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +25,8 @@ from typing import Any
 
 from mam.analysis_store import store_analysis
 from mam.catalog import rendered_profiles
-from mam.ingest import rendition_key
 from mam.jobs import claim_job, complete_job, fail_job, release_job, set_job_progress
+from mam.layout import content_type, export_key, job_scratch_dir, rendition_key
 from mam.models import Asset, Job, JobState, Rendition
 from mam.services import Services
 from mam.storage import StoredObject
@@ -39,7 +38,7 @@ from transcode.plan import Span, make_span
 from transcode.profiles import Profile, select_profiles
 from transcode.sandbox import Progress, renditions_isolated
 
-__all__ = ["STALE_AFTER", "JobOutcome", "export_key", "process_job"]
+__all__ = ["STALE_AFTER", "JobOutcome", "process_job"]
 
 STALE_AFTER = timedelta(minutes=15)
 """A running job whose progress has not moved for this long is taken to have lost its worker."""
@@ -114,9 +113,6 @@ def _local_source(services: Services, key: str, scratch: Path) -> Path:
     return target
 
 
-_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
-
-
 def _store(services: Services, key: str, path: Path, profile: Profile, written: list[str]) -> StoredObject:
     """Store a rendition; for a folder, every file beside the master playlist, the playlist last.
 
@@ -129,7 +125,7 @@ def _store(services: Services, key: str, path: Path, profile: Profile, written: 
     for file in files:
         rel = file.relative_to(folder).as_posix()
         written.append(f"{prefix}/{rel}")
-        services.storage.put_file(f"{prefix}/{rel}", file, _CONTENT_TYPES.get(file.suffix))
+        services.storage.put_file(f"{prefix}/{rel}", file, content_type(file.name))
     written.append(key)
     master = services.storage.put_file(key, path, profile.content_type)
     return StoredObject(key, master.size + sum(f.stat().st_size for f in files))
@@ -158,18 +154,16 @@ class _Stored:
                     services.storage.delete(key)
 
 
-def export_key(job: Job, profile: Profile) -> str:
-    """Where a sub-clip export is kept: under its job, not as one of the asset's renditions."""
-    name = (
-        f"{profile.name}/master.{profile.extension}" if profile.is_directory else f"{profile.name}.{profile.extension}"
-    )
-    return f"{job.asset.tenant_id}/assets/{job.asset_id}/exports/{job.id}/{name}"
-
-
 def _store_export(services: Services, job: Job, result: JobResult, span: Span, stored_keys: _Stored) -> dict[str, Any]:
     output = result.report.outputs[0]
     profile = services.profiles[output.profile]
-    stored = _store(services, export_key(job, profile), output.path, profile, stored_keys.of("export"))
+    stored = _store(
+        services,
+        export_key(job.asset.tenant_id, job.asset_id, job.id, profile),
+        output.path,
+        profile,
+        stored_keys.of("export"),
+    )
     checked = next((c.summary() for c in result.checks if c.profile == profile.name), {})
     return {
         **checked,  # what the output check measured: its loudness after normalisation, its picture
@@ -231,7 +225,9 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
         info = MediaInfo.model_validate(job.asset.mediainfo)
         attempts = job.attempts
     reporter = _Reporter(services, job_id, on_progress)
-    scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id[:8]}-", dir=services.settings.work_dir))
+    scratch = job_scratch_dir(services.settings.work_dir, job_id)
+    shutil.rmtree(scratch, ignore_errors=True)  # what an earlier, killed attempt left
+    scratch.mkdir(parents=True)
     stored_keys = _Stored()
     try:
         span = None

@@ -8,8 +8,9 @@ import pytest
 from conftest import Media
 
 import mam.analysis_store as analysis_store
-from mam.analysis_store import analysis_prefix, store_analysis
+from mam.analysis_store import store_analysis
 from mam.ingest import ingest_file
+from mam.layout import analysis_prefix
 from mam.models import Job
 from mam.processing import process_job
 from mam.services import Services
@@ -25,7 +26,7 @@ def test_storing_an_analysis_reports_the_share_of_files_stored_after_each_one(
     result = make_renditions(media.silent, probe(media.silent), [(proxy, proxy.output_path(tmp_path / "out"))])
     analysis = result.analysis
     assert analysis is not None and analysis.shots and analysis.storyboard
-    prefix = analysis_prefix(asset)
+    prefix = analysis_prefix(asset.tenant_id, asset.id, asset.sha256)
     keys = [f"{prefix}/shots/{s.number}.jpg" for s in analysis.shots] + [f"{prefix}/poster.jpg"]
     keys += [f"{prefix}/storyboard/{n}.jpg" for n in range(len(analysis.storyboard))] + [f"{prefix}/storyboard.vtt"]
     heard: list[tuple[float, int]] = []

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from transcode.errors import ProfileError
 
 __all__ = [
+    "CONTENT_TYPES",
     "AudioSpec",
     "ImageSpec",
     "LoudnessSpec",
@@ -214,14 +215,7 @@ class Profile(_Spec):
 
     @property
     def content_type(self) -> str:
-        return {
-            "mp4": "video/mp4",
-            "m4a": "audio/mp4",
-            "jpg": "image/jpeg",
-            "mxf": "application/mxf",
-            "mp3": "audio/mpeg",
-            "m3u8": "application/vnd.apple.mpegurl",
-        }[self.extension]
+        return CONTENT_TYPES[self.extension]
 
     @property
     def is_directory(self) -> bool:
@@ -234,6 +228,20 @@ class Profile(_Spec):
         if self.is_directory:
             return folder / self.name / f"master.{self.extension}"
         return folder / f"{self.name}.{self.extension}"
+
+
+CONTENT_TYPES: dict[str, str] = {
+    "mp4": "video/mp4",
+    "m4a": "audio/mp4",
+    "m4s": "video/iso.segment",
+    "jpg": "image/jpeg",
+    "mxf": "application/mxf",
+    "mp3": "audio/mpeg",
+    "m3u8": "application/vnd.apple.mpegurl",
+    "vtt": "text/vtt",
+    "json": "application/json",
+}
+"""The media type of every file the engine writes, by extension: the one table (mam.layout uses it too)."""
 
 
 def default_profiles_dir() -> Path:
