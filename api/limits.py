@@ -35,10 +35,9 @@ class BodyLimit:
 
     def limit_for(self, method: str, path: str) -> tuple[int, str]:
         """(bytes allowed, what the limit is called) for a request."""
-        path = path.rstrip("/")
-        if method == "POST" and path == _ASSETS:
+        if method == "POST" and path.rstrip("/") == _ASSETS:
             return self.max_upload_bytes + FORM_OVERHEAD_BYTES, "MAM_MAX_UPLOAD_MB"
-        if path == _UPLOADS or path.startswith(_UPLOADS + "/"):
+        if _is_tus(path):
             return self.max_upload_bytes, "MAM_MAX_UPLOAD_MB"
         return MAX_REQUEST_BODY_BYTES, f"{MAX_REQUEST_BODY_BYTES // (1024 * 1024)} MiB for a request"
 
@@ -48,10 +47,11 @@ class BodyLimit:
             return
         limit, name = self.limit_for(scope["method"], scope["path"])
         declared = _content_length(scope)
+        tus = _is_tus(scope["path"])
         if declared is not None and declared > limit:
-            await _refuse(send, f"the request body is {declared} bytes; the limit is {limit} ({name})")
+            await _refuse(send, f"the request body is {declared} bytes; the limit is {limit} ({name})", tus)
             return
-        state = _Stream(limit, name, receive, send)
+        state = _Stream(limit, name, receive, send, tus)
         try:
             await self.app(scope, state.receive, state.send)
         except Exception:
@@ -62,8 +62,8 @@ class BodyLimit:
 class _Stream:
     """Counts the body as the application reads it; past the limit, answers 413 and ends the body."""
 
-    def __init__(self, limit: int, name: str, receive: Receive, send: Send) -> None:
-        self.limit, self.name = limit, name
+    def __init__(self, limit: int, name: str, receive: Receive, send: Send, tus: bool) -> None:
+        self.limit, self.name, self.tus = limit, name, tus
         self._receive, self._send = receive, send
         self.received = 0
         self.started = False
@@ -77,7 +77,8 @@ class _Stream:
             self.received += len(message.get("body", b""))
             if self.received > self.limit and not self.started:
                 self.refused = True
-                await _refuse(self._send, f"the request body exceeds the limit of {self.limit} bytes ({self.name})")
+                detail = f"the request body exceeds the limit of {self.limit} bytes ({self.name})"
+                await _refuse(self._send, detail, self.tus)
                 return {"type": "http.disconnect"}
         return message
 
@@ -87,6 +88,11 @@ class _Stream:
         if message["type"] == "http.response.start":
             self.started = True
         await self._send(message)
+
+
+def _is_tus(path: str) -> bool:
+    path = path.rstrip("/")
+    return path == _UPLOADS or path.startswith(_UPLOADS + "/")
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -99,7 +105,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, detail: str) -> None:
+async def _refuse(send: Send, detail: str, tus: bool) -> None:
     body = json.dumps({"type": "about:blank", "title": "Content Too Large", "status": 413, "detail": detail}).encode()
     await send(
         {
@@ -109,6 +115,7 @@ async def _refuse(send: Send, detail: str) -> None:
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *([(b"tus-resumable", b"1.0.0")] if tus else []),
             ],
         }
     )

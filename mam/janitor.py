@@ -9,7 +9,9 @@ Three kinds of leftovers, all under the work folder (``$MAM_HOME/work``):
   last bytes), unless a request holds it (:meth:`mam.tus.UploadStore.sweep`).
 - **scratch**: a job's scratch folder (``job-<job id>``, see ``mam.layout.job_scratch_dir``) whose
   job is not running, left by a killed or failed render. Folders made in the last
-  :data:`SCRATCH_GRACE` are left alone (a worker may be claiming the job at this moment).
+  :data:`SCRATCH_GRACE` are left alone (a worker may be claiming the job at this moment). Also a
+  watch folder's rewrap folder (``rewrap-*``, media joined to its separate audio) that nothing has
+  written to for :data:`REWRAP_GRACE`: its ingest was stopped.
 
 :func:`sweep` runs once (``mam janitor``); :class:`Janitor` runs it when the server starts and every
 ``MAM_JANITOR_INTERVAL_MINUTES``.
@@ -32,12 +34,13 @@ from mam.models import Job, JobState
 from mam.services import Services
 from mam.tus.store import UploadStore
 
-__all__ = ["SCRATCH_GRACE", "UPLOAD_GRACE", "Janitor", "Leftover", "SweepReport", "sweep"]
+__all__ = ["REWRAP_GRACE", "SCRATCH_GRACE", "UPLOAD_GRACE", "Janitor", "Leftover", "SweepReport", "sweep"]
 
 UPLOAD_GRACE = timedelta(hours=1)
 """How long a multipart upload's file may sit unlocked and unchanged (being probed, hashed and
 stored) before it counts as stale."""
 SCRATCH_GRACE = timedelta(minutes=10)
+REWRAP_GRACE = timedelta(hours=24)
 
 _log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ def sweep(services: Services, *, now: datetime | None = None) -> SweepReport:
     for upload_id, freed in store.sweep(now):
         report.removed.append(Leftover("tus", str(store.root / upload_id), freed, "past its Upload-Expires"))
     _sweep_scratch(services, work, now, report)
+    _sweep_rewraps(work, now, report)
     return report
 
 
@@ -134,6 +138,19 @@ def _sweep_scratch(services: Services, work: Path, now: datetime, report: SweepR
             continue  # the job finished and removed it meanwhile
         shutil.rmtree(folder, ignore_errors=True)
         report.removed.append(Leftover("scratch", str(folder), size, "its job is not running"))
+
+
+def _sweep_rewraps(work: Path, now: datetime, report: SweepReport) -> None:
+    for folder in sorted(p for p in work.glob("rewrap-*") if p.is_dir()):
+        try:
+            newest = max([folder, *folder.rglob("*")], key=lambda p: p.stat().st_mtime)
+            if _age(newest, now) < REWRAP_GRACE:
+                continue
+            size = _size(folder)
+        except FileNotFoundError:
+            continue  # its ingest finished and removed it meanwhile
+        shutil.rmtree(folder, ignore_errors=True)
+        report.removed.append(Leftover("scratch", str(folder), size, "a watch folder's rewrap whose ingest stopped"))
 
 
 class Janitor:

@@ -152,3 +152,17 @@ def test_mam_janitor_removes_leftovers_once_and_says_what_it_removed(tmp_path: P
     assert again.returncode == 0 and "0 leftovers removed" in again.stdout
     helped = subprocess.run([str(MAM), "janitor", "--help"], env=env, capture_output=True, text=True, timeout=120)
     assert "Upload-Expires" in helped.stdout and "MAM_JANITOR_INTERVAL_MINUTES" in helped.stdout
+
+
+def test_a_rewrap_folder_of_a_stopped_watch_ingest_is_removed_after_a_day(sqlite_services: Services) -> None:
+    work = sqlite_services.settings.work_dir
+    stopped, working = work / "rewrap-a1b2", work / "rewrap-c3d4"
+    for folder in (stopped, working):
+        folder.mkdir()
+        (folder / "clip.mov").write_bytes(b"\0" * 4000)
+    age(stopped, 30)
+    age(working, 30)
+    os.utime(working / "clip.mov")  # still being written
+    removed = sweep(sqlite_services).removed
+    assert [(item.kind, item.path, item.bytes) for item in removed] == [("scratch", str(stopped), 4000)]
+    assert working.is_dir()

@@ -185,3 +185,23 @@ def test_too_many_or_too_long_tags_and_fields_are_refused_at_every_entry_quoting
     clip.write_bytes(b"not even media")
     with pytest.raises(IngestError, match=f"at most {MAX_TAGS}"):  # refused before the file is looked at
         ingest_file(services, clip, tags=[f"t{n}" for n in range(MAX_TAGS + 1)])
+
+
+def test_a_tus_patch_over_the_limit_is_refused_unread_with_tus_headers(services: Services) -> None:
+    app = create_app(services=services, run_workers=False)
+    app.state.services = services
+
+    async def patch() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mam") as client:
+            return await client.patch(
+                "/api/v1/uploads/" + "0" * 32,
+                content=b"\0" * (LIMIT + 1),
+                headers={
+                    "Tus-Resumable": "1.0.0",
+                    "Upload-Offset": "0",
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
+
+    answer = asyncio.run(patch())
+    assert answer.status_code == 413 and answer.headers["Tus-Resumable"] == "1.0.0"
