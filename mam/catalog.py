@@ -15,7 +15,6 @@ from sqlalchemy import Text, and_, cast, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-import mam.search.index  # noqa: F401  (its flush hook keeps the search index in step with every write)
 from mam.errors import ForbiddenError, NotFoundError
 from mam.metadata.fields import apply_descriptive
 from mam.models import Asset, AssetAnalysis, Rendition, ShotRow, Tenant

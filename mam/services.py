@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mam.catalog import ensure_tenant
 from mam.db import make_engine, migrate
 from mam.errors import ConfigError
+from mam.search.index import install_index_hook
 from mam.settings import Settings
 from mam.storage import Storage, open_storage
 from transcode.analysis.qc import QCProfile, load_qc_profiles
@@ -58,6 +59,7 @@ def open_services(settings: Settings, *, run_migrations: bool = True) -> Service
     if run_migrations:
         migrate(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
+    install_index_hook(sessions)  # every write through these sessions keeps the search index in step
     storage = open_storage(
         settings.storage_url,
         endpoint_url=settings.s3_endpoint_url,

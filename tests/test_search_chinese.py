@@ -221,7 +221,7 @@ def test_estimated_totals_and_sampled_facets_agree_on_both_backends(
 ) -> None:
     # A sample of two entries makes every common query take the estimating path (and, on
     # PostgreSQL, the batched phrase recheck) that only large catalogs reach otherwise.
-    from mam.search import walk
+    from mam.search import sample as sampling
 
     queries = ["湘乡", "湘乡市", "防汛 抢险", "新闻", "乡", "xx", "programme:湘乡新闻 type:video"]
 
@@ -229,9 +229,9 @@ def test_estimated_totals_and_sampled_facets_agree_on_both_backends(
         per_query: dict[str, tuple[object, ...]] = {}
         for query in queries:
             full = search(session, "default", SearchRequest(q=query, limit=50))
-            monkeypatch.setattr(walk, "SAMPLE", 2)
+            monkeypatch.setattr(sampling, "SAMPLE", 2)
             sampled = search(session, "default", SearchRequest(q=query, limit=50))
-            monkeypatch.setattr(walk, "SAMPLE", 1000)
+            monkeypatch.setattr(sampling, "SAMPLE", 1000)
             assert [h.asset.id for h in sampled.hits] == [h.asset.id for h in full.hits]
             assert not full.total_is_estimate
             if full.total > 2:  # more matches than the sample: an estimate

@@ -1,5 +1,5 @@
 """A shoot date or duration sort walks the entries in the column's order and stops once the page is
-full, or sorts every match when there are few (mam/search/walk.py ``Plan.column_page``); either way
+full, or sorts every match when there are few (mam/search/columns.py ``column_page``); either way
 it finds exactly what scoring and sorting every match by the sort's SQL order finds."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from mam.models import Span
-from mam.search import SearchRequest, search, walk
+from mam.search import SearchRequest, columns, search, sqlite_backend
+from mam.search.plan import Plan
 from mam.services import Services
 
 QUERIES = ["防汛", "会议", '"防汛抢险"', "防汛 会议", "programme:农业天地", "防汛 type:audio", "不存在", ""]
@@ -26,9 +27,9 @@ _ORDERS = {
 }
 
 
-def _sorted_by_sql(plan: walk.Plan, session: Session, sort: str, need: int) -> list[str]:
+def _sorted_by_sql(plan: Plan, session: Session, sort: str, need: int) -> list[str]:
     """The reference: every match read, scored and sorted in SQL (mam/search/engine.py SORTS)."""
-    plan.finish(session)  # the planner's own choice of scans
+    plan.settings.reset()  # the planner's own choice of scans
     b = plan.backend
     # Visibility is part of the match, as on the walked path (mam/search/walk.py).
     params: dict[str, Any] = {**plan.params, "need": need}
@@ -103,7 +104,7 @@ def test_the_walk_in_column_order_finds_what_sorting_every_match_finds(
     try:
         walked = _pages(services)
         assert walks  # the walk ran
-        monkeypatch.setattr(walk.Plan, "column_page", _sorted_by_sql)
+        monkeypatch.setattr(columns, "column_page", _sorted_by_sql)
         walks.clear()
         sorted_all = _pages(services)
         assert not walks
@@ -112,19 +113,19 @@ def test_the_walk_in_column_order_finds_what_sorting_every_match_finds(
     assert walked == sorted_all
     hits, _, total, _ = sorted_all[("", "shoot_date", 0)]
     assert total == 48 and len(hits) == 48
-    monkeypatch.setattr(walk.Plan, "column_page", _COLUMN_PAGE)
+    monkeypatch.setattr(columns, "column_page", _COLUMN_PAGE)
 
     # Reading entries in the column's order and testing each, or every match (on PostgreSQL
     # through GIN, a phrase loosened there and checked on the rows in order): the same pages.
     for walked_first in (True, False):
         if services.engine.dialect.name == "postgresql":
-            monkeypatch.setattr(walk.Plan, "_rows_first", lambda *_, first=walked_first: first)
+            monkeypatch.setattr(Plan, "rows_first", lambda *_, first=walked_first: first)
         else:
-            monkeypatch.setattr(walk, "SPARSE", 0 if walked_first else 1_000_000)
+            monkeypatch.setattr(sqlite_backend, "SPARSE", 0 if walked_first else 1_000_000)
         assert _pages(services) == sorted_all
 
 
-_COLUMN_PAGE = walk.Plan.column_page
+_COLUMN_PAGE = columns.column_page
 
 
 @pytest.mark.parametrize("sparse", [0, 1_000_000])
@@ -135,7 +136,7 @@ def test_a_page_cut_inside_a_millisecond_of_ties_reads_on_to_the_group_end(
     indexed: a first read of fewer rows than the group holds is read again, larger, so the page's
     order is exact."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    monkeypatch.setattr(walk, "SPARSE", sparse)  # SQLite: the walk (0) or every match sorted
+    monkeypatch.setattr(sqlite_backend, "SPARSE", sparse)  # SQLite: the walk (0) or every match sorted
     with services.session() as session:
         for n in range(70):  # more than the first read of 32 rows, all in one millisecond
             asset = catalog_asset(services.settings.default_tenant, n, f"防汛 {n}")

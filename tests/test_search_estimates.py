@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from conftest import catalog_asset
 
-from mam.search import SearchRequest, search, walk
+from mam.search import SearchRequest, search
+from mam.search import sample as sampling
+from mam.search.plan import Plan
 from mam.services import Services
 
 
@@ -25,12 +27,12 @@ def test_a_total_above_the_sample_is_estimated_from_the_density_of_the_newest_ma
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _catalogue(services, 80)
-    monkeypatch.setattr(walk, "SAMPLE", 10)
+    monkeypatch.setattr(sampling, "SAMPLE", 10)
 
-    def no_count(*_: object) -> int:
+    def no_count(*_: object, **__: object) -> int:
         raise AssertionError("a dense match is estimated, not counted")
 
-    monkeypatch.setattr(walk.Plan, "_count", no_count)
+    monkeypatch.setattr(sampling, "count_older", no_count)
     with services.session() as session:
         result = search(session, services.settings.default_tenant, SearchRequest(q="防汛"))
     assert result.total_is_estimate
@@ -41,20 +43,20 @@ def test_a_total_above_the_sample_is_estimated_from_the_density_of_the_newest_ma
 
 def test_a_sparse_match_is_counted_instead(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     _catalogue(services, 80)
-    monkeypatch.setattr(walk, "SAMPLE", 10)
-    monkeypatch.setattr(walk, "RANGE_CAP", 5)  # the sample spans more entries than this: count
+    monkeypatch.setattr(sampling, "SAMPLE", 10)
+    monkeypatch.setattr(sampling, "RANGE_CAP", 5)  # the sample spans more entries than this: count
     counts: list[object] = []
-    count = walk.Plan._count
+    count = sampling.count_older
 
-    def spy(plan: walk.Plan, *args: object, **kwargs: object) -> int:
+    def spy(plan: Plan, *args: object, **kwargs: object) -> int:
         counts.append(args)
         return count(plan, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(walk.Plan, "_count", spy)
+    monkeypatch.setattr(sampling, "count_older", spy)
     with services.session() as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         counted = search(session, services.settings.default_tenant, SearchRequest(q="防汛"))
-        monkeypatch.setattr(walk, "COUNT_CAP", 25)
+        monkeypatch.setattr(sampling, "COUNT_CAP", 25)
         capped = search(session, services.settings.default_tenant, SearchRequest(q="防汛"))
     assert (counted.total, counted.total_is_estimate) == (40, True)
     if postgres:
@@ -75,23 +77,23 @@ def test_a_phrase_total_without_facets_is_estimated_from_fewer_checked_matches(
     PHRASE_SAMPLE matches when the candidates clearly hold more than SAMPLE, and the full sample
     (an exact total up to SAMPLE) when they may not."""
     _catalogue(services, 80)
-    monkeypatch.setattr(walk, "SAMPLE", 10)
-    monkeypatch.setattr(walk, "PHRASE_SAMPLE", 3)
+    monkeypatch.setattr(sampling, "SAMPLE", 10)
+    monkeypatch.setattr(sampling, "PHRASE_SAMPLE", 3)
     sizes: list[int | None] = []
-    sample_sql = walk.Plan._sample_sql
+    sample_sql = sampling.sample_sql
 
-    def spy(plan: walk.Plan, *args: Any, **kwargs: Any) -> Any:
+    def spy(plan: Plan, *args: Any, **kwargs: Any) -> Any:
         sizes.append(kwargs.get("size"))
         return sample_sql(plan, *args, **kwargs)
 
-    monkeypatch.setattr(walk.Plan, "_sample_sql", spy)
+    monkeypatch.setattr(sampling, "sample_sql", spy)
     with services.session() as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         quick = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"', facets=False))
         quick_sizes, sizes[:] = list(sizes), []
         full = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"'))
         full_sizes, sizes[:] = list(sizes), []
-        monkeypatch.setattr(walk, "SAMPLE", 30)  # 40 matches: not clearly above the sample (45)
+        monkeypatch.setattr(sampling, "SAMPLE", 30)  # 40 matches: not clearly above the sample (45)
         exact = search(session, services.settings.default_tenant, SearchRequest(q='"防汛新闻"', facets=False))
         exact_sizes = list(sizes)
     assert [h.asset.id for h in quick.hits] == [h.asset.id for h in full.hits]

@@ -9,7 +9,8 @@ from conftest import make_settings
 from sqlalchemy import text
 from test_search_chinese import EXPECTED, load_news
 
-from mam.search import SearchRequest, search, walk
+from mam.search import SearchRequest, cost, search
+from mam.search.plan import Plan
 from mam.services import open_services
 
 
@@ -22,20 +23,20 @@ def test_postgresql_returns_the_same_hits_whether_it_walks_entries_or_reads_the_
         with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE search_entries"))
         walked: list[bool] = []
-        decide = walk.Plan._rows_first
+        decide = Plan.rows_first
 
-        def spy(plan: walk.Plan, *args: object) -> bool:
+        def spy(plan: Plan, *args: object) -> bool:
             walked.append(decide(plan, *args))  # type: ignore[arg-type]
             return walked[-1]
 
-        monkeypatch.setattr(walk.Plan, "_rows_first", spy)
+        monkeypatch.setattr(Plan, "rows_first", spy)
         queries = [*EXPECTED, "新闻", "乡", "湘乡 防汛", ""]
         found = {}
         # Reading a row costing nothing: every listed word is walked; a GIN match costing nothing: never.
         for row_us, match_us in ((0.0, 1.0), (1.0, 0.0)):
-            monkeypatch.setattr(walk, "_ROW_US", row_us)
-            monkeypatch.setattr(walk, "_MATCH_US", match_us)
-            monkeypatch.setattr(walk, "_STATS", {})
+            monkeypatch.setattr(cost, "ROW_US", row_us)
+            monkeypatch.setattr(cost, "MATCH_US", match_us)
+            monkeypatch.setattr(cost, "_STATS", {})
             walked.clear()
             with services.session() as session:
                 found[row_us] = {
@@ -82,19 +83,19 @@ def test_loosening_keeps_the_tokens_every_alternative_needs_once_each() -> None:
     phrase = parse_query("月山镇 志愿者").phrase_expr()
     assert phrase is not None
     # Written as one run (…镇志…) or as two words (…镇 志…): only the tokens both need are looked up.
-    assert walk.relaxed(phrase) == All((Tok("山镇"), Tok("志愿"), Tok("愿者"), Tok("月山")))
+    assert cost.relaxed(phrase) == All((Tok("山镇"), Tok("志愿"), Tok("愿者"), Tok("月山")))
     text_expr = parse_query("月山镇 志愿者").text_expr()
     assert text_expr is not None
     title = parse_query("月山镇 志愿者").title_expr()
     assert title is not None
-    assert to_tsquery(walk.relaxed(All((text_expr, title, phrase)))).count("'山镇'") == 1
+    assert to_tsquery(cost.relaxed(All((text_expr, title, phrase)))).count("'山镇'") == 1
     # Given the tokens' shares, each phrase is looked up by its rarest token; an alternative whose
     # token another term already requires is implied and left out (GIN would read its list again).
     shares = {"月山": 0.01, "山镇": 0.02, "镇志": 0.03, "志愿": 0.02, "愿者": 0.01}
-    loose = walk.relaxed(All((text_expr, phrase)), shares)
+    loose = cost.relaxed(All((text_expr, phrase)), shares)
     assert loose == All((Tok("月山"), Tok("愿者"))), loose
     pinyin = parse_query("xiangxiang").text_expr()  # alternatives with nothing in common stay alternatives
-    assert pinyin is not None and " | " in to_tsquery(walk.relaxed(pinyin))
+    assert pinyin is not None and " | " in to_tsquery(cost.relaxed(pinyin))
 
 
 def test_a_search_leaves_the_transactions_planner_settings_as_it_found_them(tmp_path: Path, postgres_url: str) -> None:

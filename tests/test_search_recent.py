@@ -12,8 +12,10 @@ from conftest import catalog_asset, make_settings
 from sqlalchemy import event, text
 from test_search_chinese import EXPECTED, load_news
 
-from mam.search import SearchRequest, recent, search, walk
-from mam.search.index import BLOCK_BITS
+from mam.search import SearchRequest, cost, postgres_backend, recent, search
+from mam.search import sample as sampling
+from mam.search.ids import BLOCK_BITS
+from mam.search.plan import Plan
 from mam.search.recent import newest_bound, rebuild_newest, rebuild_recent, recent_bound
 from mam.services import Services, open_services
 
@@ -86,39 +88,39 @@ def test_the_recent_index_finds_the_same_hits_as_the_full_index(pg: Services, mo
     queries = [*EXPECTED, "防汛", "会议", "湘乡", "茶", "湘乡 防汛", "会议 type:audio", '"防汛抢险"', "防汛 新闻 会议"]
     queries.append("")
 
-    monkeypatch.setattr(walk, "recent_bound", lambda _session: None)
+    monkeypatch.setattr(postgres_backend, "recent_bound", lambda _session: None)
     full = _results(pg, queries)
 
-    monkeypatch.setattr(walk, "recent_bound", recent_bound)
+    monkeypatch.setattr(postgres_backend, "recent_bound", recent_bound)
     with pg.session() as session:
         rebuild_recent(session, size=30)
         assert recent_bound(session) is not None
     edges: list[int] = []
-    edge = walk.Plan._edge
+    edge = Plan.edge
 
-    def spy(plan: walk.Plan, *args: Any) -> int:
+    def spy(plan: Plan, *args: Any) -> int:
         edges.append(edge(plan, *args))
         return edges[-1]
 
-    monkeypatch.setattr(walk.Plan, "_edge", spy)
+    monkeypatch.setattr(Plan, "edge", spy)
     windows: list[int] = []
-    window_sql = walk.Plan._window_sql
+    window_sql = Plan.window_sql
 
-    def spy_window(plan: walk.Plan, low: int | None) -> Any:
+    def spy_window(plan: Plan, low: int | None) -> Any:
         if low is not None:
             windows.append(low)
         return window_sql(plan, low)
 
-    monkeypatch.setattr(walk.Plan, "_window_sql", spy_window)
-    monkeypatch.setattr(walk, "_FEW_US", 0.0)  # in a catalog this small every word is rare
+    monkeypatch.setattr(Plan, "window_sql", spy_window)
+    monkeypatch.setattr(cost, "FEW_US", 0.0)  # in a catalog this small every word is rare
     # Few matches expected in the recent part (under 2,000), yet enough for a page: it is read whole.
-    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1000)
+    monkeypatch.setattr(cost, "RECENT_ENTRIES", 1000)
     assert _results(pg, queries) == full
     assert windows and not edges  # the recent index was searched, the whole of its part each time
 
     # Reading a posting list costing nothing: common words are looked for in windows of the newest part.
-    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)
-    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    monkeypatch.setattr(cost, "RECENT_ENTRIES", 1_000_000)
+    monkeypatch.setattr(cost, "GIN_US", 0.0)
     assert _results(pg, queries) == full
     assert edges
 
@@ -130,7 +132,7 @@ def test_a_window_in_the_newest_part_is_read_through_the_newest_index(
     with pg.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE search_entries"))
     queries = ["防汛", "会议", "湘乡", "湘乡 防汛", "会议 type:audio", '"防汛抢险"', "防汛 新闻 会议"]
-    monkeypatch.setattr(walk, "SAMPLE", 5)  # a sample's window is small enough for the newest part
+    monkeypatch.setattr(sampling, "SAMPLE", 5)  # a sample's window is small enough for the newest part
 
     def hits() -> dict[tuple[str, str], Any]:
         # The same hits, facets and cursors; an estimated total may differ by the path it took.
@@ -156,9 +158,9 @@ def test_a_window_in_the_newest_part_is_read_through_the_newest_index(
             other.execute("ROLLBACK TO SAVEPOINT plan")
 
     event.listen(pg.engine, "before_cursor_execute", explain)
-    monkeypatch.setattr(walk, "_FEW_US", 0.0)
-    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)  # windows of the newest entries, sized by share
-    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    monkeypatch.setattr(cost, "FEW_US", 0.0)
+    monkeypatch.setattr(cost, "RECENT_ENTRIES", 1_000_000)  # windows of the newest entries, sized by share
+    monkeypatch.setattr(cost, "GIN_US", 0.0)
     try:
         assert hits() == full
     finally:
@@ -176,21 +178,21 @@ def test_a_sparse_total_is_estimated_from_the_matches_in_the_recent_part(
     _catalogue(pg, 120)
     with pg.session() as session:
         rebuild_recent(session, size=40)
-    monkeypatch.setattr(walk, "SAMPLE", 5)
-    monkeypatch.setattr(walk, "RANGE_CAP", 5)  # the sample spans more entries than this
+    monkeypatch.setattr(sampling, "SAMPLE", 5)
+    monkeypatch.setattr(sampling, "RANGE_CAP", 5)  # the sample spans more entries than this
     counted: list[Any] = []
-    count = walk.Plan._count
+    count = sampling.count_older
 
-    def spy(plan: walk.Plan, *args: Any, **kwargs: Any) -> int:
+    def spy(plan: Plan, *args: Any, **kwargs: Any) -> int:
         counted.append(kwargs.get("low"))
         return count(plan, *args, **kwargs)
 
-    monkeypatch.setattr(walk.Plan, "_count", spy)
+    monkeypatch.setattr(sampling, "count_older", spy)
     with pg.session() as session:
         result = search(session, "default", SearchRequest(q="防汛抢险"))
         # Without the count the sample statement makes of the matches it reads (as when it reads
         # entries one by one), the matches of the newest part are counted through the recent index.
-        monkeypatch.setattr(walk, "_candidates", lambda *_: None)
+        monkeypatch.setattr(sampling, "candidates", lambda *_: None)
         uncounted = search(session, "default", SearchRequest(q="防汛抢险"))
     # 防汛抢险 is in every fourth asset: as densely in the newest part as in all 120.
     assert result.total_is_estimate and uncounted.total_is_estimate
@@ -215,12 +217,12 @@ def test_a_stale_bound_finds_the_same_hits(pg: Services, monkeypatch: pytest.Mon
     with pg.session() as session:
         rebuild_recent(session, size=20)
         assert recent_bound(session) != old
-    monkeypatch.setattr(walk, "recent_bound", lambda _session: old)
-    monkeypatch.setattr(walk, "_FEW_US", 0.0)
-    monkeypatch.setattr(walk, "RECENT_ENTRIES", 1_000_000)
-    monkeypatch.setattr(walk, "_GIN_US", 0.0)
+    monkeypatch.setattr(postgres_backend, "recent_bound", lambda _session: old)
+    monkeypatch.setattr(cost, "FEW_US", 0.0)
+    monkeypatch.setattr(cost, "RECENT_ENTRIES", 1_000_000)
+    monkeypatch.setattr(cost, "GIN_US", 0.0)
     stale = _results(pg, ["防汛", "会议 防汛"])
-    monkeypatch.setattr(walk, "recent_bound", recent_bound)
+    monkeypatch.setattr(postgres_backend, "recent_bound", recent_bound)
     recent._BOUNDS.clear()
     assert stale == _results(pg, ["防汛", "会议 防汛"])
     assert len(stale[("防汛", "newest")][0]) == 7
@@ -234,10 +236,10 @@ def test_a_sample_the_recent_part_cannot_fill_reads_the_full_index_at_once(
         conn.execute(text("ANALYZE search_entries"))
     with pg.session() as session:
         rebuild_recent(session, size=20)
-    monkeypatch.setattr(walk, "_FEW_US", 0.0)
-    monkeypatch.setattr(walk, "_GIN_US", 0.0)
-    monkeypatch.setattr(walk, "RECENT_ENTRIES", 20)
-    monkeypatch.setattr(walk, "SAMPLE", 30)  # 会议 is in half of 80 assets: 40 matches, ~10 of them recent
+    monkeypatch.setattr(cost, "FEW_US", 0.0)
+    monkeypatch.setattr(cost, "GIN_US", 0.0)
+    monkeypatch.setattr(cost, "RECENT_ENTRIES", 20)
+    monkeypatch.setattr(sampling, "SAMPLE", 30)  # 会议 is in half of 80 assets: 40 matches, ~10 of them recent
     samples: list[str] = []
 
     def sampled(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -257,5 +259,5 @@ def test_a_sample_the_recent_part_cannot_fill_reads_the_full_index_at_once(
     # One sample statement, over the whole index: no window of the recent part first.
     assert len(samples) == 1 and ">> 21" not in samples[0] and ">> 22" not in samples[0]
     assert found[2] and 36 <= found[1] <= 44  # 40, estimated from the sample's 30
-    monkeypatch.setattr(walk, "recent_bound", lambda _session: None)
+    monkeypatch.setattr(postgres_backend, "recent_bound", lambda _session: None)
     assert run() == found

@@ -6,7 +6,7 @@ import pytest
 from conftest import catalog_asset
 
 from mam.catalog import ensure_tenant
-from mam.search import SearchRequest, search, walk
+from mam.search import SearchRequest, search, sqlite_backend
 from mam.services import Services
 from mam.sharing import share_asset, unshare_asset
 
@@ -44,7 +44,7 @@ def test_a_tenant_finds_its_own_and_what_is_shared_with_it_either_way(
         session.commit()
     found = {}
     for share in (0.0, 2.0):  # the viewer's share of entries always, never enough to check rows
-        monkeypatch.setattr(walk, "_ROWS_VISIBLE_SHARE", share)
+        monkeypatch.setattr(sqlite_backend, "_ROWS_VISIBLE_SHARE", share)
         found[share] = _found(services, query, sort)
     assert found[0.0] == found[2.0]
     titles = [title for title, _, _ in found[0.0][:-1]]

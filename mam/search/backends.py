@@ -1,42 +1,25 @@
-"""The SQL that differs between SQLite FTS5 and PostgreSQL: matching, dates and JSON arrays.
-
-Everything else in a search is the same SQL on both.
-"""
+"""The search backends by dialect name: SQLite FTS5 (the embedded default) and PostgreSQL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mam.search.backend import Backend
+from mam.search.postgres_backend import PostgresBackend
+from mam.search.sqlite_backend import SQLiteBackend
 
-from mam.search.expr import Expr, to_fts5, to_tsquery
+__all__ = ["BACKENDS", "Backend", "backend_for"]
 
-__all__ = ["Backend", "backend_for"]
+BACKENDS: dict[str, type[Backend]] = {"postgresql": PostgresBackend, "sqlite": SQLiteBackend}
+"""Backend classes by SQLAlchemy dialect name."""
 
 
-@dataclass(frozen=True)
-class Backend:
-    name: str
-
-    def render(self, expr: Expr) -> str:
-        return to_tsquery(expr) if self.name == "postgresql" else to_fts5(expr)
-
-    def matches(self, alias: str, param: str) -> str:
-        """A predicate: the entry ``alias`` matches the expression bound to ``:param``."""
-        if self.name == "postgresql":
-            return f"{alias}.tokens @@ CAST(:{param} AS tsquery)"
-        return f"{alias}.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{param})"
-
-    def month(self, column: str) -> str:
-        """The ``YYYY-MM`` text of a date column."""
-        if self.name == "postgresql":
-            return f"to_char({column}, 'YYYY-MM')"
-        return f"substr({column}, 1, 7)"
-
-    def elements(self, column: str, alias: str) -> str:
-        """A table function over the strings of the JSON array ``column``, one per row as ``alias.value``."""
-        if self.name == "postgresql":
-            return f"json_array_elements_text({column}) AS {alias}(value)"
-        return f"json_each({column}) AS {alias}"
+_INSTANCES: dict[type[Backend], Backend] = {}
 
 
 def backend_for(dialect: str) -> Backend:
-    return Backend("postgresql" if dialect == "postgresql" else "sqlite")
+    """The backend of the dialect named ``dialect`` (SQLite's for any other: the embedded default).
+    Backends hold no state: one instance of each serves every search and write."""
+    kind = BACKENDS.get(dialect, SQLiteBackend)
+    backend = _INSTANCES.get(kind)
+    if backend is None:
+        backend = _INSTANCES[kind] = kind()
+    return backend

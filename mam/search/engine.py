@@ -5,7 +5,8 @@ return the same hits in the same order: every query word in a title (+2), the wh
 exact phrase (+1); ties go to the newest asset. An asset ranks by its best entry (its metadata, a
 span, or a subtitle line); entries inside the asset come back as inner hits with their timecodes.
 The page is found by walking the index newest first, tier by tier, and stopping when it is full
-(mam/search/walk.py); the total is exact up to walk.SAMPLE matching entries and estimated above.
+(mam/search/walk.py; sorts by a column: columns.py); the total is exact up to sample.SAMPLE matching
+entries and estimated above (sample.py).
 """
 
 from __future__ import annotations
@@ -20,20 +21,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+import mam.search.columns as columns
+import mam.search.sample as sample
+import mam.search.walk as walk
 from mam.errors import SearchError
 from mam.models import Asset, Span, SubtitleCue
 from mam.search.backends import backend_for
 from mam.search.facets import Facets, facets_from_counts
+from mam.search.plan import Plan
 from mam.search.query import ParsedQuery, parse_query
 from mam.search.snippets import snippet
-from mam.search.walk import Plan
 
 __all__ = ["SORTS", "InnerHit", "SearchHit", "SearchRequest", "SearchResult", "search"]
 
 SORTS = ("relevance", "newest", "oldest", "shoot_date", "duration")
 """relevance: the best score (title holds every word +2, the whole query as an exact phrase +1);
 newest and oldest: creation time; shoot_date and duration: largest first, assets without one last.
-Ties go to the newest asset, then the smaller asset id (mam/search/walk.py walks each order)."""
+Ties go to the newest asset, then the smaller asset id (mam/search/walk.py and columns.py walk each order)."""
 INNER_HITS = 5
 
 
@@ -81,7 +85,7 @@ class SearchResult:
     facets: Facets | None = None
     query: dict[str, Any] = field(default_factory=dict)
     total_is_estimate: bool = False
-    """True when ``total`` was estimated from the first walk.SAMPLE matching entries, not counted."""
+    """True when ``total`` was estimated from the first sample.SAMPLE matching entries, not counted."""
     facets_over: int | None = None
     """How many matching assets the facets counted: all of them unless ``total_is_estimate``."""
 
@@ -111,31 +115,36 @@ def _merge(request: SearchRequest, parsed: ParsedQuery) -> ParsedQuery:
 
 
 def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchResult:
-    """Search the assets ``tenant_id`` may see. Raises SearchError for a malformed query or cursor."""
+    """Search the assets ``tenant_id`` may see. Raises SearchError for a malformed query or cursor.
+
+    The query and cursor are read before any statement runs; the plan's planner settings last for
+    the search only (:meth:`Plan.prepared`), however it ends."""
     if request.sort not in SORTS:
         raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {request.sort!r}")
     parsed = _merge(request, parse_query(request.q))
-    backend = backend_for(session.get_bind().dialect.name)
-    plan = Plan(backend, parsed, tenant_id)
-    plan.prepare(session)
     offset = _decode_cursor(request.cursor) if request.cursor else request.offset
+    plan = Plan(backend_for(session.get_bind().dialect.name), parsed, tenant_id)
+    with plan.prepared(session):
+        return _run(session, plan, parsed, request, offset)
+
+
+def _run(session: Session, plan: Plan, parsed: ParsedQuery, request: SearchRequest, offset: int) -> SearchResult:
     need = offset + request.limit + 1  # one more than the page: is there a next page?
     if request.sort in ("relevance", "newest", "oldest"):
-        ranked = plan.page(session, request.sort, need)
+        ranked = walk.page(plan, session, request.sort, need)
         scored = request.sort == "relevance"  # the walk's tiers are the scores
     else:
-        ranked, scored = [(asset_id, 0) for asset_id in plan.column_page(session, request.sort, need)], False
+        ranked, scored = [(asset_id, 0) for asset_id in columns.column_page(plan, session, request.sort, need)], False
     page = ranked[offset : offset + request.limit]
     ids = [asset_id for asset_id, _ in page]
     if not scored:
         scores = plan.scores(session, ids)
         page = [(asset_id, scores.get(asset_id, 0)) for asset_id in ids]
-    sample = plan.sample(session, request.facets)
+    found = sample.sample(plan, session, request.facets)
     assets = {
         a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.renditions)))
     }
     inner = _inner_hits(session, plan, ids, parsed) if ids and plan.text is not None else {}
-    plan.finish(session)
     hits = [
         SearchHit(
             asset=assets[asset_id],
@@ -147,9 +156,9 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         )
         for asset_id, score in page
     ]
-    facets = facets_from_counts(sample.counts) if request.facets else None
+    facets = facets_from_counts(found.counts) if request.facets else None
     more = len(ranked) > offset + request.limit
-    total = max(sample.total, offset + len(ids) + (1 if more else 0)) if sample.estimated else sample.total
+    total = max(found.total, offset + len(ids) + (1 if more else 0)) if found.estimated else found.total
     return SearchResult(
         hits=hits,
         total=total,
@@ -157,8 +166,8 @@ def search(session: Session, tenant_id: str, request: SearchRequest) -> SearchRe
         offset=offset,
         next_cursor=_encode_cursor(offset + len(ids)) if more else None,
         facets=facets,
-        total_is_estimate=sample.estimated,
-        facets_over=sample.assets if request.facets else None,
+        total_is_estimate=found.estimated,
+        facets_over=found.assets if request.facets else None,
     )
 
 

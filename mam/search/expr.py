@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["All", "Any_", "Expr", "Phrase", "Tok", "to_fts5", "to_tsquery"]
+__all__ = [
+    "All",
+    "Any_",
+    "Expr",
+    "Phrase",
+    "Tok",
+    "all_of",
+    "has_phrase",
+    "holds",
+    "to_fts5",
+    "to_tsquery",
+    "without",
+]
 
 
 @dataclass(frozen=True)
@@ -60,3 +72,30 @@ def to_tsquery(expr: Expr) -> str:
         return "(" + " <-> ".join(to_tsquery(t) for t in expr.tokens) + ")"
     joiner = " & " if isinstance(expr, All) else " | "
     return "(" + joiner.join(to_tsquery(i) for i in expr.items) + ")"
+
+
+def all_of(*items: Expr | None) -> Expr | None:
+    """Every one of ``items`` that is not None: None for none, the item itself for one."""
+    kept = [i for i in items if i is not None]
+    return None if not kept else kept[0] if len(kept) == 1 else All(tuple(kept))
+
+
+def holds(expr: Expr, tok: Tok) -> bool:
+    """Whether ``tok`` is one of the terms ``expr`` requires (at the top or in nested All)."""
+    return expr == tok or (isinstance(expr, All) and any(holds(i, tok) for i in expr.items))
+
+
+def without(expr: Expr, toks: set[Tok]) -> Expr | None:
+    """``expr`` without the required terms ``toks``."""
+    if isinstance(expr, Tok) and expr in toks:
+        return None
+    if isinstance(expr, All):
+        return all_of(*(without(i, toks) for i in expr.items))
+    return expr
+
+
+def has_phrase(expr: Expr) -> bool:
+    """Whether ``expr`` holds a phrase anywhere."""
+    if isinstance(expr, Phrase):
+        return True
+    return isinstance(expr, All | Any_) and any(has_phrase(i) for i in expr.items)

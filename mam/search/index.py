@@ -1,14 +1,15 @@
 """Keep ``search_entries`` in step with assets, spans and subtitle cues, in the writing transaction.
 
-A SQLAlchemy ``after_flush`` hook on every Session re-tokenises each asset, span or cue whose
-searchable text changed, and every entry of an asset whose shares changed, so a search sees an asset
-as soon as the transaction that wrote it commits (ingest, PATCH, marker and subtitle imports alike).
-Importing this module installs the hook.
+A SQLAlchemy ``after_flush`` hook re-tokenises each asset, span or cue whose searchable text
+changed, and every entry of an asset whose shares changed, so a search sees an asset as soon as the
+transaction that wrote it commits (ingest, PATCH, marker and subtitle imports alike). The hook is
+installed on the catalog's own session factory when services open (:func:`install_index_hook`,
+mam/services.py), never on every SQLAlchemy session of the process.
 
-Entry ids are not a counter: an entry's id is ``(its asset's created_at in ms since 2000) << 21 | n``,
-so the index's own row order is the assets' recency order and a search can walk the matches newest
-first and stop once a page is full (mam/search/walk.py). Ids within one millisecond block are
-handed out under a per-block lock on PostgreSQL; SQLite has one writer anyway.
+Entry ids are not a counter: an entry's id is ``(its asset's created_at in ms since 2000) << 21 | n``
+(mam/search/ids.py), so the index's own row order is the assets' recency order and a search can
+walk the matches newest first and stop once a page is full (mam/search/walk.py). Ids within one
+millisecond block are handed out under a per-block lock (the backend's; SQLite has one writer).
 
 Who may find an entry is part of its tokens: every entry carries the tenant token of its asset's
 owner and of each tenant the asset is shared with (mam/sharing.py), so a search for one tenant is a
@@ -22,46 +23,34 @@ in one match, and changing one of those fields re-tokenises the asset's spans an
 
 from __future__ import annotations
 
-import time
+import weakref
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, func, insert, inspect, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from mam.errors import SearchError
 from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
+from mam.search.backends import backend_for
+from mam.search.counts import forget
+from mam.search.ids import BLOCK_BITS, block_of
 from mam.search.tokens import Field, document_tokens, tenant_token
 
 __all__ = [
-    "ASSET_INDEX",
-    "BLOCK_BITS",
     "ENTRY_COLUMNS",
-    "NARROW_INDEX",
     "asset_tokens",
-    "block_of",
     "cue_tokens",
-    "entries_from",
-    "entry_at",
-    "entry_total",
     "inherited_tokens",
+    "install_index_hook",
     "optimize_index",
     "reindex_all",
     "span_tokens",
-    "tenant_entries",
 ]
 
 MAX_TOKENS = 16_000
 """PostgreSQL keeps positions up to 16,383; both backends index the same first tokens."""
-_MAX_POSITIONS = 255
-ASSET_INDEX = "ix_assets_search_columns"
-"""SQLite: the covering index of what a search reads of an asset (migration 0008)."""
-NARROW_INDEX = "ix_search_entries_visible"
-"""SQLite: the covering index of entry id, asset, owner and kind that a walk reads (migration 0007)."""
-BLOCK_BITS = 21
-"""Entries per millisecond block of asset creation times (2,097,152)."""
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ASSET_FIELDS = (
     "title",
     "description",
@@ -131,30 +120,6 @@ def cue_tokens(cue: SubtitleCue) -> list[str]:
     return document_tokens([Field(cue.text or "")])[:MAX_TOKENS]
 
 
-def _tsvector_literal(tokens: list[str]) -> str:
-    positions: dict[str, list[int]] = {}
-    for i, token in enumerate(tokens, start=1):
-        positions.setdefault(token, []).append(i)
-    return " ".join(
-        "'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(map(str, p[:_MAX_POSITIONS]))
-        for t, p in positions.items()
-    )
-
-
-def _serialise(session: Session, tokens: list[str]) -> str:
-    if session.get_bind().dialect.name == "postgresql":
-        return _tsvector_literal(tokens)
-    return " ".join(tokens)
-
-
-def block_of(created_at: datetime | None) -> int:
-    """The id block of an asset created at ``created_at``: milliseconds since 2000 (UTC)."""
-    moment = created_at or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0, (moment - _EPOCH) // timedelta(milliseconds=1))
-
-
 def _row(session: Session, obj: Asset | Span | SubtitleCue, owner: _Owner, viewers: list[str]) -> dict[str, Any]:
     """The entry of ``obj``, owned by ``owner`` and found by it and every tenant in ``viewers``."""
     tenant_id = owner.tenant_id
@@ -176,7 +141,7 @@ def _row(session: Session, obj: Asset | Span | SubtitleCue, owner: _Owner, viewe
         ref_id=obj.id,
         start=start,
         end=end,
-        tokens=_serialise(session, tokens),
+        tokens=backend_for(session.get_bind().dialect.name).serialise(tokens),
         **owner.columns,
     )
 
@@ -186,53 +151,11 @@ def _changed(obj: Any, names: Iterable[str]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
-_TOTAL_SECONDS = 60.0
-_TOTALS: dict[str, tuple[float, int]] = {}
-
-
-def entry_total(session: Session) -> int:
-    """How many entries the index holds (every tenant's): counted at most once a minute per catalog,
-    and again after this process writes entries. Used to scale estimated totals (mam/search/walk.py)."""
-    return _cached_scalar(session, "", select(func.count()).select_from(SearchEntry))
-
-
-def entries_from(session: Session, low: int) -> int:
-    """How many entries have ids from ``low`` on, cached like :func:`entry_total`."""
-    newer = select(func.count()).select_from(SearchEntry).where(SearchEntry.id >= low)
-    return _cached_scalar(session, f"from{low}", newer)
-
-
-def entry_at(session: Session, offset: int) -> int:
-    """The id of the entry ``offset`` places down from the newest (0 when there are not that many),
-    cached like :func:`entry_total`."""
-    edge = select(SearchEntry.id).order_by(SearchEntry.id.desc()).offset(offset).limit(1).scalar_subquery()
-    return _cached_scalar(session, f"at{offset}", select(func.coalesce(edge, 0)))
-
-
-def tenant_entries(session: Session, tenant_id: str) -> int:
-    """How many entries ``tenant_id`` owns, cached like :func:`entry_total`."""
-    owned = select(func.count()).select_from(SearchEntry).where(SearchEntry.tenant_id == tenant_id)
-    return _cached_scalar(session, tenant_id, owned)
-
-
-def _cached_scalar(session: Session, name: str, statement: Any) -> int:
-    """The integer ``statement`` gives, read at most once a minute per catalog (and again after
-    this process writes entries)."""
-    key = f"{session.get_bind().engine.url}#{name}"
-    now = time.monotonic()
-    cached = _TOTALS.get(key)
-    if cached is not None and now - cached[0] < _TOTAL_SECONDS:
-        return cached[1]
-    total = int(session.execute(statement).scalar_one())
-    _TOTALS[key] = (now, total)
-    return total
-
-
 def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed: list[str]) -> None:
     ids = [o.id for o in objects] + removed
     if not ids:
         return
-    _TOTALS.clear()
+    forget()
     connection = session.connection()
     for i in range(0, len(ids), 500):
         connection.execute(delete(SearchEntry).where(SearchEntry.ref_id.in_(ids[i : i + 500])))
@@ -258,11 +181,10 @@ def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed:
 def _next_ids(session: Session, blocks: set[int]) -> dict[int, int]:
     """The first free id of each block (locked until commit on PostgreSQL)."""
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
+    backend = backend_for(connection.dialect.name)
     out: dict[int, int] = {}
     for block in sorted(blocks):
-        if postgres:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:block)"), {"block": block})
+        backend.lock_block(connection, block)
         low, high = block << BLOCK_BITS, (block + 1) << BLOCK_BITS
         top = connection.execute(
             select(func.max(SearchEntry.id)).where(SearchEntry.id >= low, SearchEntry.id < high)
@@ -381,7 +303,16 @@ def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str]) -> N
         _write(session, [o for o in everything if o.id not in skip], [])
 
 
-event.listen(Session, "after_flush", _after_flush)
+_HOOKED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+"""The session factories the hook is installed on. (Not ``event.contains``: SQLAlchemy keys its
+registry by ``id()``, so a new factory at a collected one's address reads as hooked already.)"""
+
+
+def install_index_hook(sessions: sessionmaker[Session]) -> None:
+    """Keep the search index in step with every flush of the sessions ``sessions`` makes (once)."""
+    if sessions not in _HOOKED:
+        event.listen(sessions, "after_flush", _after_flush)
+        _HOOKED.add(sessions)
 
 
 def reindex_all(session: Session, tenant_id: str | None = None) -> int:
@@ -401,25 +332,6 @@ def reindex_all(session: Session, tenant_id: str | None = None) -> int:
 
 
 def optimize_index(session: Session) -> str:
-    """Compact the index after a bulk import; returns what was done.
-
-    SQLite: FTS5 merges its segments into one (a catalog indexed in a thousand batches held 22,
-    and every match reads each of them: searches took 18% longer), and the write-ahead log is
-    copied back into the database file. PostgreSQL: the token
-    statistics a search uses to choose between reading entries newest first and the GIN index
-    (mam/search/walk.py) are gathered again, and the GIN indexes of the newest entries are built
-    when the catalog has grown enough to need them (mam/search/recent.py).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        from mam.search.recent import rebuild_newest, rebuild_recent  # which read this module's block layout
-
-        session.execute(text("ANALYZE search_entries"))
-        session.commit()
-        return f"token statistics gathered again; {rebuild_recent(session)}; {rebuild_newest(session)}"
-    session.execute(text("INSERT INTO search_fts(search_fts) VALUES('optimize')"))
-    session.commit()
-    # The merge rewrote the index into the write-ahead log; copied back into the file, searches read
-    # it there (through the memory map) instead of looking each page up in the log: a search right
-    # after a bulk import and merge took 24 ms at p95, 17 ms once the log was copied back.
-    session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    return "full-text index merged into one segment"
+    """Compact the index after a bulk import; returns what was done (the backend's own way:
+    mam/search/sqlite_backend.py, postgres_backend.py)."""
+    return backend_for(session.get_bind().dialect.name).optimize(session)

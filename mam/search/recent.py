@@ -5,7 +5,7 @@ A search wants the newest matches first. The GIN index over every entry hands ov
 once: for a word in a quarter of a million entries, building that bitmap alone took 20 ms before a
 row was read. The same lookup in a partial GIN index over the newest RECENT_ENTRIES entries
 (those of the creation-time blocks from ``B`` on; entry ids follow their assets' creation times,
-mam/search/index.py) reads a fifth of that, and ANDed with a range of the primary key it yields
+mam/search/ids.py) reads a fifth of that, and ANDed with a range of the primary key it yields
 just the newest few thousand entries' matches (mam/search/walk.py). Matches older than ``B`` are
 found through the full index, as before.
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from mam.search.index import BLOCK_BITS
+from mam.search.ids import BLOCK_BITS
 
 __all__ = [
     "NEWEST",
