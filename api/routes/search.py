@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BeforeValidator
 
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
 from mam.public import FacetsPublic, HitPublic, SearchResponse, marked
+from mam.public.values import CalendarDate
 from mam.search import SORTS, SearchRequest, search
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
-
-
-def _calendar_date(value: object) -> object:
-    """A date in the query is written YYYY-MM-DD (pydantic alone would read ``0`` as a Unix time)."""
-    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise ValueError("a date is written YYYY-MM-DD")
-    return value
-
-
-QueryDate = Annotated[date, BeforeValidator(_calendar_date)]
 
 
 def _quoted(name: str, value: str | None) -> str:
@@ -49,8 +37,8 @@ def search_assets(
     reporter: Annotated[str | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(processing|ready|failed)$")] = None,
     media_type: Annotated[str | None, Query(alias="type", pattern="^(video|audio|image)$")] = None,
-    date_from: Annotated[QueryDate | None, Query(description="shoot date on or after (YYYY-MM-DD)")] = None,
-    date_to: Annotated[QueryDate | None, Query(description="shoot date on or before (YYYY-MM-DD)")] = None,
+    date_from: Annotated[CalendarDate | None, Query(description="shoot date on or after (YYYY-MM-DD)")] = None,
+    date_to: Annotated[CalendarDate | None, Query(description="shoot date on or before (YYYY-MM-DD)")] = None,
     duration_min: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     duration_max: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     sort: Annotated[

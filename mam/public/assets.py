@@ -12,6 +12,7 @@ from mam import limits
 from mam.metadata.fields import CORE_FIELDS
 from mam.models import Asset, AssetStatus, Rendition
 from mam.public.jobs import JobPublic
+from mam.public.values import CalendarDate, Number
 from transcode.mediainfo import MediaInfo
 
 if TYPE_CHECKING:
@@ -152,9 +153,9 @@ class AssetUpdate(BaseModel):
     programme: str | None = Field(None, max_length=limits.MAX_SHORT_FIELD_CHARS, description="栏目")
     reporter: str | None = Field(None, max_length=limits.MAX_SHORT_FIELD_CHARS)
     place: str | None = Field(None, max_length=limits.MAX_SHORT_FIELD_CHARS)
-    shoot_date: date | None = None
+    shoot_date: CalendarDate | None = None
     rights: str | None = Field(None, max_length=500)
-    rights_expiry: date | None = None
+    rights_expiry: CalendarDate | None = None
     language: str | None = Field(None, max_length=35)
     custom: dict[str, Any] | None = Field(
         None, description="custom field values by name (null removes one); validated against the tenant's fields"
@@ -171,8 +172,8 @@ class ExportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: str
-    start: float | str | None = Field(None, description="in-point: seconds from the start, or HH:MM:SS:FF")
-    end: float | str | None = Field(None, description="out-point (exclusive): seconds or HH:MM:SS:FF")
+    start: Number | str | None = Field(None, description="in-point: seconds from the start, or HH:MM:SS:FF")
+    end: Number | str | None = Field(None, description="out-point (exclusive): seconds or HH:MM:SS:FF")
 
 
 class AssetDeleted(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mam import limits
 from mam.models import FieldDefinition, FieldKind, Span, SpanKind, SubtitleCue
 from mam.public.timecode import timecode
+from mam.public.values import Flag, Number, WholeNumber
 
 __all__ = ["CuePublic", "FieldIn", "FieldPublic", "ImportResult", "SpanCreate", "SpanIn", "SpanPublic"]
 
@@ -19,7 +20,7 @@ class FieldIn(BaseModel):
     kind: FieldKind = Field(description="text, keyword, number, date or enum")
     label: str = ""
     options: list[str] = Field(default_factory=list, description="the allowed values of an enum")
-    required: bool = False
+    required: Flag = False
 
 
 class FieldPublic(FieldIn):
@@ -34,8 +35,8 @@ class SpanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: SpanKind = Field(description="segment, shot or marker")
-    start: float | None = Field(None, ge=0, description="in point, seconds from the start of the asset")
-    end: float | None = Field(None, ge=0, description="out point, seconds")
+    start: Number | None = Field(None, ge=0, description="in point, seconds from the start of the asset")
+    end: Number | None = Field(None, ge=0, description="out point, seconds")
     title: str = Field("", max_length=limits.MAX_TITLE_CHARS)
     note: str = Field("", max_length=limits.MAX_DESCRIPTION_CHARS)
     tags: list[Annotated[str, Field(max_length=limits.MAX_TAG_CHARS)]] = Field(
@@ -44,7 +45,7 @@ class SpanIn(BaseModel):
 
 
 class SpanCreate(SpanIn):
-    shot: int | None = Field(
+    shot: WholeNumber | None = Field(
         None, ge=1, description="number of a shot the analysis detected: its in and out points are used"
     )
 

@@ -1,0 +1,134 @@
+"""The OpenAPI document is a contract a client generator and a person can rely on: readable operation
+ids, every error answer declared as problem details, and a bounded, seeded schemathesis run against a
+real server that ends with no 5xx and no mismatch between what the document says and what the server does."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import make_settings
+from live_server import live_server
+
+from api.app import create_app
+from transcode import generate
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+MAIN_OPERATIONS = {
+    ("post", "/api/v1/assets"): "createAsset",
+    ("get", "/api/v1/assets"): "listAssets",
+    ("get", "/api/v1/assets/{asset_id}"): "getAsset",
+    ("patch", "/api/v1/assets/{asset_id}"): "updateAsset",
+    ("delete", "/api/v1/assets/{asset_id}"): "deleteAsset",
+    ("post", "/api/v1/assets/{asset_id}/exports"): "createExport",
+    ("get", "/api/v1/search"): "searchAssets",
+    ("get", "/api/v1/jobs"): "listJobs",
+    ("get", "/api/v1/jobs/{job_id}"): "getJob",
+    ("post", "/api/v1/jobs/{job_id}/cancel"): "cancelJob",
+    ("post", "/api/v1/uploads"): "createUpload",
+    ("patch", "/api/v1/uploads/{upload_id}"): "appendToUpload",
+    ("get", "/api/v1/profiles"): "listProfiles",
+}
+# Bounded and seeded: a few examples per operation and phase, one worker, a fixed seed.
+SCHEMATHESIS_CONFIG = """\
+seed = 20261207
+workers = 1
+max-failures = 50
+request-timeout = 30
+[generation]
+max-examples = 4
+database = "none"
+[phases.stateful]
+max-steps = 6
+[checks]
+enabled = true
+# Refusing a tus request without `Tus-Resumable: 1.0.0` with 412 is what the tus protocol prescribes.
+[checks.negative_data_rejection]
+expected-statuses = [400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 422, 428, 429, 431]
+[checks.missing_required_header]
+expected-statuses = [400, 401, 403, 406, 412, 415, 422]
+# Schema-valid is not always acceptable: a file that is not media, an unknown profile or a reserved
+# field name is refused with a documented 422; an Upload-Length over the limit with a documented 413.
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "3xx", 403, 404, 409, 413, 422]
+"""
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    spec: dict[str, Any] = create_app(make_settings(tmp_path_factory.mktemp("home"))).openapi()
+    return spec
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, op) for path, ops in document["paths"].items() for method, op in ops.items() if method in METHODS
+    ]
+
+
+def test_operation_ids_are_unique_camel_case_names_of_what_each_route_does(document: dict[str, Any]) -> None:
+    ids = [op["operationId"] for _, _, op in operations(document)]
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", i)] == []
+    found = {(method, path): op["operationId"] for method, path, op in operations(document)}
+    assert {key: found.get(key) for key in MAIN_OPERATIONS} == MAIN_OPERATIONS
+
+
+def test_every_error_answer_is_declared_as_problem_details(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    assert {"type", "title", "status", "detail", "errors"} <= set(schemas["Problem"]["properties"])
+    undeclared = []
+    for method, path, op in operations(document):
+        responses = op["responses"]
+        takes_input = op.get("parameters") or op.get("requestBody")
+        if takes_input and method != "options" and not any(code.startswith("4") for code in responses):
+            undeclared.append((method, path, "no 4xx"))
+        headers = {p["name"].lower() for p in op.get("parameters", []) if p["in"] == "header"}
+        if ("{" in path or "x-tenant" in headers) and method != "options" and "404" not in responses:
+            undeclared.append((method, path, "no 404"))
+        for code, response in responses.items():
+            if code.startswith("4") or (code.startswith("5") and path != "/healthz"):
+                content = response.get("content", {})
+                ref = content.get("application/problem+json", {}).get("schema", {}).get("$ref")
+                if list(content) != ["application/problem+json"] or not ref.endswith("/Problem"):
+                    undeclared.append((method, path, code))
+    assert undeclared == []
+
+
+def _seed_asset(base: str, clip: Path) -> tuple[str, str]:
+    """One ready asset (with a poster) for the run to read, change and delete: (asset id, job id)."""
+    with clip.open("rb") as handle:
+        made = httpx.post(
+            f"{base}/api/v1/assets", files={"file": (clip.name, handle)}, data={"profiles": "poster"}, timeout=60
+        )
+    assert made.status_code == 201, made.text
+    asset = made.json()
+    job_id = asset["jobs"][0]["id"]
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{base}/api/v1/jobs/{job_id}").json()["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the poster job did not finish"
+        time.sleep(0.2)
+    return asset["id"], job_id
+
+
+def test_a_seeded_schemathesis_run_finds_no_server_error_and_no_contract_mismatch(tmp_path: Path) -> None:
+    clip = generate.silent_clip(tmp_path / "clip.mp4", seconds=1.0, width=320, height=240)
+    with live_server(create_app(make_settings(tmp_path / "home"))) as base:
+        asset_id, job_id = _seed_asset(base, clip)
+        config = tmp_path / "schemathesis.toml"
+        config.write_text(f'{SCHEMATHESIS_CONFIG}[parameters]\nasset_id = "{asset_id}"\njob_id = "{job_id}"\n')
+        command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run"]
+        command += [f"{base}/openapi.json", "--report-dir", str(tmp_path / "report")]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    generated = re.search(r"(\d+) generated", output)
+    assert generated is not None and 0 < int(generated.group(1)) <= 1500, output
+    assert "failures" not in output.splitlines()[-1], output
