@@ -118,7 +118,10 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(ser
         assert parts.hostname is not None and parts.port is not None
         with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
             sock.sendall(head.encode() + HEAD)  # the headers and the first bytes only: the answer must not wait
-            answer = sock.recv(65536).decode()
+            received = b""
+            while chunk := sock.recv(65536):  # the server closes the connection after its answer
+                received += chunk
+            answer = received.decode()
     assert answer.startswith("HTTP/1.1 413"), answer
     assert f"the request body is {200 * LIMIT} bytes" in answer and "MAM_MAX_UPLOAD_MB" in answer
     assert not any((services.settings.work_dir / "uploads").glob("*"))
@@ -205,3 +208,21 @@ def test_a_tus_patch_over_the_limit_is_refused_unread_with_tus_headers(services:
 
     answer = asyncio.run(patch())
     assert answer.status_code == 413 and answer.headers["Tus-Resumable"] == "1.0.0"
+
+
+def test_a_client_sending_200_mib_through_a_real_server_reads_the_413_whether_chunked_or_not(
+    services: Services,
+) -> None:
+    chunk = b"\0" * (1 << 20)
+
+    def chunked() -> Iterator[bytes]:
+        yield HEAD
+        for _ in range(200):
+            yield chunk
+
+    multipart = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    with live_server(create_app(services=services, run_workers=False), **SERVER_OPTIONS) as base:
+        declared = httpx.post(f"{base}/api/v1/assets", content=HEAD + chunk * 200, headers=multipart, timeout=120)
+        streamed = httpx.post(f"{base}/api/v1/assets", content=chunked(), headers=multipart, timeout=120)
+    assert declared.status_code == 413 and "209715" in declared.json()["detail"]
+    assert streamed.status_code == 413 and "exceeds the limit" in streamed.json()["detail"]
