@@ -9,15 +9,19 @@ schema into the OpenAPI document in place of FastAPI's own validation error.
 from __future__ import annotations
 
 import json
+import os
 from http import HTTPStatus
 from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import iter_route_contexts
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from mam.errors import (
     BusyError,
@@ -26,6 +30,7 @@ from mam.errors import (
     ForbiddenError,
     IngestError,
     InvalidKeyError,
+    JobRequestError,
     MamError,
     MetadataError,
     NotFoundError,
@@ -45,6 +50,7 @@ from mam.tus import (
 from transcode.errors import ProfileError, TranscodeError
 
 __all__ = [
+    "ProblemFileResponse",
     "ProblemResponse",
     "document_problems",
     "error_response",
@@ -73,6 +79,7 @@ _KINDS: list[tuple[type[Exception], _Kind]] = [
     (BadUploadRequestError, _Kind(400, "bad-upload-request", "Malformed upload request")),
     (MetadataTooLargeError, _Kind(431, "metadata-too-large", "Upload-Metadata too large")),
     (IngestError, _Kind(422, "not-ingestible", "Cannot be ingested")),
+    (JobRequestError, _Kind(422, "request-refused", "Request refused")),
     (MetadataError, _Kind(422, "invalid-metadata", "Invalid metadata")),
     (SearchError, _Kind(422, "invalid-search", "Invalid search")),
     (ProfileError, _Kind(422, "profile-refused", "Profile refused")),
@@ -115,6 +122,31 @@ def problem_response(
         title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     problem = Problem(type=type, title=title, status=status, detail=excerpt(detail, _DETAIL_CHARS), errors=errors)
     return ProblemResponse(problem.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)
+
+
+class ProblemFileResponse(FileResponse):
+    """A file served with HTTP Range whose refused ranges (400 malformed, 416 past the end) are problem
+    details: Starlette answers those in plain text."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        asked = headers.get("range")
+        ranged = scope["type"] == "http" and scope["method"].upper() in ("GET", "HEAD") and self.status_code == 200
+        if ranged and asked is not None and "if-range" not in headers:  # with If-Range, the whole file may be due
+            refusal: ProblemResponse | None = None
+            try:
+                self._parse_range_header(asked, os.stat(self.path).st_size)
+            except MalformedRangeHeader as exc:
+                refusal = problem_response(400, f"malformed Range header: {exc.content}")
+            except RangeNotSatisfiable as exc:
+                detail = f"the range is past the end of the file ({exc.max_size} bytes)"
+                refusal = problem_response(416, detail, headers={"Content-Range": f"bytes */{exc.max_size}"})
+            except OSError:
+                pass  # Starlette's own answer: the file has gone
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def error_response(exc: Exception, headers: dict[str, str] | None = None) -> ProblemResponse:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
+from api.errors import ProblemFileResponse
 from mam.errors import StorageNotFoundError
 from mam.services import Services
 from mam.storage.keys import located
@@ -14,7 +15,7 @@ __all__ = ["serve_stored"]
 def serve_stored(services: Services, key: str, media_type: str, filename: str) -> Response:
     local = services.storage.local_path(key)
     if local is not None:
-        return FileResponse(local, media_type=media_type, filename=filename, content_disposition_type="inline")
+        return ProblemFileResponse(local, media_type=media_type, filename=filename, content_disposition_type="inline")
     url = services.storage.presigned_url(key, services.settings.presign_seconds, filename)
     if url is None:
         raise located(StorageNotFoundError("the file is not in the store"), key, services.storage.url)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from api.app import create_app
+from api.errors import ProblemFileResponse
 from mam.public.problem import Problem
 
 PROBLEM = "application/problem+json"
@@ -123,3 +124,22 @@ def test_an_unexpected_error_is_a_500_problem_that_keeps_its_message_to_the_log(
     with TestClient(app, raise_server_exceptions=False) as client:
         body = problem(client.get("/boom"), 500)
     assert "secret" not in body["detail"] and body["type"] == "urn:mam:problem:internal-error"
+
+
+def test_a_range_past_the_end_or_malformed_is_a_problem_and_a_good_range_is_served(tmp_path: Path) -> None:
+    stored = tmp_path / "proxy.mp4"
+    stored.write_bytes(bytes(range(256)) * 4)
+    app = FastAPI()
+
+    @app.get("/file")
+    def serve() -> ProblemFileResponse:
+        return ProblemFileResponse(stored, media_type="video/mp4")
+
+    with TestClient(app) as client:
+        past = client.get("/file", headers={"Range": "bytes=5000-"})
+        assert problem(past, 416)["detail"].endswith("(1024 bytes)")
+        assert past.headers["content-range"] == "bytes */1024"
+        assert "Range" in problem(client.get("/file", headers={"Range": "lines=1-2"}), 400)["detail"]
+        part = client.get("/file", headers={"Range": "bytes=10-19"})
+        assert part.status_code == 206 and part.content == bytes(range(10, 20))
+        assert client.get("/file").content == stored.read_bytes()

@@ -53,7 +53,7 @@ def get_qc_report(
 @router.get(
     "/{asset_id}/storyboard.vtt",
     response_class=Response,
-    responses={200: _file("text/vtt"), **problems(404, 503)},
+    responses={200: _file("text/vtt"), **problems(400, 404, 416, 503)},
 )
 def get_storyboard(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
     """A WebVTT thumbnails track; its cues point at ``storyboard/N.jpg#xywh=...`` beside it."""
@@ -64,7 +64,7 @@ def get_storyboard(asset_id: str, session: SessionDep, services: ServicesDep, te
 @router.get(
     "/{asset_id}/storyboard/{number}.jpg",
     response_class=Response,
-    responses={200: _file("image/jpeg"), **problems(404, 422, 503)},
+    responses={200: _file("image/jpeg"), **problems(400, 404, 416, 422, 503)},
 )
 def get_storyboard_sheet(
     asset_id: str, number: int, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
@@ -78,7 +78,7 @@ def get_storyboard_sheet(
 @router.get(
     "/{asset_id}/shots/{number}/keyframe.jpg",
     response_class=Response,
-    responses={200: _file("image/jpeg"), **problems(404, 422, 503)},
+    responses={200: _file("image/jpeg"), **problems(400, 404, 416, 422, 503)},
 )
 def get_shot_keyframe(
     asset_id: str, number: int, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
@@ -93,7 +93,7 @@ def get_shot_keyframe(
 @router.get(
     "/{asset_id}/analysis/poster.jpg",
     response_class=Response,
-    responses={200: _file("image/jpeg"), **problems(404, 503)},
+    responses={200: _file("image/jpeg"), **problems(400, 404, 416, 503)},
 )
 def get_analysis_poster(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
     _, analysis = get_analysis(session, tenant, asset_id)

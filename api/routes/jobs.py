@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from api.deps import CurrentTenant, ServicesDep, SessionDep
-from api.errors import problems
+from api.errors import ProblemFileResponse, problems
 from mam.errors import ConflictError, StorageNotFoundError
 from mam.jobs import cancel_job, get_job
 from mam.jobs.queries import list_jobs
@@ -58,7 +58,7 @@ def cancel(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic
         200: {"description": "the file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
         206: {"description": "the requested byte range"},
         307: {"description": "a presigned URL of the object store"},
-        **problems(404, (409, "the job has not made an output (yet)"), 416, 503),
+        **problems(400, 404, (409, "the job has not made an output (yet)"), 416, 503),
     },
 )
 def download_job_output(job_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
@@ -70,7 +70,7 @@ def download_job_output(job_id: str, session: SessionDep, services: ServicesDep,
     filename = f"{job.asset.title or job.asset_id}.{made['profile']}{Path(made['key']).suffix}"
     local = services.storage.local_path(made["key"])
     if local is not None:
-        return FileResponse(local, media_type=made["content_type"], filename=filename)
+        return ProblemFileResponse(local, media_type=made["content_type"], filename=filename)
     url = services.storage.presigned_url(made["key"], services.settings.presign_seconds, filename)
     if url is None:
         raise StorageNotFoundError(f"the output of job {job_id} is not in the store")
