@@ -27,7 +27,8 @@ from av.filter.context import FilterContext
 from av.video.frame import PictureType, VideoFrame
 from av.video.stream import VideoStream
 
-from transcode.branches import AudioBranch, Branch, PosterBranch, TracksBranch, VideoBranch, drain
+from transcode.audio_branches import AudioBranch, TracksBranch
+from transcode.branches import Branch, PosterBranch, VideoBranch, drain
 from transcode.encoder import Muxer
 from transcode.errors import RenderError
 from transcode.graphs import SILENCE_RATE, BuiltGraph, build_audio_graph, build_video_graph
