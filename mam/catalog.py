@@ -11,13 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from mam.errors import ForbiddenError, NotFoundError
 from mam.metadata.fields import apply_descriptive
 from mam.models import Asset, AssetAnalysis, Rendition, ShotRow, Tenant
+from mam.search import SearchRequest, search
 from mam.search.visibility import visible_assets
 
 __all__ = [
@@ -91,21 +92,16 @@ def list_assets(
     limit: int = 50,
     offset: int = 0,
 ) -> AssetPage:
-    """Newest first, own and shared assets; ``q`` matches title, description, file name or a tag
-    (substring, any case)."""
+    """Own and shared assets, newest first; with ``q``, what the search finds for it (mam/search:
+    words in either script, pinyin, ``tag:`` and other filters), in the search's order, so that the
+    list and ``/api/v1/search`` agree. Above a thousand matches the total is the search's estimate.
+    Raises SearchError for a query the search cannot understand (too long, a malformed filter)."""
+    if q and q.strip():
+        found = search(session, tenant_id, SearchRequest(q=q, status=status, limit=limit, offset=offset, facets=False))
+        return AssetPage([hit.asset for hit in found.hits], found.total, limit, offset)
     where = [visible_assets(tenant_id)]
     if status:
         where.append(Asset.status == status)
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        where.append(
-            or_(
-                func.lower(Asset.title).like(pattern),
-                func.lower(Asset.description).like(pattern),
-                func.lower(Asset.original_filename).like(pattern),
-                func.lower(cast(Asset.tags, Text)).like(pattern),
-            )
-        )
     total = session.scalar(select(func.count()).select_from(Asset).where(and_(*where))) or 0
     items = session.scalars(
         select(Asset)

@@ -63,13 +63,30 @@ async function loadProfiles() {
   }
 }
 
+// Words go to the search (/api/v1/search: either script, pinyin, tag: and other filters), ranked as
+// it ranks them; without words the list shows the newest assets.
+async function findAssets(q) {
+  if (!q) {
+    const page = await get("/assets?limit=100");
+    return { total: `${page.total}`, assets: page.items };
+  }
+  const found = await get(`/search?limit=100&facets=false&q=${encodeURIComponent(q)}`);
+  return { total: `${found.total_is_estimate ? "≈" : ""}${found.total}`, assets: found.items.map((hit) => hit.asset) };
+}
+
 async function loadAssets() {
-  const q = $("q").value.trim();
-  const page = await get(`/assets?limit=100${q ? "&q=" + encodeURIComponent(q) : ""}`);
-  $("count").textContent = `(${page.total})`;
   const list = $("assets");
+  let found;
+  try {
+    found = await findAssets($("q").value.trim());
+  } catch (error) {
+    $("count").textContent = `(${error.message})`;
+    list.replaceChildren();
+    return;
+  }
+  $("count").textContent = `(${found.total})`;
   list.replaceChildren();
-  for (const asset of page.items) {
+  for (const asset of found.assets) {
     const item = document.createElement("li");
     item.className = `asset ${asset.status}`;
     const poster = asset.renditions.find((r) => r.profile === "poster");

@@ -21,8 +21,13 @@ from mam.search.normalize import normalise
 from mam.search.pinyin import is_initials, segmentations
 from mam.search.tokens import Unit, units_of
 
-__all__ = ["FILTER_PREFIXES", "ParsedQuery", "parse_query"]
+__all__ = ["FILTER_PREFIXES", "MAX_QUERY_CHARS", "ParsedQuery", "parse_query"]
 
+MAX_QUERY_CHARS = 500
+"""The longest search string understood (the list of assets and the search alike): a newsroom query
+is a few words, and a longer one only costs the matcher (a 60,000-character ``q`` overflowed SQLite's
+LIKE pattern limit)."""
+_EXCERPT_CHARS = 30
 FILTER_PREFIXES = {"programme": "pg_", "tag": "tg_", "reporter": "rp_", "place": "pl_", "title": "t_"}
 _ALIASES = {
     "栏目": "programme",
@@ -143,7 +148,13 @@ def _number(text: str) -> float | None:
 
 
 def parse_query(text: str) -> ParsedQuery:
-    """Parse ``text``; raises SearchError for a malformed date or duration range."""
+    """Parse ``text``; raises SearchError for a malformed date or duration range, or a query longer
+    than MAX_QUERY_CHARS (the message quotes only its first few characters)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise SearchError(
+            f"the query starting {text[:_EXCERPT_CHARS]!r} has {len(text):,} characters; "
+            f"at most {MAX_QUERY_CHARS} are searched"
+        )
     parsed = ParsedQuery()
     for match in _TERM.finditer(unicodedata.normalize("NFKC", text)):
         name = (match.group("field") or "").lower()
