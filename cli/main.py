@@ -167,7 +167,8 @@ def _report(
 @app.command()
 def assets(
     q: Annotated[
-        str | None, typer.Option("--q", "-q", help="Words in the title, description, file name or tags.")
+        str | None,
+        typer.Option("--q", "-q", help="A search, as `mam search` understands it (its hits in its order)."),
     ] = None,
     status: Annotated[str | None, typer.Option(help="processing, ready or failed.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
@@ -178,7 +179,11 @@ def assets(
 
     services = _services()
     with services.session() as session:
-        page = list_assets(session, services.settings.default_tenant, q=q, status=status, limit=limit)
+        try:
+            page = list_assets(session, services.settings.default_tenant, q=q, status=status, limit=limit)
+        except MamError as exc:  # a query the search cannot understand
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from exc
         items = [AssetSummary.of(a) for a in page.items]
     if json_out:
         print_json(out, {"total": page.total, "items": [i.model_dump(mode="json") for i in items]})

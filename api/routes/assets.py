@@ -92,7 +92,10 @@ async def create_asset(
 def list_all(
     session: SessionDep,
     tenant: CurrentTenant,
-    q: Annotated[str | None, Query(description="words in the title, description, file name or tags")] = None,
+    q: Annotated[
+        str | None,
+        Query(description="a search, as /api/v1/search understands it (its hits in its order); none: newest first"),
+    ] = None,
     status: Annotated[str | None, Query(pattern="^(processing|ready|failed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
