@@ -15,7 +15,7 @@ from conftest import catalog_asset, make_settings
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from mam.janitor import sweep
+from mam.janitor import Janitor, sweep
 from mam.models import Job, JobState
 from mam.services import Services
 from mam.tus import UploadStore
@@ -166,3 +166,23 @@ def test_a_rewrap_folder_of_a_stopped_watch_ingest_is_removed_after_a_day(sqlite
     removed = sweep(sqlite_services).removed
     assert [(item.kind, item.path, item.bytes) for item in removed] == [("scratch", str(stopped), 4000)]
     assert working.is_dir()
+
+
+def test_the_janitor_sweeps_again_after_its_interval(sqlite_services: Services) -> None:
+    work = sqlite_services.settings.work_dir
+    first = age(leftover_upload(work, "upload-first.mp4"), 2)
+    janitor = Janitor(sqlite_services)
+    janitor.interval = 0.2  # seconds here; MAM_JANITOR_INTERVAL_MINUTES in a server
+    janitor.start()
+    try:
+        deadline = time.monotonic() + 30
+        while first.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not first.exists()  # the sweep at start
+        later = age(leftover_upload(work, "upload-later.mp4"), 2)
+        while later.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not later.exists()  # a sweep after the interval
+    finally:
+        janitor.stop()
+    assert not janitor._thread.is_alive()
