@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from cli.show import asset_table, assets_table, print_json, profiles_table, qc_s
 from cli.waiting import IngestOutcome, collect_files, ingest_paths, print_summary, wait_for_jobs
 from mam.catalog import ensure_tenant, get_analysis, get_asset, list_assets, list_shots
 from mam.errors import MamError, NotFoundError
+from mam.jobs import resolve_profiles
 from mam.services import Services, open_services
 from mam.settings import SETTINGS_HELP, Settings
 from transcode.errors import TranscodeError
@@ -75,6 +77,12 @@ def ingest(
     catalog for `mam serve` or `mam worker`.
     """
     services = _services()
+    try:  # an unknown profile is refused before any file is read
+        resolve_profiles(services, profile or None)
+    except MamError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        services.close()
+        raise typer.Exit(2) from exc
     if tenant is not None:
         with services.session() as session:
             ensure_tenant(session, tenant)
@@ -105,7 +113,9 @@ def ingest(
     _report(services, outcomes, json_out, waited=wait, tables=not recursive)
     if not json_out:
         print_summary(err, outcomes, waited=wait, details=recursive)
+    unmade = _unmade(outcomes, profile or services.settings.default_profiles) if wait else []
     failed = [o for o in outcomes if o.error] + [o for o in outcomes if wait and o.asset and o.asset.status == "failed"]
+    failed += unmade
     if not wait and jobs and services.settings.embedded_broker and not json_out:
         err.print(
             "[dim]jobs are queued in the catalog; run `mam serve` or `mam worker` to render them, "
@@ -164,6 +174,20 @@ def _report(
             out.print(asset_table(o.asset))
 
 
+def _unmade(outcomes: list[IngestOutcome], wanted: Sequence[str]) -> list[IngestOutcome]:
+    """After waiting: the files with a requested profile that was not made, each said on stderr."""
+    from cli.render import unmade_profiles
+
+    missing = []
+    for o in outcomes:
+        if o.asset is None:
+            continue
+        for name, why in unmade_profiles(o.asset, [p for p in wanted if p not in o.skipped]):
+            err.print(f"[red]✗ {o.path.name}: {name} was not made:[/red] {why}", highlight=False, soft_wrap=True)
+            missing.append(o)
+    return missing
+
+
 @app.command()
 def assets(
     q: Annotated[
@@ -175,7 +199,7 @@ def assets(
     json_out: JsonOpt = False,
 ) -> None:
     """List assets, newest first."""
-    from mam.public import AssetSummary
+    from mam.public import AssetList
 
     services = _services()
     with services.session() as session:
@@ -184,11 +208,11 @@ def assets(
         except MamError as exc:  # a query the search cannot understand
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from exc
-        items = [AssetSummary.of(a) for a in page.items]
+        listed = AssetList.of(page, services.settings.default_tenant)
     if json_out:
-        print_json(out, {"total": page.total, "items": [i.model_dump(mode="json") for i in items]})
+        print_json(out, listed)  # the same model as GET /api/v1/assets
     else:
-        out.print(assets_table(items, page.total))
+        out.print(assets_table(listed.items, listed.total))
 
 
 @app.command()
@@ -241,9 +265,11 @@ def _resolve(services: Services, prefix: str) -> str:
 @app.command()
 def profiles(json_out: JsonOpt = False) -> None:
     """List the output profiles."""
+    from mam.public import ProfilePublic
+
     services = _services()
     if json_out:
-        print_json(out, [p.model_dump(mode="json") for p in services.profiles.values()])
+        print_json(out, [ProfilePublic.of(p) for p in services.profiles.values()])  # as GET /api/v1/profiles
     else:
         out.print(profiles_table(services.profiles.values()))
 
@@ -280,7 +306,11 @@ def worker(
     kind = (
         "embedded (jobs queued in this catalog)" if services.settings.embedded_broker else services.settings.broker_url
     )
-    err.print(f"mam worker: broker {kind}, {runner.worker.worker_threads} thread(s); Ctrl-C to stop")
+    settings = services.settings
+    err.print(
+        f"mam worker: broker {kind}, {runner.worker.worker_threads} thread(s), "
+        f"lease {settings.job_lease_seconds:g} s, sweep every {settings.job_sweep_seconds:g} s; Ctrl-C to stop"
+    )
     stop.wait()
     runner.stop()
     services.close()
@@ -303,9 +333,11 @@ def samples(
 __import__("cli.watch").watch.register(app)
 __import__("cli.search").search.register(app)
 __import__("cli.export").export.register(app)
+__import__("cli.render").render.register(app)
 __import__("cli.janitor").janitor.register(app)
 __import__("cli.jobs").jobs.register(app)
 __import__("cli.delete").delete.register(app)
+__import__("cli.check").check.register(app)
 
 
 def main() -> None:

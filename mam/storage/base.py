@@ -19,6 +19,8 @@ __all__ = ["Storage", "StoredObject"]
 class StoredObject:
     key: str
     size: int
+    modified: float | None = None
+    """When it was last written (seconds since the epoch), where the store says (listings)."""
 
 
 @runtime_checkable
@@ -52,6 +54,11 @@ class Storage(Protocol):
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with ``prefix`` (a folder: ends with ``/``); how many."""
+        ...
+
+    def iter_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Every object under ``prefix`` (a folder: ends with ``/``; empty for the whole store), with
+        its size; on local disk also the temporary files of copies that were cut short."""
         ...
 
     def iter_range(self, key: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:

@@ -158,6 +158,15 @@ class LocalStorage:
             raise StorageError(f"cannot delete {prefix!r} in {self.url}: {exc.strerror or exc}") from exc
         return count
 
+    def iter_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        folder = self._path(prefix.rstrip("/")) if prefix else self.root
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                yield StoredObject(path.relative_to(self.root).as_posix(), stat.st_size, stat.st_mtime)
+
     def presigned_url(self, key: str, expires_seconds: int, filename: str | None = None) -> str | None:
         """Always ``None``: a directory has no URLs; the API streams the file itself."""
         self._path(key)

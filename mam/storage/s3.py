@@ -277,6 +277,20 @@ class S3Storage:
             self._fail("delete of the prefix", prefix.rstrip("/"), exc)
         return count
 
+    def iter_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        full = self._key(prefix.rstrip("/")) + "/" if prefix else (f"{self.prefix}/" if self.prefix else "")
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                for item in page.get("Contents", []):
+                    key, when = item.get("Key", ""), item.get("LastModified")
+                    yield StoredObject(
+                        key[len(self.prefix) + 1 :] if self.prefix else key,
+                        item.get("Size", 0),
+                        when.timestamp() if when is not None else None,
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("listing", prefix.rstrip("/") or None, exc)
+
     def iter_range(self, key: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Yield bytes ``start`` through ``end`` inclusive; ``end`` past the last byte is clamped.
 
