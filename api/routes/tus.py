@@ -16,39 +16,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
 from api.deps import CurrentTenant, ServicesDep
-from api.errors import status_for
+from api.errors import error_response, problem_response, problems
 from mam.errors import MamError
 from mam.tus import (
     CHECKSUM_ALGORITHMS,
     BadUploadRequestError,
-    ChecksumMismatchError,
     UploadInfo,
-    UploadLockedError,
     UploadStore,
-    UploadTooLargeError,
     complete_upload,
     encode_metadata,
     http_date,
     parse_checksum,
     parse_metadata,
 )
+from mam.tus.complete import check_creation
 
 __all__ = ["router"]
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 OCTETS = "application/offset+octet-stream"
-_TUS_STATUS: list[tuple[type[Exception], int]] = [
-    (UploadTooLargeError, 413),
-    (ChecksumMismatchError, 460),
-    (UploadLockedError, 423),
-    (BadUploadRequestError, 400),
-]
 _EXPOSE = (
     "Location, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Tus-Version, Tus-Extension, "
     "Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Expires, Mam-Asset-Id, Mam-Asset-Location, Mam-Asset-Duplicate"
@@ -61,22 +53,22 @@ _ALLOW_HEADERS = (
 
 
 class TusRoute(APIRoute):
-    """Every answer carries Tus-Resumable and CORS headers; package errors get their tus status."""
+    """Every answer carries Tus-Resumable and CORS headers; errors are problem details with their tus status
+    (412 without ``Tus-Resumable: 1.0.0``, 413, 460, 423, 400: the statuses are in :mod:`api.errors`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
             if request.method != "OPTIONS" and request.headers.get("tus-resumable") != VERSION:
-                response: Response = PlainTextResponse(
-                    f"Tus-Resumable {VERSION} is required", 412, headers={"Tus-Version": VERSION}
+                response: Response = problem_response(
+                    412, f"Tus-Resumable: {VERSION} is required", headers={"Tus-Version": VERSION}
                 )
             else:
                 try:
                     response = await handler(request)
                 except MamError as exc:
-                    status = next((s for k, s in _TUS_STATUS if isinstance(exc, k)), None)
-                    response = PlainTextResponse(str(exc), status or status_for(exc))
+                    response = error_response(exc)
             response.headers["Tus-Resumable"] = VERSION
             response.headers["Access-Control-Allow-Origin"] = request.headers.get("origin", "*")
             response.headers["Access-Control-Expose-Headers"] = _EXPOSE
@@ -86,7 +78,9 @@ class TusRoute(APIRoute):
         return handle
 
 
-router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"], route_class=TusRoute)
+router = APIRouter(
+    prefix="/api/v1/uploads", tags=["uploads"], route_class=TusRoute, default_response_class=Response
+)  # tus answers carry headers, not a body
 
 
 def get_store(services: ServicesDep) -> UploadStore:
@@ -94,6 +88,21 @@ def get_store(services: ServicesDep) -> UploadStore:
 
 
 StoreDep = Annotated[UploadStore, Depends(get_store)]
+
+
+def _tus_headers(*required: tuple[str, dict[str, Any], str]) -> dict[str, Any]:
+    """The headers a tus request must carry, for OpenAPI (the handlers read them from the request):
+    Tus-Resumable on every request but OPTIONS (checked by :class:`TusRoute`), and ``required``."""
+    version = ("Tus-Resumable", {"type": "string", "enum": [VERSION]}, "the tus protocol version; 412 without it")
+    return {
+        "parameters": [
+            {"name": name, "in": "header", "required": True, "schema": schema, "description": description}
+            for name, schema, description in (version, *required)
+        ]
+    }
+
+
+_BYTES = {"type": "string", "pattern": "^[0-9]{1,19}$"}
 
 
 def _whole(request: Request, name: str) -> int | None:
@@ -137,8 +146,7 @@ async def _append(
     return info
 
 
-@router.options("")
-@router.options("/{upload_id}")
+@router.options("", status_code=204, name="get_tus_options")
 def options(services: ServicesDep) -> Response:
     """What this server supports (and the answer to a browser's CORS preflight)."""
     return Response(
@@ -155,21 +163,40 @@ def options(services: ServicesDep) -> Response:
     )
 
 
-@router.post("", status_code=201)
+@router.options("/{upload_id}", status_code=204, name="get_tus_options_for_upload")
+def upload_options(upload_id: str, services: ServicesDep) -> Response:
+    """The same as ``OPTIONS /api/v1/uploads`` (a browser's CORS preflight of a request to an upload)."""
+    return options(services)
+
+
+@router.post(
+    "",
+    status_code=201,
+    name="create_upload",
+    responses=problems(400, 404, 412, 413, 422, 431, 460, 503),
+    openapi_extra=_tus_headers(("Upload-Length", _BYTES, "the size of the whole file, in bytes")),
+)
 async def create(request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
     """Start an upload: Upload-Length (refused with 413 over MAM_MAX_UPLOAD_MB) and Upload-Metadata
     (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``sha256``)."""
     length = _whole(request, "upload-length")
     if length is None:
         raise BadUploadRequestError("Upload-Length is required (Upload-Defer-Length is not supported)")
-    info = store.create(tenant, length, parse_metadata(request.headers.get("upload-metadata")))
+    metadata = parse_metadata(request.headers.get("upload-metadata"))
+    check_creation(services, metadata)  # an unknown profile: 422 now, not after the whole upload
+    info = store.create(tenant, length, metadata)
     if request.headers.get("content-type", "").startswith(OCTETS):  # creation-with-upload
         info = await _append(request, services, store, info, 0)
     headers = {"Location": f"{request.url.path.rstrip('/')}/{info.id}", **_state(info)}
     return Response(status_code=201, headers=headers)
 
 
-@router.head("/{upload_id}")
+@router.head(
+    "/{upload_id}",
+    name="get_upload_offset",
+    responses=problems(404, 410, 412, 422, 503),
+    openapi_extra=_tus_headers(),
+)
 async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
     """Where the upload stands (Upload-Offset), to resume after a dropped connection."""
     info = store.get(tenant, upload_id)
@@ -181,7 +208,13 @@ async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant:
     return Response(status_code=200, headers=headers)
 
 
-@router.patch("/{upload_id}", status_code=204)
+@router.patch(
+    "/{upload_id}",
+    status_code=204,
+    name="append_to_upload",
+    responses=problems(400, 404, 409, 410, 412, 413, 422, 423, 460, 503),
+    openapi_extra=_tus_headers(("Upload-Offset", _BYTES, "where the body goes: the bytes the server holds")),
+)
 async def append(
     upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
 ) -> Response:
@@ -192,14 +225,28 @@ async def append(
     return Response(status_code=204, headers=_state(info))
 
 
-@router.delete("/{upload_id}", status_code=204)
+@router.delete(
+    "/{upload_id}",
+    status_code=204,
+    name="terminate_upload",
+    responses=problems(404, 410, 412, 423, 503),
+    openapi_extra=_tus_headers(),
+)
 def terminate(upload_id: str, store: StoreDep, tenant: CurrentTenant) -> Response:
     """Abandon the upload and free its space (an asset already made from it stays)."""
     store.terminate(store.get(tenant, upload_id))
     return Response(status_code=204)
 
 
-@router.post("/{upload_id}", status_code=204)
+@router.post(
+    "/{upload_id}",
+    status_code=204,
+    name="override_upload_method",
+    responses=problems(400, 404, 409, 410, 412, 413, 422, 423, 460, 503),
+    openapi_extra=_tus_headers(
+        ("X-HTTP-Method-Override", {"type": "string", "enum": ["PATCH", "DELETE", "HEAD"]}, "the method meant")
+    ),
+)
 async def overridden(
     upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
 ) -> Response:
