@@ -1,8 +1,16 @@
 """Chinese newsroom search over the catalog, identical on SQLite FTS5 and PostgreSQL.
 
 Text is normalised (width, script, case; mam/search/normalize.py), cut into CJK bigrams, words and
-pinyin (mam/search/tokens.py), stored in ``search_entries`` by a flush hook (mam/search/index.py), and
-queried with the same tokeniser (mam/search/query.py, engine.py).
+pinyin (mam/search/tokens.py), stored in ``search_entries`` by a flush hook on the catalog's sessions
+(mam/search/index.py, installed by mam/services.py), and queried with the same tokeniser
+(mam/search/query.py, engine.py).
+
+A search (engine.py) makes a plan of its match expressions (plan.py), then finds its page by walking
+the index newest first (walk.py) or in a column's order (columns.py), and its total and facets from
+a sample of the newest matches (sample.py). What differs between SQLite FTS5 and PostgreSQL is each
+backend's class (backend.py; sqlite_backend.py, postgres_backend.py); PostgreSQL's choices between
+reading entries in order and its GIN indexes follow a cost model (cost.py) and the recent-entries
+indexes (recent.py).
 """
 
 from __future__ import annotations
