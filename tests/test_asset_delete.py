@@ -199,3 +199,31 @@ def test_deleting_an_asset_cancels_its_queued_job_first_and_only_its_owner_may(t
             delete_asset(services, owner, asset_id)
     finally:
         services.close()
+
+
+def test_deleting_an_asset_while_its_render_runs_stops_the_render_and_leaves_no_file_behind(
+    tmp_path: Path,
+) -> None:
+    from transcode.generate import broadcast_clip
+
+    clip = broadcast_clip(tmp_path / "long.mxf", seconds=6.0)
+    services = open_services(make_settings(tmp_path / "home"))
+    try:
+        with TestClient(create_app(services=services, run_workers=True)) as client:
+            with clip.open("rb") as handle:
+                asset = client.post(
+                    "/api/v1/assets", files={"file": ("long.mxf", handle)}, data={"profiles": "broadcast_hd,proxy"}
+                ).json()
+            job_url = f"/api/v1/jobs/{asset['jobs'][0]['id']}"
+            deadline = time.monotonic() + 60
+            while (job := client.get(job_url).json())["state"] == "queued" or job["progress"] == 0:
+                assert time.monotonic() < deadline and job["state"] in ("queued", "running"), job
+                time.sleep(0.05)
+            assert job["state"] == "running", job
+            removed = client.delete(f"/api/v1/assets/{asset['id']}")
+            assert removed.status_code == 200 and removed.json()["cancelled_jobs"] == 1, removed.text
+            assert client.get(job_url).status_code == 404
+        # The app has stopped its workers: whatever the render had stored it removed on seeing its job gone.
+        assert _stored_keys(services, asset_prefix(services.settings.default_tenant, asset["id"])) == []
+    finally:
+        services.close()

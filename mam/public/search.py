@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -11,11 +12,20 @@ from mam.public.assets import AssetSummary
 from mam.public.timecode import timecode
 from mam.search import Facets, FacetValue, SearchHit
 
-__all__ = ["FacetCount", "FacetsPublic", "HitPublic", "InnerHitPublic", "SearchResponse", "marked"]
+__all__ = ["FacetCount", "FacetsPublic", "HitPublic", "InnerHitKind", "InnerHitPublic", "SearchResponse", "marked"]
+
+
+class InnerHitKind(StrEnum):
+    """What matched inside an asset: a catalogued span (segment, shot, marker) or a subtitle line."""
+
+    SEGMENT = "segment"
+    SHOT = "shot"
+    MARKER = "marker"
+    SUBTITLE = "subtitle"
 
 
 class InnerHitPublic(BaseModel):
-    kind: str = Field(description="segment, shot, marker or subtitle")
+    kind: InnerHitKind
     id: str
     start: float | None
     end: float | None
@@ -48,7 +58,7 @@ class HitPublic(BaseModel):
             snippet=hit.snippet,
             inner_hits=[
                 InnerHitPublic(
-                    kind=i.kind,
+                    kind=InnerHitKind(i.kind),
                     id=i.ref_id,
                     start=i.start,
                     end=i.end,
