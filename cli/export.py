@@ -10,31 +10,17 @@ import typer
 from rich.console import Console
 
 from cli.waiting import wait_for_jobs
-from mam.catalog import get_asset
 from mam.errors import MamError
-from mam.jobs import create_export_job
+from mam.jobs import request_export
 from mam.models import Job
 from mam.services import open_services
 from mam.settings import Settings
-from transcode.errors import TranscodeError
-from transcode.mediainfo import MediaInfo
-from transcode.plan import unusable_reason
-from transcode.profiles import select_profiles
 from workers.runtime import JobRunner, attach_broker
 
 __all__ = ["register"]
 
 out = Console()
 err = Console(stderr=True)
-
-
-def _point(text: str | None) -> float | str | None:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def export(
@@ -53,22 +39,17 @@ def export(
     """
     services = open_services(Settings.from_env())
     tenant = services.settings.default_tenant
-    try:
-        chosen = select_profiles(services.profiles, [profile])[0]
+    try:  # the same checks, errors and messages as POST /api/v1/assets/{id}/exports
         with services.session() as session:
-            info = MediaInfo.model_validate(get_asset(session, tenant, asset_id).mediainfo)
-            reason = unusable_reason(chosen, info)
-            if reason is not None:
-                raise TranscodeError(reason)
-            job_id = create_export_job(session, tenant, asset_id, chosen.name, _point(start), _point(end)).id
-    except (MamError, TranscodeError) as exc:
+            job_id = request_export(services, session, tenant, asset_id, profile, start, end).id
+    except MamError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     broker = attach_broker(services)
     runner = JobRunner(services, broker) if services.settings.embedded_broker else None
     if runner is not None:
         runner.start(resend=False)
-    services.enqueue(job_id)
+    services.enqueue(job_id)  # again, now that a broker is attached
     try:
         wait_for_jobs(services, [job_id], console=err, quiet=json_out)
     finally:

@@ -14,6 +14,7 @@
     │   ├── StorageNotFoundError  no object under that key
     │   └── InvalidKeyError       a key that could leave the store (a name with '..', a backslash, NUL...)
     ├── IngestError               a file cannot be ingested; the message says why and what to do
+    ├── JobRequestError           work asked for names an unknown profile, one the source cannot feed, or a bad span
     ├── BusyError                 the server is too busy to do it now: try again later (not the caller's fault)
     ├── SidecarError              a sidecar metadata file is refused (malformed, DTD/entities, too big)
     └── ConfigError               a MAM_* setting is missing or malformed
@@ -29,6 +30,7 @@ __all__ = [
     "ForbiddenError",
     "IngestError",
     "InvalidKeyError",
+    "JobRequestError",
     "MamError",
     "MetadataError",
     "NotFoundError",
@@ -97,6 +99,12 @@ class BusyError(MamError):
 
 class IngestError(MamError):
     """A file cannot be ingested; the message says why and what the user can do."""
+
+
+class JobRequestError(MamError):
+    """Work asked of an asset cannot be queued as asked: an unknown profile, one this source cannot feed,
+    or an in/out point that is malformed, reversed or outside the source. Refused at the request, before
+    any byte is stored or any job queued; the message says what is valid."""
 
 
 class SidecarError(MamError):

@@ -1,23 +1,26 @@
 """Ingest one file: checksum, probe, de-duplicate within the tenant, store the original, register.
 
-The asset and its render job are written in one transaction after the original is completely
-stored; the job id is then handed to the broker. A file that is not media is refused with an
-:class:`IngestError` and leaves nothing behind.
+The requested profiles are checked first (names before the file is read, whether they apply once it
+is probed); the asset and its render job are written in one transaction after the original is
+completely stored; the job id is then handed to the broker. A file that is not media, or asked for
+a profile that is unknown or cannot be made from it, is refused with an :class:`IngestError` and
+leaves nothing behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from mam.catalog import find_asset_by_checksum
-from mam.errors import BusyError, IngestError
+from mam.errors import BusyError, IngestError, JobRequestError
 from mam.hashing import checksum_file
-from mam.jobs import create_asset_with_job
+from mam.jobs import ProfileChoice, create_asset_with_job, queue_renditions, resolve_profiles
 from mam.layout import content_type as content_type_of
 from mam.layout import original_key
 from mam.limits import descriptive_problems
@@ -29,14 +32,10 @@ from transcode.errors import (
     MediaCrashError,
     MediaLimitError,
     MediaTimeoutError,
-    ProfileError,
     UnreadableMediaError,
 )
-from transcode.mediainfo import MediaInfo
-from transcode.plan import unusable_reason
-from transcode.profiles import select_profiles
 
-__all__ = ["IngestResult", "choose_profiles", "ingest_file"]
+__all__ = ["IngestResult", "ingest_file"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,9 @@ class IngestResult:
     job: Job | None
     duplicate: bool
     skipped_profiles: tuple[str, ...] = ()
-    """Requested profiles that do not apply to this kind of media (e.g. web_720p for a WAV)."""
+    """Default (or watch folder) profiles that do not apply to this kind of media (e.g. web_720p for a WAV)."""
+    queued_profiles: tuple[str, ...] = ()
+    """The profiles ``job`` makes: for a duplicate, the requested ones the tenant's asset lacked."""
 
 
 def _unlabelled(message: str, path: Path) -> str:
@@ -53,18 +54,6 @@ def _unlabelled(message: str, path: Path) -> str:
     scratch file named otherwise), so that the file is named once, by the name the user knows."""
     prefix = f"{path.name}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
-
-
-def choose_profiles(services: Services, names: Sequence[str] | None, info: MediaInfo) -> tuple[list[str], list[str]]:
-    """(profiles to render, requested ones this source cannot feed); unknown names raise."""
-    requested = list(names) if names else list(services.settings.default_profiles)
-    try:
-        profiles = select_profiles(services.profiles, requested)
-    except ProfileError as exc:
-        raise IngestError(str(exc)) from exc
-    chosen = [p.name for p in profiles if unusable_reason(p, info) is None]
-    skipped = [p.name for p in profiles if unusable_reason(p, info) is not None]
-    return chosen, skipped
 
 
 def ingest_file(
@@ -78,9 +67,15 @@ def ingest_file(
     profiles: Sequence[str] | None = None,
     filename: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    where_applicable: bool = False,
 ) -> IngestResult:
     """Register ``path`` as an asset of ``tenant_id`` and queue its renditions.
 
+    ``profiles``: what to render (``None``: MAM_DEFAULT_PROFILES, made where they apply). An unknown
+    name is refused before the file is read, one this media cannot feed once it is probed, both
+    before anything is stored (:class:`IngestError`), unless ``where_applicable`` (a watch folder's
+    list: such profiles are skipped). Content the tenant holds already is not stored again: the
+    requested profiles its asset lacks are queued on it (``duplicate`` is then true).
     ``metadata``: descriptive fields (core and ``custom``, mam/metadata) set on the new asset.
     """
     tenant = tenant_id or services.settings.default_tenant
@@ -88,6 +83,7 @@ def ingest_file(
     problems = descriptive_problems(title=title, description=description, tags=tags)  # mam.limits
     if problems:
         raise IngestError(f"{filename[:100]}: " + "; ".join(problems))
+    choice = _checked(lambda: resolve_profiles(services, profiles, where_applicable=where_applicable), filename)
     if not path.is_file():
         raise IngestError(f"{path} is not a file")
     try:
@@ -96,12 +92,12 @@ def ingest_file(
         raise BusyError(f"the server is too busy to look at {filename} now; try again in a minute") from exc
     except (UnreadableMediaError, ForbiddenInputError, MediaCrashError, MediaLimitError) as exc:
         raise IngestError(f"{filename}: {_unlabelled(str(exc), path)}") from exc
+    choice = _checked(lambda: choice.for_source(info), filename)
     sums = checksum_file(path)
-    to_render, skipped = choose_profiles(services, profiles, info)
     with services.session() as session:
         existing = find_asset_by_checksum(session, tenant, sums.sha256)
         if existing is not None:
-            return IngestResult(existing, None, duplicate=True)
+            return _duplicate(services, session, existing, choice)
     asset_id = new_id()
     key = original_key(tenant, asset_id, filename)
     content_type = content_type_of(filename)
@@ -126,17 +122,32 @@ def ingest_file(
         try:
             if metadata:
                 apply_descriptive(session, asset, metadata)
-            job = create_asset_with_job(session, asset, to_render)
+            job = create_asset_with_job(session, asset, choice.names)
         except IntegrityError:
             session.rollback()
             services.storage.delete(key)
             existing = find_asset_by_checksum(session, tenant, sums.sha256)
             if existing is None:
                 raise
-            return IngestResult(existing, None, duplicate=True)
+            return _duplicate(services, session, existing, choice)
         except BaseException:
             services.storage.delete(key)
             raise
     if job is not None:
         services.enqueue(job.id)
-    return IngestResult(asset, job, duplicate=False, skipped_profiles=tuple(skipped))
+    return IngestResult(
+        asset, job, duplicate=False, skipped_profiles=choice.skipped, queued_profiles=tuple(choice.names)
+    )
+
+
+def _checked(resolve: Callable[[], ProfileChoice], filename: str) -> ProfileChoice:
+    try:
+        return resolve()
+    except JobRequestError as exc:
+        raise IngestError(f"{filename[:100]}: {exc}") from exc
+
+
+def _duplicate(services: Services, session: Session, asset: Asset, choice: ProfileChoice) -> IngestResult:
+    """The tenant holds this content already: queue the requested profiles its asset lacks."""
+    asked = queue_renditions(services, session, asset, choice.names, choice.skipped)
+    return IngestResult(asset, asked.job, duplicate=True, skipped_profiles=choice.skipped, queued_profiles=asked.queued)

@@ -10,7 +10,7 @@ import pytest
 from engine_media import clip
 
 from mam.ingest import ingest_file
-from mam.jobs import create_export_job, get_job
+from mam.jobs import get_job, request_export
 from mam.processing import process_job
 from mam.services import Services
 from transcode.loudness import measure_programme
@@ -67,7 +67,7 @@ def test_an_export_job_records_loudness_before_and_after_for_its_span(
 ) -> None:
     asset = ingest_file(services, quiet_then_loud, profiles=[]).asset
     with services.session() as session:
-        job_id = create_export_job(session, asset.tenant_id, asset.id, "web_720p", 1.0, 2.0).id
+        job_id = request_export(services, session, asset.tenant_id, asset.id, "web_720p", 1.0, 2.0).id
     outcome = process_job(services, job_id)
     assert outcome.state == "done", outcome.error
     with services.session() as session:

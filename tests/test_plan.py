@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
 from transcode.audiomix import audio_source as _audio_source
 from transcode.mediainfo import AudioStreamInfo, MediaInfo, VideoStreamInfo
-from transcode.plan import fit_box, standard_rate
+from transcode.errors import SpanError
+from transcode.plan import Span, fit_box, make_span, standard_rate
 from transcode.timecode import parse_timecode
 
 
@@ -77,3 +80,46 @@ def test_timecode_counts_frames_from_the_start_label() -> None:
     assert tc.at_seconds(1.2) == "10:00:01:05"
     assert tc.at_seconds(3600) == "11:00:00:00"
     assert parse_timecode("23:59:59:24", 25).at_seconds(0.04) == "00:00:00:00"
+
+
+def _clip(duration: float = 12.0, timecode: str | None = "10:00:00:00") -> MediaInfo:
+    return _info().model_copy(update={"duration": duration, "start_timecode": timecode})
+
+
+def test_a_span_is_read_from_seconds_numeric_text_and_the_clip_s_own_timecode() -> None:
+    assert make_span(_clip(), 1.0, "2.5") == Span(1.0, 2.5)
+    assert make_span(_clip(), "10:00:01:00", "10:00:02:12") == Span(1.0, 2.48)
+    assert make_span(_clip(timecode=None), "00:00:00:05", None) == Span(0.2, 12.0)
+    assert make_span(_clip(), None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "says"),
+    [
+        ("10:00:99:00", None, "its seconds must be below 60"),
+        ("10:61:00:00", None, "its minutes must be below 60"),
+        ("10:00:01:25", None, "at 25 frames/s: its frames must be below 25"),
+        ("24:00:00:00", None, "its hours must be below 24"),
+        ("ten seconds", None, "not a timecode"),
+        (3.0, 2.0, "the in-point (3.000 s) must come before the out-point (2.000 s)"),
+        ("10:00:02:00", "10:00:02:00", "must come before the out-point (10:00:02:00)"),
+        (1.5, 90, "is not inside the source"),
+        ("09:59:59:00", None, "before the clip's first timecode"),
+        (-1, None, "not a point in the source"),
+        (float("nan"), None, "not a point in the source"),
+    ],
+)
+def test_a_point_no_clock_shows_or_a_span_outside_the_clip_is_refused_saying_the_valid_range(
+    start: float | str, end: float | str | None, says: str
+) -> None:
+    with pytest.raises(SpanError) as refused:
+        make_span(_clip(), start, end)
+    assert says in str(refused.value)
+    assert "the source runs from 10:00:00:00 to 10:00:12:00 (0 to 12.000 s)" in str(refused.value)
+
+
+def test_a_file_s_own_timecode_label_is_read_as_it_is_and_a_person_s_is_checked() -> None:
+    assert parse_timecode("00:00:00:30", 25).frames == 30  # a label a file carries: never refused
+    with pytest.raises(SpanError, match="frames must be below 25"):
+        parse_timecode("00:00:00:30", 25, strict=True)
+    assert make_span(_clip(timecode="10:00:00:99"), 1.0, 2.0) == Span(1.0, 2.0)  # unreadable: counted from zero

@@ -7,6 +7,7 @@
     ├── ForbiddenInputError    the input's container format is not on the allow-list
     ├── MediaLimitError        the input's picture or duration is beyond what is accepted
     ├── ProfileError           a profile file is invalid
+    ├── SpanError              an in/out point is not a timecode or number, reversed, or outside the source
     ├── RenderError            decoding, filtering or encoding failed while rendering
     │   └── OutputCheckError   a finished output does not match its profile (size, rate, loudness...)
     ├── MediaTimeoutError      the media process ran past its time limit (also a TimeoutError)
@@ -27,6 +28,7 @@ __all__ = [
     "ProfileError",
     "RenderCancelled",
     "RenderError",
+    "SpanError",
     "TranscodeError",
     "UnreadableMediaError",
 ]
@@ -51,6 +53,12 @@ class MediaLimitError(TranscodeError):
 
 class ProfileError(TranscodeError):
     """A profile file is missing, malformed, or fails validation."""
+
+
+class SpanError(TranscodeError, ValueError):
+    """An in- or out-point is malformed (not seconds, or a timecode whose minutes or seconds reach 60 or
+    whose frames reach the frame rate), the in-point is not before the out-point, or the span leaves the
+    source; the message gives the valid range."""
 
 
 class RenderError(TranscodeError):

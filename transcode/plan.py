@@ -7,17 +7,18 @@ tested without media.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
 from transcode.audiomix import AudioSource, audio_source
-from transcode.errors import RenderError
+from transcode.errors import RenderError, SpanError
 from transcode.loudness import Loudness
 from transcode.mediainfo import MediaInfo, VideoStreamInfo
 from transcode.profiles import AudioSpec, ImageSpec, Profile, VideoSpec
-from transcode.timecode import parse_timecode
+from transcode.timecode import format_frames, parse_timecode
 
 __all__ = [
     "AudioSource",
@@ -114,31 +115,75 @@ class Span:
 
 
 def make_span(info: MediaInfo, start: float | str | None, end: float | str | None) -> Span | None:
-    """A span from seconds or timecodes (``HH:MM:SS:FF`` in the source's own timecode if it has one)."""
+    """A span from seconds or timecodes (``HH:MM:SS:FF`` in the source's own timecode if it has one).
+
+    Checked against the source: :class:`SpanError` for a point that is neither seconds nor a timecode a
+    clock shows (seconds or minutes from 60, frames from the rate), an in-point not before the out-point,
+    or a span outside the source; every message says the valid range."""
     if start is None and end is None:
         return None
     base = max(1, round(standard_rate(info.video[0].frame_rate))) if info.video else 25
+    origin = _origin(info, base)
+    valid = _valid_range(info, base, origin)
 
     def seconds(value: float | str | None, default: float) -> float:
         if value is None:
             return default
         if isinstance(value, str):
-            try:
-                frames = parse_timecode(value, base).frames
-            except ValueError as exc:
-                raise RenderError(f"{value!r} is not a timecode (HH:MM:SS:FF) or a number of seconds") from exc
-            origin = parse_timecode(info.start_timecode, base).frames if info.start_timecode else 0
-            if info.start_timecode and frames < origin:
-                raise RenderError(f"{value} is before the clip's first timecode {info.start_timecode}")
-            return (frames - origin) / base
+            number = _number(value)
+            if number is None:
+                return _timecode_seconds(value.strip(), base, origin, valid)
+            value = number
+        if not math.isfinite(value) or value < 0:
+            raise SpanError(f"{value} is not a point in the source: {valid}")
         return float(value)
 
     span = Span(seconds(start, 0.0), seconds(end, info.duration))
-    if not 0 <= span.start < span.end <= info.duration + 1e-6:
-        raise RenderError(
-            f"the sub-clip {span.start:.3f}-{span.end:.3f} s is not inside the {info.duration:.3f} s source"
-        )
+    if span.start >= span.end:
+        said = f"the in-point ({_said(start, span.start)}) must come before the out-point ({_said(end, span.end)})"
+        raise SpanError(f"{said}: {valid}")
+    if span.end > info.duration + 1e-6:
+        raise SpanError(f"the sub-clip {span.start:.3f}-{span.end:.3f} s is not inside the source: {valid}")
     return span
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _timecode_seconds(text: str, base: int, origin: int | None, valid: str) -> float:
+    try:
+        frames = parse_timecode(text, base, strict=True).frames
+    except SpanError as exc:
+        raise SpanError(f"{exc}; give seconds or HH:MM:SS:FF: {valid}") from exc
+    if frames < (origin or 0):
+        raise SpanError(f"{text} is before the clip's first timecode: {valid}")
+    return (frames - (origin or 0)) / base
+
+
+def _origin(info: MediaInfo, base: int) -> int | None:
+    """The frame count of the source's first timecode (None without one, or with a label no clock shows)."""
+    if not info.start_timecode:
+        return None
+    try:
+        return parse_timecode(info.start_timecode, base, strict=True).frames
+    except SpanError:
+        return None
+
+
+def _valid_range(info: MediaInfo, base: int, origin: int | None) -> str:
+    seconds = f"0 to {info.duration:.3f} s"
+    if origin is None:
+        return f"the source runs from {seconds}"
+    last = origin + round(info.duration * base)
+    return f"the source runs from {format_frames(origin, base)} to {format_frames(last, base)} ({seconds})"
+
+
+def _said(value: float | str | None, seconds: float) -> str:
+    return f"{seconds:.3f} s" if value is None or not isinstance(value, str) else f"{value.strip()[:40]}"
 
 
 @dataclass(frozen=True)

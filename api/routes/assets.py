@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -18,12 +18,18 @@ from mam.catalog import AssetChanges, get_asset, get_rendition, list_assets, upd
 from mam.deletion import delete_asset
 from mam.errors import NotFoundError
 from mam.ingest import ingest_file
-from mam.jobs import create_export_job
-from mam.public import AssetDeleted, AssetList, AssetPublic, AssetSummary, AssetUpdate, ExportCreate, JobPublic
-from transcode.errors import ProfileError
-from transcode.mediainfo import MediaInfo
-from transcode.plan import unusable_reason
-from transcode.profiles import select_profiles
+from mam.jobs import RenditionRequest, request_export, request_renditions, resolve_profiles, retry_asset
+from mam.public import (
+    AssetDeleted,
+    AssetList,
+    AssetPublic,
+    AssetSummary,
+    AssetUpdate,
+    ExportCreate,
+    JobPublic,
+    RenditionsCreate,
+    RenditionsRequested,
+)
 
 __all__ = ["router"]
 
@@ -60,9 +66,26 @@ async def create_asset(
         ),
     ] = None,
     profiles: Annotated[
-        str | None, Form(description="comma-separated profiles (default: MAM_DEFAULT_PROFILES)")
+        str | None,
+        Form(
+            description="comma-separated profiles (default: MAM_DEFAULT_PROFILES, made where they apply); "
+            "each must exist and apply to the file"
+        ),
+    ] = None,
+    profiles_in_query: Annotated[
+        str | None,
+        Query(
+            alias="profiles",
+            description="the same as the form field (which wins), for clients that cannot order form fields",
+        ),
     ] = None,
 ) -> Response:
+    """Upload a media file: an unknown profile is refused (422) before the file is copied or looked at,
+    one that cannot be made from it once it is probed, both before anything is stored. Content the
+    tenant already holds answers 200 with that asset, and the profiles it lacks are queued on it."""
+    names = _split(profiles) or _split(profiles_in_query) or None
+    if names is not None:
+        resolve_profiles(services, names)  # JobRequestError (422) for an unknown name
     path = await receive_upload(file, services.settings.work_dir / "uploads", services.settings.max_upload_bytes)
     try:
         result = await run_in_threadpool(
@@ -73,7 +96,7 @@ async def create_asset(
             title=title,
             description=description,
             tags=_split(tags),
-            profiles=_split(profiles) or None,
+            profiles=names,
             filename=file.filename or path.name,
         )
     finally:
@@ -193,15 +216,65 @@ _PART_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segm
 def create_export(
     asset_id: str, body: ExportCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
 ) -> JobPublic:
-    """Queue a frame-accurate sub-clip export; fetch it from ``/api/v1/jobs/{id}/output`` when done."""
-    profile = select_profiles(services.profiles, [body.profile])[0]
-    asset = get_asset(session, tenant, asset_id)
-    reason = unusable_reason(profile, MediaInfo.model_validate(asset.mediainfo))
-    if reason is not None:
-        raise ProfileError(reason)
-    job = create_export_job(session, tenant, asset_id, profile.name, body.start, body.end)
-    services.enqueue(job.id)
-    return JobPublic.of(job)
+    """Queue a frame-accurate sub-clip export; fetch it from ``/api/v1/jobs/{id}/output`` when done.
+
+    The profile and the in/out points are checked at once: an unknown profile, one this asset cannot feed,
+    a timecode no clock shows (``10:00:99:00``), an in-point not before the out-point or a span outside
+    the source is a 422 whose detail gives the valid range; nothing is queued."""
+    return JobPublic.of(request_export(services, session, tenant, asset_id, body.profile, body.start, body.end))
+
+
+_QUEUED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "a job was queued for the profiles the asset lacked", "model": RenditionsRequested},
+    200: {"description": "every profile asked for is made or on its way: nothing queued", "model": RenditionsRequested},
+}
+
+
+def _requested(asked: RenditionRequest) -> JSONResponse:
+    body = RenditionsRequested.of(asked).model_dump(mode="json")
+    return JSONResponse(body, status_code=202 if asked.job is not None else 200)
+
+
+@router.post(
+    "/{asset_id}/renditions",
+    status_code=202,
+    response_model=RenditionsRequested,
+    name="request_renditions",
+    responses={
+        **_QUEUED,
+        **problems(
+            (403, "shared with the caller: only its owner asks for renditions"),
+            404,
+            (422, "an unknown profile, or one that cannot be made from this asset"),
+        ),
+    },
+)
+def request_more_renditions(
+    asset_id: str, body: RenditionsCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+) -> JSONResponse:
+    """Make more renditions of an asset later (e.g. ``vertical`` for a story that goes to short video):
+    only the profiles neither made nor already queued get a job."""
+    return _requested(request_renditions(services, session, tenant, asset_id, body.profiles))
+
+
+@router.post(
+    "/{asset_id}/retry",
+    status_code=202,
+    response_model=RenditionsRequested,
+    name="retry_asset",
+    responses={
+        **_QUEUED,
+        **problems(
+            (403, "shared with the caller: only its owner retries it"),
+            404,
+            (409, "no render of the asset failed or was cancelled"),
+        ),
+    },
+)
+def retry(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> JSONResponse:
+    """Ask again for what the asset's failed or cancelled render jobs were to make (a new job, for the
+    profiles still missing; the failed job keeps its reason)."""
+    return _requested(retry_asset(services, session, tenant, asset_id))
 
 
 def _suffix(key: str) -> str:

@@ -1,15 +1,55 @@
-"""Asking for work: an asset with its render job, a sub-clip export."""
+"""Asking for work: an asset with its render job, renditions asked for later, a sub-clip export, a retry.
+
+Written once and called by the API, the CLI, watch folders and ingest alike: every request is checked
+here (profiles through :func:`mam.jobs.profiles.resolve_profiles`, an export's span against the
+source) before a job row is written, and the job is handed to the broker once it is committed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mam.catalog import get_asset
-from mam.models import Asset, AssetStatus, Job
+from mam.catalog import get_asset, rendered_profiles
+from mam.errors import ConflictError, JobRequestError
+from mam.jobs.profiles import resolve_profiles
+from mam.models import Asset, AssetStatus, Job, JobState
+from mam.services import Services
+from transcode.errors import SpanError
+from transcode.mediainfo import MediaInfo
+from transcode.plan import make_span
+from transcode.profiles import Profile
 
-__all__ = ["create_asset_with_job", "create_export_job"]
+__all__ = [
+    "RenditionRequest",
+    "create_asset_with_job",
+    "profiles_for_job",
+    "queue_renditions",
+    "request_export",
+    "request_renditions",
+    "retry_asset",
+]
+
+_ACTIVE = (JobState.QUEUED, JobState.RUNNING)
+_ENDED_BADLY = (JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class RenditionRequest:
+    """What asking an asset for renditions did."""
+
+    asset: Asset
+    job: Job | None
+    """The job queued for what was missing; None when nothing was."""
+    queued: tuple[str, ...] = ()
+    present: tuple[str, ...] = ()
+    """Asked for and already made from the asset's current original."""
+    pending: tuple[str, ...] = ()
+    """Asked for and already in a queued or running job."""
+    skipped: tuple[str, ...] = ()
+    """Not made for this kind of media (only for profiles no one chose for this file)."""
 
 
 def create_asset_with_job(session: Session, asset: Asset, profiles: Sequence[str]) -> Job | None:
@@ -28,12 +68,96 @@ def create_asset_with_job(session: Session, asset: Asset, profiles: Sequence[str
     return job
 
 
-def create_export_job(
-    session: Session, tenant_id: str, asset_id: str, profile: str, start: float | str | None, end: float | str | None
-) -> Job:
-    """Queue a sub-clip export of one profile; the span is checked by the worker against the media."""
+def queue_renditions(
+    services: Services, session: Session, asset: Asset, wanted: Sequence[str], skipped: Sequence[str] = ()
+) -> RenditionRequest:
+    """Queue one render job for the ``wanted`` profiles (names already resolved) that are neither made
+    from the asset's current original nor already in a queued or running job."""
+    present = rendered_profiles(session, asset)
+    pending = {p for j in asset.jobs if j.kind == "render" and j.state in _ACTIVE for p in j.profiles}
+    missing = [p for p in wanted if p not in present and p not in pending]
+    job = None
+    if missing:
+        job = Job(asset=asset, profiles=missing)
+        session.add(job)
+        if asset.status == AssetStatus.FAILED:
+            asset.status, asset.error = AssetStatus.PROCESSING, None
+        session.commit()
+        services.enqueue(job.id)
+    return RenditionRequest(
+        asset,
+        job,
+        tuple(missing),
+        tuple(p for p in wanted if p in present),
+        tuple(p for p in wanted if p in pending and p not in present),
+        tuple(skipped),
+    )
+
+
+def request_renditions(
+    services: Services,
+    session: Session,
+    tenant_id: str,
+    asset_id: str,
+    names: Sequence[str] | None,
+    *,
+    where_applicable: bool = False,
+) -> RenditionRequest:
+    """Queue the renditions of ``names`` the tenant's asset lacks (made or on their way already: left be).
+
+    :class:`JobRequestError` for an unknown profile or one this asset cannot feed, before anything is queued;
+    ``names=None`` asks for the default profiles, where they apply."""
     asset = get_asset(session, tenant_id, asset_id)
-    job = Job(asset=asset, kind="export", profiles=[profile], result={"request": {"start": start, "end": end}})
+    choice = resolve_profiles(
+        services, names, MediaInfo.model_validate(asset.mediainfo), where_applicable=where_applicable
+    )
+    return queue_renditions(services, session, asset, choice.names, choice.skipped)
+
+
+def retry_asset(services: Services, session: Session, tenant_id: str, asset_id: str) -> RenditionRequest:
+    """Ask again for what the asset's failed or cancelled render jobs were to make (and is still missing).
+
+    :class:`ConflictError` when no render job of the asset failed or was cancelled."""
+    asset = get_asset(session, tenant_id, asset_id)
+    ended = [j for j in asset.jobs if j.kind == "render" and j.state in _ENDED_BADLY]
+    if not ended:
+        raise ConflictError(f"asset {asset_id} has no failed or cancelled render to retry")
+    names = list(dict.fromkeys(p for j in ended for p in j.profiles if p in services.profiles))
+    return queue_renditions(services, session, asset, names)
+
+
+def request_export(
+    services: Services,
+    session: Session,
+    tenant_id: str,
+    asset_id: str,
+    profile: str,
+    start: float | str | None = None,
+    end: float | str | None = None,
+) -> Job:
+    """Queue a frame-accurate sub-clip export of the tenant's asset with one profile.
+
+    Refused before anything is queued (:class:`JobRequestError`) for an unknown profile, one this asset
+    cannot feed, or in/out points that are malformed, reversed or outside the source (the message gives
+    the valid range). ``start``/``end``: seconds, or ``HH:MM:SS:FF`` in the source's own timecode."""
+    asset = get_asset(session, tenant_id, asset_id)
+    info = MediaInfo.model_validate(asset.mediainfo)
+    chosen = resolve_profiles(services, [profile], info).profiles[0]
+    try:
+        make_span(info, start, end)
+    except SpanError as exc:
+        raise JobRequestError(str(exc)) from exc
+    job = Job(asset=asset, kind="export", profiles=[chosen.name], result={"request": {"start": start, "end": end}})
     session.add(job)
     session.commit()
+    services.enqueue(job.id)
     return job
+
+
+def profiles_for_job(session: Session, available: Mapping[str, Profile], job: Job) -> list[Profile]:
+    """The profiles a worker is to make for ``job``: its names (checked when it was asked for) looked up,
+    less, for a render, those already made from the asset's current original.
+
+    :class:`JobRequestError` if a profile was removed from the profiles folder since the request."""
+    done = rendered_profiles(session, job.asset) if job.kind == "render" else set()
+    return [p for p in resolve_profiles(available, job.profiles).profiles if p.name not in done]

@@ -42,6 +42,7 @@ from mam.public.jobs import (
 )
 from mam.public.metadata import CuePublic, FieldIn, FieldPublic, ImportResult, SpanCreate, SpanIn, SpanPublic
 from mam.public.profiles import ProfilePublic
+from mam.public.requests import RenditionsCreate, RenditionsRequested
 from mam.public.search import FacetCount, FacetsPublic, HitPublic, InnerHitPublic, SearchResponse, marked
 from mam.public.shares import ShareCreate, SharePublic
 from mam.public.timecode import timecode
@@ -83,6 +84,8 @@ __all__ = [
     "QcVerdict",
     "RenditionMade",
     "RenditionPublic",
+    "RenditionsCreate",
+    "RenditionsRequested",
     "SearchResponse",
     "Segment",
     "ShareCreate",

@@ -83,8 +83,11 @@ def ingest_item(
     description: str = "",
     tags: Sequence[str] = (),
     profiles: Sequence[str] | None = None,
+    where_applicable: bool = False,
 ) -> SidecarIngest:
-    """Ingest ``item.media`` with the metadata of ``item.sidecar`` (if any). Raises IngestError."""
+    """Ingest ``item.media`` with the metadata of ``item.sidecar`` (if any). Raises IngestError.
+
+    ``profiles`` and ``where_applicable`` as for :func:`mam.ingest.ingest_file`."""
     meta: SidecarMetadata | None = None
     refused: str | None = None
     fields: dict[str, Any] = {}
@@ -123,6 +126,7 @@ def ingest_item(
             profiles=profiles,
             filename=filename,
             metadata=fields or None,
+            where_applicable=where_applicable,
         )
     return SidecarIngest(result, meta, tuple(problems), refused, rewrapped=source != item.media)
 

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Mapping
 
 from mam.errors import IngestError, MamError
 from mam.hashing import checksum_file
 from mam.ingest import ingest_file
+from mam.jobs import resolve_profiles
 from mam.services import Services
 from mam.tus.errors import ChecksumMismatchError
 from mam.tus.headers import split_list
 from mam.tus.store import UploadInfo, UploadStore
 
-__all__ = ["COMPLETION_ATTEMPTS", "complete_upload", "split_list"]
+__all__ = ["COMPLETION_ATTEMPTS", "check_creation", "complete_upload", "split_list"]
 
 COMPLETION_ATTEMPTS = 3
 """Tries (the final PATCH, then each HEAD) to make a complete upload an asset before giving up."""
 
 _log = logging.getLogger(__name__)
+
+
+def check_creation(services: Services, metadata: Mapping[str, str]) -> None:
+    """Refuse at creation, before any byte is sent, what needs no bytes to refuse: an unknown name in
+    ``profiles`` (:class:`mam.errors.JobRequestError`). Whether a profile applies to the file needs its
+    probe and is decided at completion."""
+    names = split_list(metadata.get("profiles"))
+    if names:
+        resolve_profiles(services, names)
 
 
 def complete_upload(services: Services, store: UploadStore, info: UploadInfo) -> UploadInfo:

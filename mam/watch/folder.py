@@ -146,6 +146,7 @@ class FolderWatcher:
                 description=meta.description,
                 tags=meta.tags,
                 profiles=self.folder.profiles,
+                where_applicable=True,  # the folder's list is for every file: made where it applies
             )
             result = ingested.result
             if self.folder.share_with:  # a feed folder: ingested once, shared with its subscribers

@@ -8,12 +8,11 @@ import time
 from collections.abc import Callable
 
 from mam.catalog import ensure_tenant
-from mam.errors import ConfigError
+from mam.errors import ConfigError, JobRequestError
+from mam.jobs import resolve_profiles
 from mam.services import Services
 from mam.watch.config import WatchConfig, load_watch_config
 from mam.watch.folder import FolderWatcher, Handled
-from transcode.errors import ProfileError
-from transcode.profiles import select_profiles
 
 __all__ = ["WatchRunner", "watch_from_settings"]
 
@@ -36,9 +35,9 @@ class WatchRunner:
         state_dir = services.settings.home / "watch"
         for folder in config.folder:
             if folder.profiles is not None:
-                try:
-                    select_profiles(services.profiles, folder.profiles)
-                except ProfileError as exc:
+                try:  # an unknown name is refused here, before any file is picked up
+                    resolve_profiles(services, folder.profiles)
+                except JobRequestError as exc:
                     raise ConfigError(f"watch folder {folder.path}: {exc}") from exc
         self.folders = [FolderWatcher(services, f, state_dir) for f in config.folder]
         with services.session() as session:
