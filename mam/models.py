@@ -211,6 +211,17 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The job policy's bookkeeping (mam/jobs/lifecycle.py, migration 0012):
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    """While running: when the worker's lease runs out unless its heartbeat extends it."""
+    retry_at: Mapped[datetime | None] = mapped_column(default=None)
+    """While queued after a failed attempt: not taken up before this moment (the backoff)."""
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    """Who runs (or last ran) the job: host and process id."""
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the job's last message was handed to the broker (for a delayed one: when it is due)."""
+    message_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The broker's id of that message, to ask the broker whether it still holds it."""
 
     asset: Mapped[Asset] = relationship(back_populates="jobs")
 

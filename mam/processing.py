@@ -1,4 +1,8 @@
-"""Run one render job: claim it, make every missing profile from one decode, store, register.
+"""Render and register: make every missing profile of a claimed job from one decode, store, register.
+
+Claiming, the lease, retries and failure are the job policy's (:mod:`mam.jobs.policy`), applied
+around :func:`render_job` by a worker's middleware (``workers/middleware.py``), or by
+:func:`process_job` for callers without a broker.
 
 The media work runs in a sandboxed child process (time and memory limits; a crash or a hang of
 the decoder ends the job, not the worker). Idempotent: a job already done, running elsewhere or
@@ -7,8 +11,7 @@ Renditions are registered only after their bytes are completely stored and their
 in the same transaction that marks the job done, and only if it is still running: a job cancelled
 at any moment (the cancel is seen within a second, progress or not) registers nothing and its
 stored files are deleted.
-A source that cannot be decoded fails the job and the asset with the reason; any other error
-puts the job back in the queue until its attempts are used up.
+A job's scratch folder is cleared when an attempt starts (what a killed attempt left) and ends.
 """
 
 from __future__ import annotations
@@ -19,29 +22,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from mam.analysis_store import store_analysis
 from mam.catalog import rendered_profiles
-from mam.jobs import claim_job, complete_job, fail_job, release_job, set_job_progress
+from mam.jobs import complete_job, profiles_for_job, set_job_progress
+from mam.jobs.attempts import Attempt
 from mam.layout import content_type, export_key, job_scratch_dir, rendition_key
 from mam.models import Asset, Job, JobState, Rendition
 from mam.services import Services
 from mam.storage import StoredObject
-from transcode.errors import RenderCancelled, TranscodeError
+from transcode.errors import RenderCancelled
 from transcode.limits import render_limits
 from transcode.mediainfo import MediaInfo
 from transcode.pipeline import JobResult
 from transcode.plan import Span, make_span
-from transcode.profiles import Profile, select_profiles
+from transcode.profiles import Profile
 from transcode.sandbox import Progress, renditions_isolated
 
-__all__ = ["STALE_AFTER", "JobOutcome", "process_job"]
-
-STALE_AFTER = timedelta(minutes=15)
-"""A running job whose progress has not moved for this long is taken to have lost its worker."""
+__all__ = ["JobOutcome", "process_job", "render_job"]
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,13 @@ _CANCEL_POLL_SECONDS = 1.0
 
 
 class _Reporter:
-    """Writes progress, fps and ETA to the catalog at most twice a second, and notices cancellation."""
+    """Writes progress, fps and ETA to the catalog at most twice a second, and notices cancellation
+    (or that another worker took the job up after this one's lease ran out)."""
 
-    def __init__(self, services: Services, job_id: str, listener: Callable[[float], None] | None) -> None:
-        self.services, self.job_id, self.listener = services, job_id, listener
+    def __init__(self, services: Services, job_id: str, attempt: int, listener: Callable[[float], None] | None) -> None:
+        self.services, self.job_id, self.attempt, self.listener = services, job_id, attempt, listener
         self.cancelled = threading.Event()
+        self.taken_over = False
         self.last = 0.0
         self.polled = time.monotonic()
 
@@ -77,6 +79,9 @@ class _Reporter:
         with self.services.session() as session:
             job = session.get(Job, self.job_id, populate_existing=True)
             if job is None or job.state == JobState.CANCELLED:
+                self.cancelled.set()
+            elif job.attempts != self.attempt:
+                self.taken_over = True
                 self.cancelled.set()
         return self.cancelled.is_set()
 
@@ -215,16 +220,34 @@ def _store_renditions(
 
 
 def process_job(services: Services, job_id: str, on_progress: Callable[[float], None] | None = None) -> JobOutcome:
+    """Run one attempt at the job in this process, under the catalog's policy: what a worker's
+    middleware does around :func:`render_job` (claim once, keep the lease, retry or fail), for
+    callers without a broker. A job not ours to claim (done, running elsewhere) is left alone."""
+    attempt = Attempt(services, job_id)
+    if not attempt.begin():
+        return JobOutcome(job_id, attempt.state)
+    try:
+        outcome = render_job(services, job_id, on_progress)
+    except Exception as exc:
+        if attempt.end(exc) is not None:
+            raise  # back in the queue for another attempt after the backoff
+        return JobOutcome(job_id, "failed", attempt.reason)
+    attempt.end()
+    return outcome
+
+
+def render_job(services: Services, job_id: str, on_progress: Callable[[float], None] | None = None) -> JobOutcome:
+    """Render and register: make every missing profile of the claimed (running) job from one decode,
+    store the outputs, and register them as the job ends. Raises what went wrong (the caller's
+    :class:`~mam.jobs.attempts.Attempt` decides between retry and failure); a cancelled job (or one
+    taken up by another worker meanwhile) registers nothing."""
     with services.session() as session:
-        job = claim_job(session, job_id, STALE_AFTER)
-        if job is None:
-            current = session.get(Job, job_id)
-            return JobOutcome(job_id, current.state if current else "missing")
-        done = rendered_profiles(session, job.asset) if job.kind == "render" else set()
-        wanted = [p for p in select_profiles(services.profiles, job.profiles) if p.name not in done]
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is None or job.state != JobState.RUNNING:
+            return JobOutcome(job_id, job.state if job is not None else "missing")
+        wanted = profiles_for_job(session, services.profiles, job)
         info = MediaInfo.model_validate(job.asset.mediainfo)
-        attempts = job.attempts
-    reporter = _Reporter(services, job_id, on_progress)
+    reporter = _Reporter(services, job_id, job.attempts, on_progress)
     scratch = job_scratch_dir(services.settings.work_dir, job_id)
     shutil.rmtree(scratch, ignore_errors=True)  # what an earlier, killed attempt left
     scratch.mkdir(parents=True)
@@ -274,19 +297,10 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
                 raise RenderCancelled(f"job {job_id} was cancelled")
         return JobOutcome(job_id, "done")
     except RenderCancelled:
+        if reporter.taken_over:  # the other attempt writes the same keys: leave them to it
+            return JobOutcome(job_id, JobState.RUNNING, "taken up by another worker")
         stored_keys.discard(services, job)
         return JobOutcome(job_id, "cancelled")
-    except TranscodeError as exc:
-        return _fail(services, job_id, str(exc))
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        if attempts >= services.settings.job_max_attempts:
-            return _fail(services, job_id, f"gave up after {attempts} attempts; last error: {reason}")
-        with services.session() as session:
-            current = session.get(Job, job_id)
-            assert current is not None
-            release_job(session, current, reason)
-        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -294,11 +308,3 @@ def process_job(services: Services, job_id: str, on_progress: Callable[[float], 
 def _stop_if_cancelled(reporter: _Reporter) -> None:
     if reporter.check():
         raise RenderCancelled(f"job {reporter.job_id} was cancelled")
-
-
-def _fail(services: Services, job_id: str, reason: str) -> JobOutcome:
-    with services.session() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        fail_job(session, job, reason)
-    return JobOutcome(job_id, "failed", reason)

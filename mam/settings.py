@@ -39,7 +39,13 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_JANITOR_INTERVAL_MINUTES": "how often `mam serve` removes leftovers no live upload or job owns "
     "(stale upload bytes, expired uploads, scratch folders of jobs not running); 0: only at startup (default 60)",
     "MAM_PRESIGN_SECONDS": "lifetime of presigned S3 download URLs (default 3600)",
-    "MAM_JOB_MAX_ATTEMPTS": "attempts before a job is left failed (default 3)",
+    "MAM_JOB_MAX_ATTEMPTS": "attempts before a job is left failed; an attempt whose worker died counts (default 3)",
+    "MAM_JOB_BACKOFF_SECONDS": "wait before a job that failed a passing fault is tried again, doubled at each "
+    "further attempt, at most 10 min (default 10)",
+    "MAM_JOB_LEASE_SECONDS": "a running job's worker renews its lease every third of this; a job whose lease ran "
+    "out (worker killed, machine lost) is taken up again by the running workers (default 30)",
+    "MAM_JOB_SWEEP_SECONDS": "how often every worker looks in the catalog for jobs to send again: leases run out, "
+    "messages the broker lost, backoffs over (default 10)",
     "MAM_RENDER_TIMEOUT_FACTOR": "a render may take this many times the duration its streams show (times the "
     "picture's size in HD pictures), at least 5 min (default 10)",
     "MAM_RENDER_TIMEOUT_MAX_HOURS": "no render may take longer than this, whatever the file declares (default 24)",
@@ -86,6 +92,9 @@ class Settings:
     janitor_interval_minutes: float = 60.0
     presign_seconds: int = 3600
     job_max_attempts: int = 3
+    job_backoff_seconds: float = 10.0
+    job_lease_seconds: float = 30.0
+    job_sweep_seconds: float = 10.0
     render_timeout_factor: float = 10.0
     render_timeout_max_seconds: float = 24 * 3600.0
     max_picture_side: int = 8192
@@ -148,6 +157,9 @@ class Settings:
             janitor_interval_minutes=float(max(0, _int(env, "MAM_JANITOR_INTERVAL_MINUTES", 60))),
             presign_seconds=_int(env, "MAM_PRESIGN_SECONDS", 3600),
             job_max_attempts=max(1, _int(env, "MAM_JOB_MAX_ATTEMPTS", 3)),
+            job_backoff_seconds=float(max(0, _int(env, "MAM_JOB_BACKOFF_SECONDS", 10))),
+            job_lease_seconds=float(max(3, _int(env, "MAM_JOB_LEASE_SECONDS", 30))),
+            job_sweep_seconds=float(max(1, _int(env, "MAM_JOB_SWEEP_SECONDS", 10))),
             qc_profile=env.get("MAM_QC_PROFILE") or "gy_t_282_2014",
             render_timeout_factor=float(max(1, _int(env, "MAM_RENDER_TIMEOUT_FACTOR", 10))),
             render_memory_bytes=max(1024, _int(env, "MAM_RENDER_MEMORY_MB", 8192)) * 1024 * 1024,

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from mam.catalog import register_rendition, rendered_profiles
 from mam.db import make_engine
-from mam.jobs import claim_job, create_asset_with_job
-from mam.models import Asset, Base, Job, JobState, Rendition
+from mam.jobs import JobPolicy, claim_job, create_asset_with_job
+from mam.models import Asset, Base, Job, JobState, Rendition, utcnow
 from mam.services import Services
 
-STALE = timedelta(minutes=15)
+POLICY = JobPolicy()
 
 
 def _asset(services: Services, sha: str = "a" * 64) -> Asset:
@@ -55,18 +55,21 @@ def test_a_job_is_claimed_once_however_often_its_message_arrives(services: Servi
     with services.session() as session:
         job = create_asset_with_job(session, _asset(services), ["proxy"])
         assert job is not None
-        first = claim_job(session, job.id, STALE)
-        second = claim_job(session, job.id, STALE)
+        first = claim_job(session, job.id, POLICY)
+        second = claim_job(session, job.id, POLICY)
     assert first is not None and first.state == JobState.RUNNING and first.attempts == 1
     assert second is None
 
 
-def test_a_running_job_whose_worker_went_silent_can_be_claimed_again(services: Services) -> None:
+def test_a_running_job_whose_lease_ran_out_can_be_claimed_again(services: Services) -> None:
     with services.session() as session:
         job = create_asset_with_job(session, _asset(services), ["proxy"])
-        assert job is not None and claim_job(session, job.id, STALE) is not None
-        again = claim_job(session, job.id, timedelta(seconds=-1))
-        assert again is not None and again.attempts == 2
+        assert job is not None and claim_job(session, job.id, POLICY) is not None
+        assert claim_job(session, job.id, POLICY) is None  # its lease runs
+        session.execute(update(Job).values(lease_until=utcnow() - timedelta(seconds=1)))  # its worker died
+        session.commit()
+        again = claim_job(session, job.id, POLICY, worker="another:2")
+        assert again is not None and again.attempts == 2 and again.worker == "another:2"
 
 
 def test_registering_the_same_rendition_twice_keeps_one_row(services: Services) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import mam.processing
 from mam.catalog import get_asset
 from mam.errors import ConflictError
 from mam.ingest import ingest_file
-from mam.jobs import cancel_job, claim_job, complete_job, get_job
+from mam.jobs import JobPolicy, cancel_job, claim_job, complete_job, get_job
 from mam.processing import process_job
 from mam.services import Services
 from transcode.sandbox import run_isolated
@@ -83,7 +82,7 @@ def test_a_cancel_racing_the_jobs_completion_cannot_mark_a_finished_job_cancelle
     with services.session() as canceller, services.session() as worker:
         seen = get_job(canceller, asset.tenant_id, job_id)  # the cancel request has read the job
         assert seen.state == "queued"
-        assert claim_job(worker, job_id, timedelta(hours=1)) is not None
+        assert claim_job(worker, job_id, JobPolicy()) is not None
         assert complete_job(worker, job_id, {"outputs": []})  # the job finishes meanwhile
         with pytest.raises(ConflictError, match="already ended"):
             cancel_job(canceller, asset.tenant_id, job_id)

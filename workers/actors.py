@@ -1,40 +1,38 @@
-"""Thin dramatiq actors: a job id in, one call into :mod:`mam.processing`, the result recorded there."""
+"""Thin dramatiq actors: a job id in, one call into :mod:`mam.processing`. Claiming, the lease,
+retries and the time limit are the job policy's, applied by :mod:`workers.middleware`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dramatiq import Actor, Broker
 
-from mam.processing import process_job
+from mam.jobs import record_sent
+from mam.models import utcnow
+from mam.processing import render_job
 from mam.services import Services
 from workers.broker import RENDER_QUEUE
+from workers.middleware import Send, message_key
 
 __all__ = ["declare_actors"]
 
-_SIX_HOURS_MS = 6 * 3600 * 1000
 
-
-def declare_actors(broker: Broker, services: Services) -> Actor[[str], None]:
-    """Declare the render actor on ``broker`` and point ``services.enqueue`` at it."""
+def declare_actors(broker: Broker, services: Services) -> tuple[Actor[[str], None], Send]:
+    """Declare the render actor on ``broker``; point ``services.enqueue`` at it. Returns the actor and
+    the function that sends a job (noting in the catalog what was sent, and when it is due)."""
 
     def render_asset(job_id: str) -> None:
-        process_job(services, job_id)
+        render_job(services, job_id)
 
     actor: Actor[[str], None] = Actor(
-        render_asset,
-        broker=broker,
-        actor_name="render_asset",
-        queue_name=RENDER_QUEUE,
-        priority=0,
-        options={
-            "max_retries": max(0, services.settings.job_max_attempts - 1),
-            "min_backoff": 2_000,
-            "max_backoff": 60_000,
-            "time_limit": _SIX_HOURS_MS,
-        },
+        render_asset, broker=broker, actor_name="render_asset", queue_name=RENDER_QUEUE, priority=0, options={}
     )
 
-    def enqueue(job_id: str) -> None:
-        actor.send(job_id)
+    def send(job_id: str, delay: timedelta | None = None) -> None:
+        ms = None if delay is None else int(delay.total_seconds() * 1000)
+        message = actor.send_with_options(args=(job_id,), delay=ms)
+        with services.session() as session:
+            record_sent(session, job_id, message_key(message), None if delay is None else utcnow() + delay)
 
-    services.enqueue = enqueue
-    return actor
+    services.enqueue = send
+    return actor, send

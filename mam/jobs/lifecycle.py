@@ -1,8 +1,9 @@
-"""A job's life in the catalog: claim, progress, complete, fail, release, cancel, and the jobs to resend.
+"""A job's life in the catalog: claim, lease, progress, complete, fail or retry, cancel.
 
 The catalog is the source of truth for jobs; the broker only delivers them. Every state change is a
 conditional UPDATE, so of two racing changes (a cancel and a completion, two deliveries of one
-message) only one takes effect.
+message) only one takes effect. When a job may be claimed, and how often and how soon it is tried
+again, is the policy's (:mod:`mam.jobs.policy`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mam.catalog import rendered_profiles
 from mam.errors import ConflictError, NotFoundError
+from mam.jobs.policy import JobPolicy, claimable
 from mam.models import Asset, AssetStatus, Job, JobState, Rendition, utcnow
 
 __all__ = [
     "cancel_job",
     "claim_job",
     "complete_job",
+    "end_failed_attempt",
     "fail_job",
     "get_job",
-    "jobs_to_resend",
-    "release_job",
+    "give_up_abandoned",
+    "renew_lease",
     "set_job_progress",
 ]
 
@@ -38,25 +41,24 @@ def get_job(session: Session, tenant_id: str, job_id: str) -> Job:
     return job
 
 
-def claim_job(session: Session, job_id: str, stale_after: timedelta) -> Job | None:
-    """Mark a queued job running and count the attempt; ``None`` if it is not ours to run.
+def claim_job(session: Session, job_id: str, policy: JobPolicy, worker: str | None = None) -> Job | None:
+    """Take the job up if it is :func:`~mam.jobs.policy.claimable` and has attempts left: running,
+    one more attempt counted, a lease of ``policy.lease``; ``None`` if it is not ours to run.
 
-    A job left "running" for longer than ``stale_after`` (its worker died) may be claimed again.
-    The conditional UPDATE makes two deliveries of one message run the job once.
-    """
+    The conditional UPDATE makes two deliveries of one message (or two workers) run the job once.
+    A job whose worker died on its last allowed attempt is failed here instead."""
     now = utcnow()
-    claimable = or_(
-        Job.state == JobState.QUEUED,
-        and_(Job.state == JobState.RUNNING, Job.updated_at < now - stale_after),
-    )
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id, claimable)
+        .where(Job.id == job_id, claimable(now), Job.attempts < policy.max_attempts)
         .values(
             state=JobState.RUNNING,
             attempts=Job.attempts + 1,
             started_at=now,
             updated_at=now,
+            lease_until=now + policy.lease,
+            retry_at=None,
+            worker=worker,
             error=None,
             progress=0.0,
         )
@@ -64,12 +66,26 @@ def claim_job(session: Session, job_id: str, stale_after: timedelta) -> Job | No
     )
     session.commit()
     if getattr(result, "rowcount", 0) != 1:
+        give_up_abandoned(session, policy, job_id)
         return None
     job = session.get(Job, job_id, populate_existing=True)
     if job is not None and job.kind == "render":
         job.asset.status = AssetStatus.PROCESSING
         session.commit()
     return job
+
+
+def renew_lease(session: Session, job_id: str, attempt: int, policy: JobPolicy) -> bool:
+    """Extend the running job's lease; False once the job is no longer this attempt's (cancelled,
+    ended, or taken up by another worker after the lease ran out)."""
+    renewed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.attempts == attempt)
+        .values(lease_until=utcnow() + policy.lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return getattr(renewed, "rowcount", 0) == 1
 
 
 def set_job_progress(
@@ -92,14 +108,16 @@ def set_job_progress(
     return session.scalar(select(Job.state).where(Job.id == job_id))
 
 
-def _change_job(session: Session, job_id: str, states: Sequence[JobState], **values: Any) -> bool:
+def _change_job(
+    session: Session, job_id: str, states: Sequence[JobState], *where: ColumnElement[bool], **values: Any
+) -> bool:
     """Set ``values`` on the job in one conditional UPDATE, only while its state is one of ``states``.
 
     False, with the session rolled back, when it was not (another change came first): of two racing
     state changes, only one can take effect. On True the change is not committed yet."""
     changed = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state.in_(states))
+        .where(Job.id == job_id, Job.state.in_(states), *where)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -149,6 +167,7 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], renditio
             result=result,
             error=None,
             finished_at=utcnow(),
+            lease_until=None,
         ):
             return False
         job = session.get(Job, job_id, populate_existing=True)
@@ -166,38 +185,68 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], renditio
     raise ConflictError(f"job {job_id}: its renditions kept conflicting with another job's")
 
 
-def fail_job(session: Session, job: Job, reason: str) -> None:
-    """Leave the job failed with a reason a person can act on; the asset says so too."""
-    if job.state == JobState.CANCELLED:
-        return
-    job.state = JobState.FAILED
-    job.error = reason
-    job.finished_at = utcnow()
-    if job.kind == "render":
+def fail_job(session: Session, job_id: str, reason: str, attempt: int | None = None) -> bool:
+    """Leave the queued or running job failed with a reason a person can act on; the asset says so too.
+
+    With ``attempt``, only while the job is still that attempt's. False if it had ended already."""
+    where = [] if attempt is None else [Job.attempts == attempt]
+    if not _change_job(
+        session,
+        job_id,
+        (JobState.QUEUED, JobState.RUNNING),
+        *where,
+        state=JobState.FAILED,
+        error=reason,
+        finished_at=utcnow(),
+        lease_until=None,
+    ):
+        return False
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is not None and job.kind == "render":
         job.asset.status = AssetStatus.FAILED
         job.asset.error = reason
     session.commit()
+    return True
 
 
-def release_job(session: Session, job: Job, reason: str) -> None:
-    """Put a job that hit a passing fault back in the queue for another attempt."""
-    job.state = JobState.QUEUED
-    job.error = reason
-    session.commit()
-
-
-def jobs_to_resend(session: Session, stale_after: timedelta, max_attempts: int) -> list[str]:
-    """Ids of queued jobs, and of running jobs whose worker went silent, to send to the broker again."""
-    now = utcnow()
-    rows = session.scalars(
-        select(Job.id)
-        .where(
-            Job.attempts < max_attempts,
-            or_(
-                Job.state == JobState.QUEUED,
-                and_(Job.state == JobState.RUNNING, Job.updated_at < now - stale_after),
-            ),
-        )
-        .order_by(Job.created_at)
+def end_failed_attempt(
+    session: Session, job_id: str, attempt: int, reason: str, policy: JobPolicy, *, permanent: bool = False
+) -> timedelta | None:
+    """After an attempt failed: back in the queue after the policy's backoff (returned: send the job
+    again with that delay), or, for a permanent failure or the last attempt, failed. ``None``: no retry."""
+    if permanent or attempt >= policy.max_attempts:
+        fail_job(session, job_id, reason if permanent else policy.gave_up(attempt, reason), attempt)
+        return None
+    delay = policy.backoff_after(attempt)
+    due = utcnow() + delay
+    released = _change_job(
+        session,
+        job_id,
+        (JobState.RUNNING,),
+        Job.attempts == attempt,
+        state=JobState.QUEUED,
+        error=reason,
+        retry_at=due,
+        lease_until=None,
+        sent_at=due,  # the retry's message is sent now with this delay: it is due then
     )
-    return list(rows)
+    if not released:
+        return None
+    session.commit()
+    return delay
+
+
+def give_up_abandoned(session: Session, policy: JobPolicy, job_id: str | None = None) -> list[str]:
+    """Fail the running jobs whose lease ran out on their last allowed attempt (their worker died
+    every time): nothing would ever take them up again."""
+    now = utcnow()
+    query = select(Job.id, Job.attempts, Job.worker).where(
+        Job.state == JobState.RUNNING, claimable(now), Job.attempts >= policy.max_attempts
+    )
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
+    given_up = []
+    for found, attempts, worker in session.execute(query).all():
+        if fail_job(session, found, policy.gave_up(attempts, policy.worker_lost(worker)), attempts):
+            given_up.append(found)
+    return given_up

@@ -1,0 +1,95 @@
+"""One attempt at a job in this process: claimed once, its lease kept alive while it runs, ended
+under the catalog's policy (retry after a backoff, or fail with a reason a person can act on).
+
+A worker's middleware (``workers/middleware.py``) wraps every job message in an :class:`Attempt`;
+:func:`mam.processing.process_job` does the same for callers without a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+
+from mam.errors import JobRequestError
+from mam.jobs.lifecycle import claim_job, end_failed_attempt, renew_lease
+from mam.jobs.policy import JobPolicy
+from mam.models import Job
+from mam.services import Services
+from transcode.errors import TranscodeError
+
+__all__ = ["Attempt", "worker_name"]
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """This process, as the catalog names a job's worker: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Attempt:
+    """Claim ``job_id`` with :meth:`begin`; while it runs, a thread renews its lease every third of
+    the lease; :meth:`end` stops the thread and settles a failure.
+
+    Media that cannot be rendered (a :class:`~transcode.errors.TranscodeError`), or a request that
+    no longer holds (a profile removed since: :class:`~mam.errors.JobRequestError`), fails the job at
+    once; any other error is a passing fault, retried after the policy's backoff until the job's
+    attempts are used up."""
+
+    def __init__(self, services: Services, job_id: str, policy: JobPolicy | None = None) -> None:
+        self.services = services
+        self.job_id = job_id
+        self.policy = policy or JobPolicy.from_settings(services.settings)
+        self.number = 0
+        """The attempt's number (the job's attempts once claimed); 0 if not claimed."""
+        self.state = "missing"
+        """The job's state when it was not ours to claim."""
+        self.reason: str | None = None
+        """Why the attempt failed, once ended with an error."""
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def begin(self) -> bool:
+        """Claim the job; False (and :attr:`state` says why) if it is not ours to run."""
+        with self.services.session() as session:
+            job = claim_job(session, self.job_id, self.policy, worker_name())
+            if job is None:
+                current = session.get(Job, self.job_id, populate_existing=True)
+                self.state = current.state if current is not None else "missing"
+                return False
+            self.number, self.state = job.attempts, job.state
+        self._heartbeat = threading.Thread(target=self._renew, name=f"mam-lease-{self.job_id[:8]}", daemon=True)
+        self._heartbeat.start()
+        return True
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.policy.heartbeat_seconds):
+            try:
+                with self.services.session() as session:
+                    if not renew_lease(session, self.job_id, self.number, self.policy):
+                        return  # cancelled, ended, or taken up elsewhere: the render notices by itself
+            except Exception:  # the catalog may be briefly unreachable: the lease has two more chances
+                log.warning("renewing the lease of job %s failed", self.job_id, exc_info=True)
+
+    def end(self, error: BaseException | None = None, *, permanent: bool = False) -> timedelta | None:
+        """Stop renewing the lease; after ``error``, retry or fail the job by the policy.
+
+        Returns the delay after which the job should be sent again, or ``None`` for no retry."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+            self._heartbeat = None
+        if error is None or self.number == 0:
+            return None
+        permanent = permanent or isinstance(error, (TranscodeError, JobRequestError))
+        self.reason = str(error) if permanent else f"{type(error).__name__}: {error}"
+        with self.services.session() as session:
+            delay = end_failed_attempt(session, self.job_id, self.number, self.reason, self.policy, permanent=permanent)
+            if delay is None:
+                current = session.get(Job, self.job_id, populate_existing=True)
+                if current is not None and current.error:
+                    self.reason = current.error
+        return delay
