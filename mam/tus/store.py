@@ -215,15 +215,18 @@ class UploadStore:
             raise BadUploadRequestError(
                 f"{content_length} bytes at offset {offset} run past Upload-Length {info.length}"
             )
-        return PatchWriter(self.data_path(info), info, checksum)
+        return PatchWriter(self.data_path(info), info, checksum, self.expiry)
 
 
 class PatchWriter:
     """Appends one request's bytes. Without a checksum, bytes received before a dropped connection
     are kept (the client resumes after them); with one, the chunk counts only if it verifies."""
 
-    def __init__(self, path: Path, info: UploadInfo, checksum: tuple[str, bytes] | None) -> None:
+    def __init__(
+        self, path: Path, info: UploadInfo, checksum: tuple[str, bytes] | None, expiry: timedelta = timedelta(hours=24)
+    ) -> None:
         self.info = info
+        self.expiry = expiry
         self.start = info.offset
         self.written = 0
         self.checksum = checksum
@@ -258,6 +261,7 @@ class PatchWriter:
         self._file.flush()
         self._committed = True
         self.info.offset = self.start + self.written
+        self.info.expires_at = datetime.now(UTC) + self.expiry  # from the last bytes written
         return self.info.offset
 
     def __enter__(self) -> PatchWriter:
