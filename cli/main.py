@@ -285,9 +285,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     Settings.from_env()  # a malformed setting is reported here, before the server starts
     # By name, so that cli/ imports nothing of api/ (the factory reads the same MAM_* settings).
-    from mam.limits import SERVER_OPTIONS  # headers up to 1 MiB are read and answered, not cut off
+    from cli.server import SERVE_OPTIONS  # headers up to 1 MiB are read; larger ones get 431, not a reset
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **SERVER_OPTIONS)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **SERVE_OPTIONS)
 
 
 @app.command()

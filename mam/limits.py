@@ -41,9 +41,9 @@ MAX_METADATA_KEYS = 32
 """Keys in one ``Upload-Metadata`` header."""
 
 MAX_REQUEST_HEAD_BYTES = 1024 * 1024
-"""Request line and headers the HTTP server reads before it gives up (uvicorn's h11 default is
-16 KiB, and anything longer was cut off with a reset instead of an answer): large enough that an
-oversized ``Upload-Metadata`` reaches the application and is refused with 431."""
+"""Request line and headers the HTTP server reads (uvicorn's h11 default is 16 KiB): large enough
+that an oversized ``Upload-Metadata`` reaches the application and is refused with 431 saying why.
+A longer head gets 431 from the server itself (``cli/server.py``), not a reset connection."""
 SERVER_OPTIONS: dict[str, Any] = {"h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
 """uvicorn options that go with these limits: ``uvicorn.run(app, **SERVER_OPTIONS)``."""
 MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024

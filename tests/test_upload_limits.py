@@ -20,17 +20,18 @@ from fastapi.testclient import TestClient
 from live_server import live_server
 
 from api.app import create_app
+from cli.server import SERVE_OPTIONS
 from mam.errors import IngestError
 from mam.ingest import ingest_file
 from mam.limits import (
     FORM_OVERHEAD_BYTES,
     MAX_DESCRIPTION_CHARS,
     MAX_REQUEST_BODY_BYTES,
+    MAX_REQUEST_HEAD_BYTES,
     MAX_TAG_CHARS,
     MAX_TAGS,
     MAX_TITLE_CHARS,
     MAX_UPLOAD_METADATA_BYTES,
-    SERVER_OPTIONS,
 )
 from mam.services import Services, open_services
 
@@ -109,7 +110,7 @@ def test_a_chunked_upload_far_over_the_limit_is_refused_once_the_limit_is_read(
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(services: Services) -> None:
-    with live_server(create_app(services=services, run_workers=False), **SERVER_OPTIONS) as base:
+    with live_server(create_app(services=services, run_workers=False), **SERVE_OPTIONS) as base:
         parts = urlsplit(base)
         head = (
             f"POST /api/v1/assets HTTP/1.1\r\nHost: {parts.netloc}\r\n"
@@ -143,7 +144,7 @@ def test_a_json_body_over_the_request_limit_is_refused_unread(services: Services
 def test_an_800_kb_upload_metadata_gets_431_from_a_real_server_not_a_reset(services: Services) -> None:
     metadata = "description " + base64.b64encode(b"x" * 600_000).decode()  # an 800 kB header
     assert 790_000 < len(metadata) < 810_000
-    with live_server(create_app(services=services, run_workers=False), **SERVER_OPTIONS) as base:
+    with live_server(create_app(services=services, run_workers=False), **SERVE_OPTIONS) as base:
         answer = httpx.post(
             f"{base}/api/v1/uploads",
             headers={"Tus-Resumable": "1.0.0", "Upload-Length": "100", "Upload-Metadata": metadata},
@@ -152,6 +153,29 @@ def test_an_800_kb_upload_metadata_gets_431_from_a_real_server_not_a_reset(servi
     assert answer.status_code == 431, answer.text
     assert f"at most {MAX_UPLOAD_METADATA_BYTES}" in answer.text and len(answer.content) < 1000
     assert not any((services.settings.work_dir / "tus").glob("*"))
+
+
+def test_headers_beyond_what_the_server_reads_get_431_and_a_malformed_request_400_not_a_reset(
+    services: Services,
+) -> None:
+    huge = "description " + base64.b64encode(b"x" * 3_000_000).decode()  # 4 MB: more than the server reads
+    with live_server(create_app(services=services, run_workers=False), **SERVE_OPTIONS) as base:
+        answer = httpx.post(
+            f"{base}/api/v1/uploads",
+            headers={"Tus-Resumable": "1.0.0", "Upload-Length": "100", "Upload-Metadata": huge},
+            timeout=60,
+        )
+        parts = urlsplit(base)
+        assert parts.hostname is not None and parts.port is not None
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            sock.sendall(b"NOT\x00HTTP / at all\r\n\r\n")
+            malformed = b""
+            while chunk := sock.recv(65536):
+                malformed += chunk
+        still_serving = httpx.get(f"{base}/healthz").status_code
+    assert answer.status_code == 431 and f"larger than {MAX_REQUEST_HEAD_BYTES} bytes" in answer.json()["detail"]
+    assert malformed.startswith(b"HTTP/1.1 400") and b"malformed" in malformed
+    assert still_serving == 200
 
 
 def tus_metadata(**values: str) -> str:
@@ -221,7 +245,7 @@ def test_a_client_sending_200_mib_through_a_real_server_reads_the_413_whether_ch
             yield chunk
 
     multipart = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    with live_server(create_app(services=services, run_workers=False), **SERVER_OPTIONS) as base:
+    with live_server(create_app(services=services, run_workers=False), **SERVE_OPTIONS) as base:
         declared = httpx.post(f"{base}/api/v1/assets", content=HEAD + chunk * 200, headers=multipart, timeout=120)
         streamed = httpx.post(f"{base}/api/v1/assets", content=chunked(), headers=multipart, timeout=120)
     assert declared.status_code == 413 and "209715" in declared.json()["detail"]
