@@ -16,6 +16,7 @@ from mam.public.values import CalendarDate, Number
 from transcode.mediainfo import MediaInfo
 
 if TYPE_CHECKING:
+    from mam.catalog import AssetPage
     from mam.deletion import Deletion
 
 __all__ = [
@@ -142,6 +143,12 @@ class AssetList(BaseModel):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, page: AssetPage, viewer: str) -> AssetList:
+        """A page of assets as ``viewer`` sees them (``shared`` on those another tenant owns)."""
+        items = [AssetSummary.of(a).model_copy(update={"shared": a.tenant_id != viewer}) for a in page.items]
+        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
 class AssetUpdate(BaseModel):
