@@ -17,6 +17,7 @@ import numpy as np
 from transcode import generate
 
 __all__ = [
+    "LIBRARY_NOISE",
     "PYTHON_ERROR",
     "duration_bomb",
     "mjpeg_clip",
@@ -29,7 +30,10 @@ PYTHON_ERROR = re.compile(
     r"\b(AttributeError|KeyError|TypeError|ValueError|IndexError|ZeroDivisionError|OverflowError|"
     r"AssertionError|RuntimeError|NameError|UnboundLocalError|RecursionError|NoneType|Traceback)\b"
 )
-"""What a reason a person reads must never contain: a Python exception's name or a traceback."""
+"""What a reason a person reads must never contain: a Python exception's name or a traceback..."""
+
+LIBRARY_NOISE = re.compile(r"\[Errno -?\d+\]|\bav(codec|format|filter)_\w+\(")
+"""... nor a C library's error number or function name."""
 
 
 def sources(directory: Path) -> list[Path]:

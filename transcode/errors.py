@@ -31,6 +31,7 @@ __all__ = [
     "SpanError",
     "TranscodeError",
     "UnreadableMediaError",
+    "media_reason",
 ]
 
 
@@ -86,3 +87,10 @@ class RenderCancelled(TranscodeError):
 
 class OutputCheckError(RenderError):
     """A finished output, probed again, does not match its profile; the message lists each mismatch."""
+
+
+def media_reason(exc: BaseException) -> str:
+    """What a media library's error means, in words for a message: FFmpeg's own phrase ("invalid data
+    found when processing input") without its error number and the C function that returned it."""
+    strerror = getattr(exc, "strerror", None)
+    return str(strerror).lower() if strerror else str(exc)

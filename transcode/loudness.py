@@ -19,7 +19,7 @@ from av.audio.frame import AudioFrame
 from av.filter.context import FilterContext
 
 from transcode.audiomix import add_sources, audio_source, mix_head
-from transcode.errors import UnreadableMediaError
+from transcode.errors import UnreadableMediaError, media_reason
 from transcode.inputs import label, open_input
 from transcode.mediainfo import MediaInfo
 
@@ -119,7 +119,7 @@ def measure_programme(
                 if end is not None and min(reached) >= span + _PAST_OUT_POINT:
                     break
         except av.error.FFmpegError as exc:
-            raise UnreadableMediaError(f"{label(path)}: the audio cannot be decoded ({exc})") from exc
+            raise UnreadableMediaError(f"{label(path)}: the audio cannot be decoded ({media_reason(exc)})") from exc
         for source in sources:
             with contextlib.suppress(av.error.EOFError):
                 source.push(None)

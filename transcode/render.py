@@ -30,7 +30,7 @@ from av.video.stream import VideoStream
 from transcode.audio_branches import AudioBranch, TracksBranch
 from transcode.branches import Branch, PosterBranch, VideoBranch, drain
 from transcode.encoder import Muxer
-from transcode.errors import RenderError
+from transcode.errors import RenderError, media_reason
 from transcode.graphs import SILENCE_RATE, BuiltGraph, build_audio_graph, build_video_graph
 from transcode.inputs import open_input
 from transcode.plan import OutputPlan, RenderPlan
@@ -194,7 +194,7 @@ def render(plan: RenderPlan, progress: ProgressCallback | None = None, extra: Se
             branch.finish()
     except av.error.FFmpegError as exc:
         _cleanup(outputs, plan)
-        raise RenderError(f"rendering {plan.source.name} failed: {exc}") from exc
+        raise RenderError(f"rendering {plan.source.name} failed: {media_reason(exc)}") from exc
     except BaseException:
         _cleanup(outputs, plan)
         raise
