@@ -254,8 +254,29 @@ def problems(*codes: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     return declared
 
 
+def _refusable(operation: dict[str, Any]) -> bool:
+    """Whether validation can refuse a request of ``operation``: it takes a body, or a parameter that is
+    required (beyond the path) or more than a plain string."""
+    if "requestBody" in operation:
+        return True
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("required") and parameter.get("in") != "path":
+            return True
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") not in ("string", "null") or set(branch) - _ANNOTATIONS:
+                return True
+        if set(schema) - _ANNOTATIONS - {"anyOf"}:
+            return True
+    return False
+
+
+_ANNOTATIONS = {"type", "title", "description", "default", "examples"}
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
-    """Put :class:`Problem` into an OpenAPI document, in place of FastAPI's ``HTTPValidationError``; every
+    """Put :class:`Problem` into an OpenAPI document, in place of FastAPI's ``HTTPValidationError`` (which
+    it adds to every operation with a parameter: dropped where validation cannot refuse anything); every
     operation that takes a body can answer 400 (a body that cannot be parsed: not UTF-8, a broken form)."""
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -263,15 +284,15 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     components["Problem"] = problem
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            if "requestBody" in operation and "400" not in operation.setdefault("responses", {}):
-                operation["responses"]["400"] = problems((400, _UNPARSABLE))[400]
-            for response in operation.get("responses", {}).values():
-                content = response.get("content", {})
-                default = content.get("application/json", {}).get("schema", {})
-                if default.get("$ref", "").endswith("/HTTPValidationError"):
-                    del content["application/json"]
-                    content[PROBLEM_MEDIA_TYPE] = {"schema": dict(_PROBLEM_REF)}
-                    response["description"] = _DESCRIPTIONS[422]
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = problems((400, _UNPARSABLE))[400]
+            default = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            if default.get("$ref", "").endswith("/HTTPValidationError"):
+                if _refusable(operation):
+                    responses["422"] = problems(422)[422]
+                else:
+                    del responses["422"]
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     return schema

@@ -31,13 +31,13 @@ def fields(session: SessionDep, tenant: CurrentTenant) -> list[FieldPublic]:
     return [FieldPublic.of(d) for d in list_fields(session, tenant)]
 
 
-@router.put("/fields/{name}", response_model=FieldPublic, name="define_field", responses=problems(404, 409, 422))
+@router.put("/fields/{name}", response_model=FieldPublic, name="define_field", responses=problems(404, 422))
 def put_field(name: str, body: FieldIn, session: SessionDep, tenant: CurrentTenant) -> FieldPublic:
     definition = define_field(session, tenant, name, body.kind, body.label, body.options, body.required)
     return FieldPublic.of(definition)
 
 
-@router.delete("/fields/{name}", status_code=204, name="delete_field", responses=problems(404, 409, 422))
+@router.delete("/fields/{name}", status_code=204, name="delete_field", responses=problems(404))
 def remove_field(name: str, session: SessionDep, tenant: CurrentTenant) -> None:
     delete_field(session, tenant, name)
 
