@@ -150,10 +150,13 @@ class ProblemFileResponse(FileResponse):
 
 
 def error_response(exc: Exception, headers: dict[str, str] | None = None) -> ProblemResponse:
-    """The answer to a package error (its message is the detail; anything unexpected says nothing more)."""
+    """The answer to a package error (its message is the detail; anything unexpected says nothing more);
+    a busy server says when to try again (Retry-After)."""
     kind = _kind(exc)
     known = isinstance(exc, MamError | TranscodeError)
     detail = str(exc) if known else "an unexpected error; the server's log has the details"
+    if isinstance(exc, BusyError):
+        headers = {**(headers or {}), "Retry-After": str(exc.retry_after)}
     return problem_response(kind.status, detail, title=kind.title, type=_TYPE_PREFIX + kind.name, headers=headers)
 
 
@@ -188,8 +191,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` with problem details."""
 
     async def package_error(request: Request, exc: Exception) -> ProblemResponse:
-        busy = {"Retry-After": str(exc.retry_after)} if isinstance(exc, BusyError) else None
-        return error_response(exc, headers=busy)
+        return error_response(exc)
 
     async def invalid_request(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, RequestValidationError)

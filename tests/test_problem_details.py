@@ -15,6 +15,8 @@ from httpx import Response
 
 from api.app import create_app
 from api.errors import ProblemFileResponse
+from api.routes import tus as tus_routes
+from mam.errors import BusyError
 from mam.public.problem import Problem
 
 PROBLEM = "application/problem+json"
@@ -143,3 +145,18 @@ def test_a_range_past_the_end_or_malformed_is_a_problem_and_a_good_range_is_serv
         part = client.get("/file", headers={"Range": "bytes=10-19"})
         assert part.status_code == 206 and part.content == bytes(range(10, 20))
         assert client.get("/file").content == stored.read_bytes()
+
+
+def test_a_busy_server_says_when_to_try_again_on_tus_routes_too(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def overloaded(*args: object) -> None:
+        raise BusyError("the probe ran out of time while the server was busy", retry_after=7)
+
+    monkeypatch.setattr(tus_routes, "complete_upload", overloaded)
+    tus = {"Tus-Resumable": "1.0.0"}
+    made = client.post("/api/v1/uploads", headers={**tus, "Upload-Length": "4"})
+    patch = {**tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    busy = client.patch(made.headers["location"], content=b"abcd", headers=patch)
+    assert problem(busy, 503)["type"] == "urn:mam:problem:busy"
+    assert busy.headers["retry-after"] == "7" and busy.headers["tus-resumable"] == "1.0.0"
