@@ -46,6 +46,8 @@ def test_cli_json_is_the_api_json_and_mam_delete_removes_the_asset(tmp_path: Pat
             == client.get("/api/v1/jobs", params={"state": "done", "limit": 1}).json()
         )
         assert _json(home, "search", "春耕") == client.get("/api/v1/search", params={"q": "春耕"}).json()
+        assert _json(home, "assets") == client.get("/api/v1/assets").json()
+        assert _json(home, "profiles") == client.get("/api/v1/profiles").json()
 
         table = _mam(home, "jobs")
         assert table.returncode == 0 and asset_id[:8] in table.stdout and "done" in table.stdout

@@ -87,6 +87,9 @@ def test_the_schema_names_the_states_kinds_and_typed_reports(client: TestClient)
     qc = client.get("/openapi.json").json()["paths"]["/api/v1/assets/{asset_id}/qc"]["get"]["responses"]["200"]
     assert qc["content"]["application/json"]["schema"]["$ref"].endswith("/QcReport")
     assert schemas["QcReport"]["properties"]["measurements"]["$ref"].endswith("/QcMeasurements")
+    profile = schemas["ProfilePublic"]["properties"]
+    assert profile["video"]["anyOf"][0]["$ref"].endswith("/VideoSpec")
+    assert profile["streaming"]["anyOf"][0]["$ref"].endswith("/StreamingSpec")
     for name in ("AssetSummary", "JobPublic", "RenditionPublic", "SharePublic"):
         created = schemas[name]["properties"]["created_at"]
         assert created["format"] == "date-time", name

@@ -1,13 +1,12 @@
-"""Output profiles as a client sees them."""
+"""Output profiles as a client sees them: the profile's own typed tables (video, audio, loudness,
+image, HLS ladder), so that a client reads what a rendition will be without parsing TOML."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mam.public.assets import MediaKind
-from transcode.profiles import Profile
+from transcode.profiles import AudioSpec, ImageSpec, LoudnessSpec, Profile, StreamingSpec, VideoSpec
 
 __all__ = ["ProfilePublic"]
 
@@ -17,10 +16,12 @@ class ProfilePublic(BaseModel):
     description: str
     container: str
     extension: str
-    applies_to: list[MediaKind]
-    video: dict[str, Any] | None
-    audio: dict[str, Any] | None
-    image: dict[str, Any] | None
+    applies_to: list[MediaKind] = Field(description="the media kinds it is made from")
+    video: VideoSpec | None
+    audio: AudioSpec | None
+    loudness: LoudnessSpec | None = Field(None, description="the loudness target the audio is normalised to")
+    image: ImageSpec | None
+    streaming: StreamingSpec | None = Field(None, description="an HLS profile's ladder and segment length")
 
     @classmethod
     def of(cls, p: Profile) -> ProfilePublic:
@@ -30,7 +31,9 @@ class ProfilePublic(BaseModel):
             container=p.container,
             extension=p.extension,
             applies_to=[MediaKind(k) for k in p.applies_to],
-            video=p.video.model_dump() if p.video else None,
-            audio=p.audio.model_dump() if p.audio else None,
-            image=p.image.model_dump() if p.image else None,
+            video=p.video,
+            audio=p.audio,
+            loudness=p.loudness,
+            image=p.image,
+            streaming=p.streaming,
         )
