@@ -1,0 +1,295 @@
+"""The job policy with real processes: `mam worker` processes on Redis and a PostgreSQL catalog.
+
+A worker SIGKILLed mid-render, the broker losing its messages, a passing fault and one that does
+not pass: no job is stranded, none is done twice, and a job that cannot be done ends failed with
+its reason. Leases, sweeps and backoffs are shortened (3 s, 1 s, 1 s) so each test takes seconds;
+the times measured are printed (run with ``-s``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from conftest import Media
+from dramatiq import Broker
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import func, select
+
+from mam.ingest import ingest_file
+from mam.layout import asset_prefix, job_scratch_dir
+from mam.models import Asset, Job, JobState, Rendition
+from mam.services import Services, open_services
+from mam.settings import Settings
+from transcode import generate
+from workers.runtime import attach_broker
+
+MAM = Path(sys.executable).parent / "mam"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clip whose render takes a few seconds here (long enough to kill a worker in the middle)."""
+    return generate.silent_clip(
+        tmp_path_factory.mktemp("policy") / "ten_seconds.mp4", seconds=10.0, width=320, height=240
+    )
+
+
+@dataclass
+class Cluster:
+    """`mam worker` processes sharing one home, one catalog and one Redis namespace with this test."""
+
+    env: dict[str, str]
+    services: Services
+    broker: Broker
+    logs: Path
+    workers: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        log = self.logs / f"worker-{len(self.workers)}.log"
+        with log.open("wb") as sink:
+            proc = subprocess.Popen([str(MAM), "worker"], env={**os.environ, **self.env}, stdout=sink, stderr=sink)
+        self.workers[proc.pid] = proc
+        wait_for(lambda: "mam worker:" in log.read_text(errors="replace"), 60, f"worker {proc.pid} to start")
+        return proc
+
+    def job(self, job_id: str) -> Job:
+        with self.services.session() as session:
+            job = session.get(Job, job_id, populate_existing=True)
+            assert job is not None
+            return job
+
+    def wait_job(self, job_id: str, done: Callable[[Job], bool], timeout: float, what: str) -> Job:
+        """The job once ``done`` says so (polled every 0.1 s, at most ``timeout`` seconds)."""
+        found: list[Job] = []
+
+        def probe() -> bool:
+            job = self.job(job_id)
+            found[:] = [job]
+            return done(job)
+
+        self.wait(probe, timeout, what)
+        return found[0]
+
+    def wait(self, probe: Callable[[], T], timeout: float, what: str) -> T:
+        """:func:`wait_for`, with the workers' logs when it gives up."""
+        try:
+            return wait_for(probe, timeout, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.logs_text()}") from None
+
+    def renditions(self, asset_id: str) -> list[str]:
+        with self.services.session() as session:
+            return list(session.scalars(select(Rendition.profile).where(Rendition.asset_id == asset_id)))
+
+    def worker_of(self, job: Job) -> subprocess.Popen[bytes]:
+        assert job.worker is not None
+        return self.workers[int(job.worker.rsplit(":", 1)[1])]
+
+    def lose_every_message(self) -> int:
+        """What a broker restarted empty does to us: every key of our namespace is gone."""
+        assert isinstance(self.broker, RedisBroker)
+        keys = list(self.broker.client.scan_iter(match=f"{self.env['MAM_BROKER_NAMESPACE']}:*"))
+        return int(self.broker.client.delete(*keys)) if keys else 0
+
+    def logs_text(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log"))
+        )
+
+
+def wait_for(probe: Callable[[], T], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting {timeout:g} s for {what}")
+
+
+@pytest.fixture
+def cluster_factory(tmp_path: Path, redis_url: str, postgres_url: str) -> Iterator[Callable[..., Cluster]]:
+    made: list[Cluster] = []
+
+    def make(**settings: str) -> Cluster:
+        env = {
+            "MAM_HOME": str(tmp_path / "home"),
+            "MAM_DATABASE_URL": postgres_url,
+            "MAM_BROKER_URL": redis_url,
+            "MAM_BROKER_NAMESPACE": f"mam-policy-{uuid.uuid4().hex[:10]}",
+            "MAM_JOB_LEASE_SECONDS": "3",
+            "MAM_JOB_SWEEP_SECONDS": "1",
+            "MAM_JOB_BACKOFF_SECONDS": "1",
+            "MAM_JOB_MAX_ATTEMPTS": "3",
+            "MAM_WORKER_THREADS": "1",
+            **settings,
+        }
+        services = open_services(Settings.from_env(env))
+        cluster = Cluster(env, services, attach_broker(services), tmp_path)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        for proc in cluster.workers.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in cluster.workers.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        cluster.lose_every_message()
+        cluster.broker.close()
+        cluster.services.close()
+
+
+def test_a_worker_killed_mid_render_leaves_its_job_to_a_running_worker_which_clears_the_scratch_and_makes_it_once(
+    cluster_factory: Callable[..., Cluster], clip: Path
+) -> None:
+    cluster = cluster_factory()
+    cluster.start_worker()
+    cluster.start_worker()
+    job_id = ingest_file(cluster.services, clip, profiles=["proxy"]).job.id  # type: ignore[union-attr]
+    running = cluster.wait_job(job_id, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 90, "the render")
+    scratch = job_scratch_dir(cluster.services.settings.work_dir, job_id)
+    left_behind = scratch / "left-by-the-killed-attempt"
+    left_behind.write_bytes(b"partial")
+    victim = cluster.worker_of(running)
+    victim.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    victim.wait()
+
+    taken_up = cluster.wait_job(job_id, lambda j: j.attempts == 2, 60, "another worker to take the job up")
+    recovered_after = time.monotonic() - killed_at
+    assert taken_up.state in (JobState.RUNNING, JobState.DONE)
+    assert taken_up.worker is not None and cluster.worker_of(taken_up) is not victim
+    done = cluster.wait_job(job_id, lambda j: j.state in (JobState.DONE, JobState.FAILED), 90, "the job")
+    print(
+        f"\nSIGKILL -> job running again on the other worker: {recovered_after:.1f} s "
+        f"(lease {cluster.env['MAM_JOB_LEASE_SECONDS']} s, sweep every {cluster.env['MAM_JOB_SWEEP_SECONDS']} s)"
+    )
+    assert done.state == JobState.DONE, f"{done.error}\n{cluster.logs_text()}"
+    assert done.attempts == 2
+    assert cluster.renditions(running.asset_id) == ["proxy"]
+    assert not left_behind.exists() and not scratch.exists()
+
+
+def test_a_job_whose_worker_died_on_its_last_attempt_fails_saying_so(
+    cluster_factory: Callable[..., Cluster], clip: Path
+) -> None:
+    cluster = cluster_factory(MAM_JOB_MAX_ATTEMPTS="1")
+    cluster.start_worker()
+    cluster.start_worker()
+    job_id = ingest_file(cluster.services, clip, profiles=["proxy"]).job.id  # type: ignore[union-attr]
+    running = cluster.wait_job(job_id, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 90, "the render")
+    cluster.worker_of(running).send_signal(signal.SIGKILL)
+    failed = cluster.wait_job(job_id, lambda j: j.state != JobState.RUNNING, 60, "the job to end")
+    assert failed.state == JobState.FAILED and failed.attempts == 1
+    assert failed.error is not None
+    assert "gave up after 1 attempt" in failed.error and "stopped answering" in failed.error
+    assert running.worker is not None and running.worker in failed.error
+    assert cluster.renditions(running.asset_id) == []
+
+
+def test_jobs_the_broker_lost_are_sent_again_by_the_running_worker_and_each_is_made_once(
+    cluster_factory: Callable[..., Cluster], clip: Path, tmp_path: Path
+) -> None:
+    cluster = cluster_factory()
+    cluster.start_worker()
+    first = ingest_file(cluster.services, clip, profiles=["proxy"]).job.id  # type: ignore[union-attr]
+    cluster.wait(lambda: cluster.job(first).state == JobState.RUNNING, 90, "the first render")
+    # queued behind it; the worker (one thread) has prefetched at most two messages
+    shorts = [generate.silent_clip(tmp_path / f"s{i}.mp4", seconds=1 + i / 5, width=160, height=90) for i in range(4)]
+    behind = [ingest_file(cluster.services, short, profiles=["poster"]) for short in shorts]
+    queued = {r.job.id: cluster.job(r.job.id).message_id for r in behind if r.job is not None}
+    assert len(queued) == 4 and all(queued.values())
+
+    assert cluster.lose_every_message() > 0
+    lost_at = time.monotonic()
+    resent = cluster.wait(
+        lambda: [i for i, m in queued.items() if cluster.job(i).message_id != m], 60, "a lost job to be sent again"
+    )
+    resent_after = time.monotonic() - lost_at
+    print(f"\nbroker emptied -> first queued job sent again: {resent_after:.1f} s ({len(resent)} at once)")
+
+    ids = [first, *queued]
+    cluster.wait(lambda: all(cluster.job(i).state == JobState.DONE for i in ids), 180, "every job to be done")
+    with cluster.services.session() as session:
+        made = session.execute(
+            select(Rendition.asset_id, func.count())
+            .join(Job, Job.asset_id == Rendition.asset_id)
+            .where(Job.id.in_(ids))
+            .group_by(Rendition.asset_id)
+        ).all()
+    assert sorted(n for _, n in made) == [1] * 5
+    assert all(cluster.job(i).attempts == 1 for i in ids)
+
+
+def _block_storage(cluster: Cluster, asset_id: str) -> Path:
+    """A file where the asset's renditions folder must go: every store of a rendition fails."""
+    blocker = Path(cluster.services.storage.url) / asset_prefix(cluster.services.settings.default_tenant, asset_id)
+    blocker = blocker / "renditions"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"not a folder")
+    return blocker
+
+
+def test_a_passing_fault_is_retried_after_a_backoff_and_the_job_then_succeeds(
+    cluster_factory: Callable[..., Cluster], media: Media
+) -> None:
+    cluster = cluster_factory(MAM_JOB_BACKOFF_SECONDS="3")  # time enough to see the first failure
+    result = ingest_file(cluster.services, media.silent, profiles=["proxy"])
+    assert result.job is not None
+    blocker = _block_storage(cluster, result.asset.id)
+    cluster.start_worker()
+    retrying = cluster.wait_job(
+        result.job.id,
+        lambda j: j.state == JobState.QUEUED and j.attempts == 1,
+        90,
+        "the first attempt to fail",
+    )
+    assert retrying.error is not None and "cannot store" in retrying.error
+    assert retrying.retry_at is not None and retrying.finished_at is None
+    blocker.unlink()  # the fault passes
+    done = cluster.wait_job(
+        retrying.id,
+        lambda j: j.state != JobState.QUEUED and j.state != JobState.RUNNING,
+        90,
+        "the retry",
+    )
+    assert done.state == JobState.DONE and done.attempts == 2, done.error
+    assert done.started_at is not None and done.started_at >= retrying.retry_at
+    failed_at = retrying.retry_at - timedelta(seconds=3)
+    print(f"\nretried {(done.started_at - failed_at).total_seconds():.1f} s after the failed attempt (backoff 3 s)")
+    assert cluster.renditions(result.asset.id) == ["proxy"]
+
+
+def test_a_fault_that_does_not_pass_fails_the_job_after_its_attempts_with_the_reason(
+    cluster_factory: Callable[..., Cluster], media: Media
+) -> None:
+    cluster = cluster_factory(MAM_JOB_MAX_ATTEMPTS="3")
+    result = ingest_file(cluster.services, media.silent, profiles=["proxy"])
+    assert result.job is not None
+    _block_storage(cluster, result.asset.id)
+    cluster.start_worker()
+    failed = cluster.wait_job(result.job.id, lambda j: j.state == JobState.FAILED, 120, "the job to fail")
+    assert failed.attempts == 3
+    assert failed.error is not None
+    assert failed.error.startswith("gave up after 3 attempts; last error:") and "cannot store a file" in failed.error
+    assert cluster.renditions(result.asset.id) == []
+    with cluster.services.session() as session:
+        assert session.get(Asset, result.asset.id).status == "failed"  # type: ignore[union-attr]
