@@ -19,6 +19,7 @@ from mam.deletion import delete_asset
 from mam.errors import NotFoundError
 from mam.ingest import ingest_file
 from mam.jobs import RenditionRequest, request_export, request_renditions, resolve_profiles, retry_asset
+from mam.layout import rendition_part_key
 from mam.public import (
     AssetDeleted,
     AssetList,
@@ -194,9 +195,9 @@ def download_rendition_part(
 ) -> Response:
     """A file of a folder rendition (an HLS playlist, init segment or media segment)."""
     rendition = get_rendition(session, tenant, asset_id, profile)
-    key = f"{rendition.storage_key.rsplit('/', 1)[0]}/{path}"
-    if ".." in path.split("/") or path.startswith("/") or not services.storage.exists(key):
-        raise NotFoundError(f"no {path!r} in the {profile} rendition of {asset_id}")
+    key = rendition_part_key(rendition.storage_key, path)  # NotFoundError for a path that could leave the folder
+    if not services.storage.exists(key):
+        raise NotFoundError(f"no {path[:80]!r} in the {profile} rendition of {asset_id}")
     return serve_stored(services, key, _PART_TYPES.get(Path(path).suffix, "application/octet-stream"), Path(path).name)
 
 
