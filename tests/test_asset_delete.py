@@ -14,13 +14,15 @@ import httpx
 import pytest
 from conftest import Media, make_settings
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from api.app import create_app
 from mam.catalog import ensure_tenant
 from mam.deletion import delete_asset
 from mam.errors import ForbiddenError, NotFoundError
 from mam.layout import asset_prefix
-from mam.models import Job, JobState
+from mam.models import Asset, Job, JobState, SearchEntry, Share, Span
+from mam.search import SearchRequest, search
 from mam.services import Services, open_services
 
 OWNER, READER, STRANGER = "province", "county-a", "county-b"
@@ -176,29 +178,42 @@ def test_a_deleted_asset_answers_404_on_every_url_it_had_and_leaves_no_file_in_t
     assert client.delete(f"/api/v1/assets/{asset_id}", headers=as_(OWNER)).status_code == 404
 
 
-def test_deleting_an_asset_cancels_its_queued_job_first_and_only_its_owner_may(tmp_path: Path, media: Media) -> None:
-    services = open_services(make_settings(tmp_path / "home"))
-    try:
-        with services.session() as session:
-            ensure_tenant(session, READER)
-        with TestClient(create_app(services=services, run_workers=False)) as client:  # nothing runs the job
-            with media.silent.open("rb") as handle:
-                asset = client.post("/api/v1/assets", files={"file": ("a.mp4", handle)}, data={"profiles": "proxy"})
-            asset_id, job_id = asset.json()["id"], asset.json()["jobs"][0]["id"]
-            assert client.post(f"/api/v1/assets/{asset_id}/shares", json={"tenants": [READER]}).is_success
-        owner = services.settings.default_tenant
-        with pytest.raises(ForbiddenError):
-            delete_asset(services, READER, asset_id)
-        with services.session() as session:
-            assert session.get(Job, job_id).state == JobState.QUEUED  # type: ignore[union-attr]
-        removed = delete_asset(services, owner, asset_id)
-        assert (removed.jobs, removed.cancelled_jobs, removed.renditions, removed.shares) == (1, 1, 0, 1)
-        with services.session() as session:
-            assert session.get(Job, job_id) is None
-        with pytest.raises(NotFoundError):
-            delete_asset(services, owner, asset_id)
-    finally:
-        services.close()
+def test_deleting_an_asset_cancels_its_queued_job_and_removes_every_row_of_it_on_both_backends(
+    services: Services, media: Media
+) -> None:
+    with services.session() as session:
+        ensure_tenant(session, READER)
+    with TestClient(create_app(services=services, run_workers=False)) as client:  # nothing runs the job
+        with media.silent.open("rb") as handle:
+            asset = client.post(
+                "/api/v1/assets", files={"file": ("a.mp4", handle)}, data={"title": "防汛会商", "profiles": "proxy"}
+            )
+        asset_id, job_id = asset.json()["id"], asset.json()["jobs"][0]["id"]
+        assert client.post(f"/api/v1/assets/{asset_id}/shares", json={"tenants": [READER]}).is_success
+        marker = {"kind": "marker", "start": 0.5, "note": "水位"}
+        assert client.post(f"/api/v1/assets/{asset_id}/spans", json=marker).status_code == 201
+        keep = client.post("/api/v1/assets", files={"file": ("b.wav", media.wav.read_bytes())}, data={"title": "防汛"})
+        assert keep.status_code == 201, keep.text
+    owner = services.settings.default_tenant
+    with pytest.raises(ForbiddenError):
+        delete_asset(services, READER, asset_id)
+    with services.session() as session:
+        assert session.get(Job, job_id).state == JobState.QUEUED  # type: ignore[union-attr]
+    removed = delete_asset(services, owner, asset_id)
+    assert (removed.jobs, removed.cancelled_jobs, removed.renditions, removed.shares) == (1, 1, 0, 1)
+    with services.session() as session:
+        left = {
+            table.__tablename__: session.scalar(
+                select(func.count()).select_from(table).where(table.asset_id == asset_id)
+            )
+            for table in (Job, Span, SearchEntry, Share)
+        }
+        assert left == {"jobs": 0, "spans": 0, "search_entries": 0, "asset_shares": 0}
+        assert session.get(Asset, asset_id) is None and session.get(Asset, keep.json()["id"]) is not None
+        found = search(session, owner, SearchRequest(q="防汛", facets=False))
+        assert [h.asset.id for h in found.hits] == [keep.json()["id"]]
+    with pytest.raises(NotFoundError):
+        delete_asset(services, owner, asset_id)
 
 
 def test_deleting_an_asset_while_its_render_runs_stops_the_render_and_leaves_no_file_behind(
