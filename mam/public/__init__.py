@@ -43,7 +43,15 @@ from mam.public.jobs import (
 from mam.public.metadata import CuePublic, FieldIn, FieldPublic, ImportResult, SpanCreate, SpanIn, SpanPublic
 from mam.public.profiles import ProfilePublic
 from mam.public.requests import RenditionsCreate, RenditionsRequested
-from mam.public.search import FacetCount, FacetsPublic, HitPublic, InnerHitPublic, SearchResponse, marked
+from mam.public.search import (
+    FacetCount,
+    FacetsPublic,
+    HitPublic,
+    InnerHitKind,
+    InnerHitPublic,
+    SearchResponse,
+    marked,
+)
 from mam.public.shares import ShareCreate, SharePublic
 from mam.public.timecode import timecode
 
@@ -66,6 +74,7 @@ __all__ = [
     "FieldPublic",
     "HitPublic",
     "ImportResult",
+    "InnerHitKind",
     "InnerHitPublic",
     "InterlaceMeasurement",
     "JobKind",
