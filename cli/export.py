@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from cli.show import print_json
 from cli.waiting import wait_for_jobs
 from mam.errors import MamError
 from mam.jobs import request_export
 from mam.models import Job
+from mam.public import JobPublic
 from mam.services import open_services
 from mam.settings import Settings
 from workers.runtime import JobRunner, attach_broker
@@ -61,23 +62,13 @@ def export(
         job = session.get(Job, job_id)
         assert job is not None
         state, error, result = job.state, job.error, dict(job.result)
+        public = JobPublic.of(job)
     made = result.get("output")
     if state == "done" and made and output is not None:
         services.storage.get_file(made["key"], output)
     services.close()
-    if json_out:
-        out.print_json(
-            json.dumps(
-                {
-                    "job_id": job_id,
-                    "state": state,
-                    "error": error,
-                    "output": made,
-                    "file": str(output) if output and made else None,
-                },
-                ensure_ascii=False,
-            )
-        )
+    if json_out:  # the job as GET /api/v1/jobs/{id} answers it, and where the file was copied
+        print_json(out, {**public.model_dump(mode="json"), "file": str(output) if output and made else None})
     elif state == "done" and made:
         where = f" → {output}" if output else f" (download: /api/v1/jobs/{job_id}/output)"
         out.print(f"{made['profile']} {made['start']:.3f}–{made['end']:.3f} s, {made['size']} bytes{where}")
