@@ -207,10 +207,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         headers = dict(exc.headers or {})
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
-        if exc.status_code == 405:
-            allowed = _allowed_methods(request)
-            headers["Allow"] = ", ".join(allowed)
-            detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+        if exc.status_code == 405:  # routes' methods; a mount (static files) names its own
+            allowed = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+            headers["Allow"] = allowed
+            detail = f"{request.method} is not allowed here; allowed: {allowed}"
         elif exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
             detail = f"nothing at {excerpt(request.url.path)}"
         return problem_response(exc.status_code, detail, headers=headers)

@@ -96,6 +96,8 @@ def test_an_unknown_path_and_a_wrong_method_are_problems_and_allow_lists_every_m
     asset = client.put("/api/v1/assets/some-id")
     problem(asset, 405)
     assert asset.headers["allow"] == "DELETE, GET, PATCH"
+    static = client.post("/docs/assets/swagger-ui.css")
+    assert problem(static, 405)["detail"].endswith("GET, HEAD") and static.headers["allow"] == "GET, HEAD"
 
 
 def test_tus_errors_are_problems_with_their_tus_status_and_headers(client: TestClient) -> None:
