@@ -20,6 +20,7 @@ __all__ = [
     "LIBRARY_NOISE",
     "PYTHON_ERROR",
     "duration_bomb",
+    "frame_bomb",
     "mjpeg_clip",
     "mutants",
     "picture_bomb",
@@ -126,4 +127,33 @@ def duration_bomb(path: Path, seconds: float = 2.0, claimed: float = 100_000_000
     size = data[at + 2] & 0x7F
     data[at + 3 : at + 3 + size] = struct.pack(">d" if size == 8 else ">f", claimed * 1000)
     path.write_bytes(bytes(data))
+    return path
+
+
+def frame_bomb(path: Path, side: int = 4000, frames: int = 5) -> Path:
+    """A 64×48 MJPEG .mov (so its header and first frame say) whose third frame is a real ``side``×``side``
+    JPEG: it passes the probe, and only the render meets the large picture."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mjpeg", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuvj420p"
+        large = av.CodecContext.create("mjpeg", "w")
+        large.width = large.height = side
+        large.pix_fmt, large.time_base = "yuvj420p", Fraction(1, 25)
+        for n in range(frames):
+            if n == 2:
+                frame = av.VideoFrame(side, side, "yuvj420p")
+                for plane in frame.planes:
+                    np.frombuffer(memoryview(plane), np.uint8)[:] = 128
+                frame.pts, frame.time_base = n, Fraction(1, 25)
+                for packet in large.encode(frame):
+                    packet.stream, packet.pts, packet.dts = stream, n, n
+                    out.mux(packet)
+                continue
+            picture = np.full((48, 64, 3), n * 40, np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuvj420p")
+            frame.pts, frame.time_base = n, Fraction(1, 25)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
     return path

@@ -136,4 +136,15 @@ def test_picture_and_duration_bombs_are_refused_at_ingest_or_rendered_within_the
             f"{bomb.name} (declares 100,000,000 s): rendered as 2 s in {time.monotonic() - started:.2f} s "
             f"(time limit {limits.timeout:.0f} s, memory limit {limits.memory_bytes >> 20} MiB)"
         )
+        bomb = hostile_media.frame_bomb(tmp_path / "frame-4000.mov")  # the header says 64×48: only frames lie
+        limits = render_limits(probe(bomb), 1, None, services.settings.render_ceilings)
+        started = time.monotonic()
+        answer = _upload(client, bomb, profiles="proxy")
+        assert answer.status_code == 201, answer.text
+        job = _wait(client, answer.json()["jobs"][0]["id"])
+        assert job["state"] == "done", job  # a picture size changing mid-stream is a new shot, not a fault
+        report.append(
+            f"{bomb.name} (one 4000×4000 frame in a 64×48 stream): rendered in "
+            f"{time.monotonic() - started:.2f} s under a {limits.memory_bytes >> 20} MiB limit"
+        )
     print("\nbombs: " + "; ".join(report) + f"; largest child process {_children_peak_mib():.0f} MiB")

@@ -68,6 +68,8 @@ def _picture(gray: Gray, index: int) -> _Picture:
 
 def _distance(a: _Picture, b: _Picture) -> float:
     """0 for the same picture, about 1 for unrelated ones."""
+    if a.small.shape != b.small.shape:  # the stream changed its picture size: a new shot
+        return 1.0
     pixels = float(np.abs(a.small - b.small).mean()) / 255.0
     moved = float(np.abs(np.cumsum(a.hist - b.hist)).sum()) / _BINS  # earth mover's distance, 0..1
     return 0.5 * (min(1.0, 3.0 * pixels) + min(1.0, 4.0 * moved))
