@@ -3,6 +3,7 @@ for being busy, and no internal storage key or filesystem path in any answer."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,11 @@ import hostile_media
 import pytest
 from conftest import Media, make_settings
 from fastapi.testclient import TestClient
+from watch_support import assets_of, watchers
 
 from api.app import create_app
 from mam.services import Services, open_services
+from mam.watch import WatchFolder
 from transcode import generate
 from transcode.sandbox import Prober
 
@@ -115,3 +118,24 @@ def test_picture_and_duration_bombs_are_refused_or_cut_to_what_the_streams_hold(
     assert long.status_code == 201, long.text
     assert abs(long.json()["duration"] - 2.0) < 0.1
     assert _wait(client, long.json()["jobs"][0]["id"])["state"] == "done"
+
+
+def test_a_watched_file_met_by_a_busy_probe_stays_to_be_tried_again_not_failed(
+    tmp_path: Path, services: Services
+) -> None:
+    services.prober.close()
+    services.prober = Prober(timeout=0.0001)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    watched = WatchFolder(path=drop, quiet_seconds=0.2, after="move", profiles=("proxy",))
+    with watchers(services) as start:
+        start(watched)
+        shutil.copy(generate.audio_clip(tmp_path / "bulletin.wav", seconds=0.2), drop / "bulletin.wav")
+        time.sleep(2.0)  # several quiet periods: each try meets the busy probe
+        assert (drop / "bulletin.wav").exists() and not (drop / "failed").exists()
+        services.prober.timeout = 30  # quiet again: the next try ingests it
+        deadline = time.monotonic() + 30
+        while (drop / "bulletin.wav").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not (drop / "failed").exists()
+    assert [a.original_filename for a in assets_of(services)] == ["bulletin.wav"]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from mam.errors import IngestError, MamError, SidecarError, StorageError
+from mam.errors import BusyError, IngestError, MamError, SidecarError, StorageError
 from mam.ingest import IngestResult
 from mam.services import Services
 from mam.sharing import share_asset
@@ -38,8 +38,9 @@ __all__ = ["FolderWatcher", "Handled"]
 
 log = logging.getLogger(__name__)
 
-_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, StorageError)
-"""The catalog or the store cannot be reached: try the file again later rather than failing it."""
+_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, StorageError, BusyError)
+"""The catalog or the store cannot be reached, or the server is too busy to probe: try the file again
+later rather than failing it."""
 
 
 @dataclass(frozen=True)
