@@ -172,13 +172,17 @@ def _set_max_pixels(stream: VideoStream, pixels: int) -> bool:
 
 
 def _read_the_end(container: InputContainer, streams: list[Stream], ends: _Ends) -> None:
-    """Seek to the last indexed position and read the packets from there to the end (bounded).
+    """Seek to the last position the file's index names and read the packets from there to the end
+    (bounded by END_PACKETS).
 
-    Only through an index: a file without one would have to be read from start to end to seek."""
-    if not any(_indexed(s) for s in streams):
+    Only to a position in the index: seeking past it would make some demuxers (Matroska without cues)
+    read the whole file to get there."""
+    last = [(s, entry) for s in streams if (entry := _last_index_entry(s)) is not None]
+    if not last:
         return
+    stream, timestamp = max(last, key=lambda found: float(found[1] * (found[0].time_base or 0)))
     try:
-        container.seek(2**62, backward=True, any_frame=False)
+        container.seek(timestamp, stream=stream, backward=True, any_frame=False)
         for count, packet in enumerate(container.demux(*streams)):
             if not _is_flush(packet):
                 ends.see(packet)
@@ -189,8 +193,14 @@ def _read_the_end(container: InputContainer, streams: list[Stream], ends: _Ends)
         return
 
 
-def _indexed(stream: Stream) -> bool:
-    return fact(lambda: len(stream.index_entries) > 0, False)
+def _last_index_entry(stream: Stream) -> int | None:
+    """The timestamp of the stream's last index entry (in its time base), if it has an index."""
+
+    def read() -> int | None:
+        entries = stream.index_entries
+        return int(entries[len(entries) - 1].timestamp) if len(entries) and stream.time_base else None
+
+    return fact(read, None)
 
 
 def _cover_art(stream: VideoStream) -> bool:
