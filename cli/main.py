@@ -338,6 +338,7 @@ __import__("cli.janitor").janitor.register(app)
 __import__("cli.jobs").jobs.register(app)
 __import__("cli.delete").delete.register(app)
 __import__("cli.check").check.register(app)
+__import__("cli.audit").audit.register(app)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from mam.public.assets import (
     MediaKind,
     RenditionPublic,
 )
+from mam.public.audit import AuditEntryPublic, AuditList, AuditProblemPublic, AuditReportPublic
 from mam.public.jobs import (
     AnalysisSummary,
     ExportOutput,
@@ -64,6 +65,10 @@ __all__ = [
     "AssetSummary",
     "AssetUpdate",
     "AudioMeasurements",
+    "AuditEntryPublic",
+    "AuditList",
+    "AuditProblemPublic",
+    "AuditReportPublic",
     "CuePublic",
     "ExportCreate",
     "ExportOutput",
