@@ -17,23 +17,31 @@
     ├── JobRequestError           work asked for names an unknown profile, one the source cannot feed, or a bad span
     ├── BusyError                 the server is too busy to do it now: try again later (not the caller's fault)
     ├── SidecarError              a sidecar metadata file is refused (malformed, DTD/entities, too big)
+    ├── IdentityError             a key, user or tenant request is invalid (unknown role, bad name, weak password)
+    ├── AuthenticationError       no credential, or one that is unknown, expired, revoked or disabled
+    ├── CsrfError                 a cookie-authenticated write without the session's X-CSRF-Token
+    ├── RateLimitedError          too many failed sign-ins (or requests): try again after ``retry_after``
     └── ConfigError               a MAM_* setting is missing or malformed
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "BusyError",
     "CatalogError",
     "ConfigError",
     "ConflictError",
+    "CsrfError",
     "ForbiddenError",
+    "IdentityError",
     "IngestError",
     "InvalidKeyError",
     "JobRequestError",
     "MamError",
     "MetadataError",
     "NotFoundError",
+    "RateLimitedError",
     "SearchError",
     "ShareError",
     "SidecarError",
@@ -109,6 +117,30 @@ class JobRequestError(MamError):
 
 class SidecarError(MamError):
     """A sidecar metadata file is refused (malformed, has a DTD or entities, too big); the media still ingests."""
+
+
+class IdentityError(MamError):
+    """A key, user or tenant cannot be made as asked: an unknown role or tenant, a malformed name, a
+    password too short. The message says what is valid."""
+
+
+class AuthenticationError(MamError):
+    """The caller is not authenticated: no credential, or a key, session or token that is unknown,
+    expired, revoked or whose user is disabled. The message never repeats the credential."""
+
+
+class CsrfError(MamError):
+    """A write authenticated by the session cookie came without the session's ``X-CSRF-Token`` header,
+    or with another token."""
+
+
+class RateLimitedError(MamError):
+    """Too many attempts (failed sign-ins of an account or from an address): try again after
+    ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ConfigError(MamError):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mam.catalog import ensure_tenant
 from mam.db import make_engine, migrate
 from mam.errors import ConfigError
+from mam.identity.roles import Role, load_roles
 from mam.search.index import install_index_hook
 from mam.settings import Settings
 from mam.storage import Storage, open_storage
@@ -40,6 +41,8 @@ class Services:
     qc_profiles: Mapping[str, QCProfile] = field(default_factory=load_qc_profiles)
     prober: Prober = field(default_factory=Prober)
     """Probes untrusted files in a sandboxed child process (ingest's first look at the bytes)."""
+    roles: Mapping[str, Role] = field(default_factory=load_roles)
+    """The roles a principal may have (``MAM_ROLES_FILE``, default roles/roles.toml)."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -67,7 +70,15 @@ def open_services(settings: Settings, *, run_migrations: bool = True) -> Service
         create_bucket=settings.s3_create_bucket,
     )
     prober = Prober(timeout=settings.probe_timeout, limits=settings.probe_limits)
-    services = Services(settings, engine, sessions, storage, load_profiles(settings.profiles_dir), prober=prober)
+    services = Services(
+        settings,
+        engine,
+        sessions,
+        storage,
+        load_profiles(settings.profiles_dir),
+        prober=prober,
+        roles=load_roles(settings.roles_file),
+    )
     if settings.qc_profile not in services.qc_profiles:
         known = ", ".join(sorted(services.qc_profiles))
         raise ConfigError(f"MAM_QC_PROFILE={settings.qc_profile!r} is not a QC profile; choose one of {known}")

@@ -60,6 +60,11 @@ SETTINGS_HELP: dict[str, str] = {
     "picture size and outputs need, up to this (default 8192)",
     "MAM_WATCH_CONFIG": "TOML file of watch folders run by `mam watch` and `mam serve` "
     "(default $MAM_HOME/watch.toml; no file, no watching)",
+    "MAM_ROLES_FILE": "TOML file of the roles and their permissions (default: the shipped roles/roles.toml)",
+    "MAM_SESSION_HOURS": "a signed-in browser's session lasts this long (default 12)",
+    "MAM_SIGNIN_MAX_FAILURES": "failed sign-ins of one account within the window before it is refused with 429 "
+    "(default 5); an address may fail four times as often",
+    "MAM_SIGNIN_WINDOW_MINUTES": "the sliding window failed sign-ins are counted in (default 15)",
 }
 
 
@@ -103,6 +108,10 @@ class Settings:
     qc_profile: str = "gy_t_282_2014"
     render_memory_bytes: int = 8192 * 1024 * 1024
     watch_config: Path | None = None
+    roles_file: Path | None = None
+    session_hours: float = 12.0
+    signin_max_failures: int = 5
+    signin_window_seconds: float = 900.0
 
     @property
     def probe_limits(self) -> ProbeLimits:
@@ -168,4 +177,8 @@ class Settings:
             max_duration_seconds=max(1, _int(env, "MAM_MAX_DURATION_HOURS", 24)) * 3600.0,
             probe_timeout=float(max(1, _int(env, "MAM_PROBE_TIMEOUT_SECONDS", 30))),
             watch_config=Path(watch).expanduser() if (watch := env.get("MAM_WATCH_CONFIG")) else None,
+            roles_file=Path(roles).expanduser() if (roles := env.get("MAM_ROLES_FILE")) else None,
+            session_hours=float(max(1, _int(env, "MAM_SESSION_HOURS", 12))),
+            signin_max_failures=max(1, _int(env, "MAM_SIGNIN_MAX_FAILURES", 5)),
+            signin_window_seconds=max(1, _int(env, "MAM_SIGNIN_WINDOW_MINUTES", 15)) * 60.0,
         )

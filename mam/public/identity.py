@@ -1,0 +1,96 @@
+"""Identity as clients see it: keys (never their secret, except once at creation), users, tenants,
+and a signed-in session."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from mam.models import ApiKey, Tenant, User
+
+__all__ = ["ApiKeyCreated", "ApiKeyPublic", "SessionCreate", "SessionPublic", "TenantPublic", "UserPublic"]
+
+
+class TenantPublic(BaseModel):
+    id: str
+    name: str
+    parent_id: str | None = Field(description="the tenant above this one (the province above a county)")
+    created_at: AwareDatetime
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantPublic:
+        return cls(id=tenant.id, name=tenant.name, parent_id=tenant.parent_id, created_at=tenant.created_at)
+
+
+class ApiKeyPublic(BaseModel):
+    """A key as listed: its id and visible prefix, never the key itself."""
+
+    id: str
+    tenant_id: str
+    role: str
+    name: str
+    prefix: str = Field(description="the visible start of the key (mam_<prefix>_...), to recognise it")
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None
+    last_used_at: AwareDatetime | None = Field(description="updated at most once a minute")
+    revoked_at: AwareDatetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyPublic:
+        return cls(
+            id=key.id,
+            tenant_id=key.tenant_id,
+            role=key.role,
+            name=key.name,
+            prefix=key.prefix,
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """A key just made: the only time the key itself is shown."""
+
+    key: str = Field(description="the key (Authorization: Bearer <key>); shown once, stored only as a digest")
+
+
+class UserPublic(BaseModel):
+    id: str
+    tenant_id: str
+    name: str
+    role: str
+    disabled: bool
+    created_at: AwareDatetime
+    last_login_at: AwareDatetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls(
+            id=user.id,
+            tenant_id=user.tenant_id,
+            name=user.name,
+            role=user.role,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+        )
+
+
+class SessionCreate(BaseModel):
+    """Sign in with a user's name and password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
+
+
+class SessionPublic(BaseModel):
+    """Who is signed in, and the token every write of this session must send as ``X-CSRF-Token``."""
+
+    csrf_token: str | None = Field(description="send as X-CSRF-Token with POST, PUT, PATCH and DELETE")
+    principal: str = Field(description="who acts: user:<name>, key:<prefix> or oidc:<subject>")
+    tenant_id: str
+    role: str
+    user: UserPublic | None = Field(description="the signed-in person (none for a key or a token)")
