@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import Media, make_settings
 from fastapi.testclient import TestClient
+from live_server import live_server
 from sqlalchemy import func, select
 
 from api.app import create_app
@@ -98,6 +101,36 @@ def test_multipart_refuses_a_profile_the_file_cannot_feed_once_probed_and_stores
     detail = answer.json()["detail"]
     assert "vertical is not made from audio sources; this audio source can have: " in detail, detail
     assert "radio" in detail and "web_720p" not in detail
+    assert kept(home) == NOTHING
+
+
+def _answer(sock: socket.socket) -> str:
+    """One HTTP answer read whole (headers, then Content-Length bytes), the connection left open."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536) or b"!"  # a closed connection ends the headers too
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")), 0)
+    while len(body) < length and (chunk := sock.recv(65536)):
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode()
+
+
+def test_multipart_with_profiles_in_the_query_is_refused_before_the_file_is_sent(home: Path) -> None:
+    """A real server answers from the headers alone: the 50 MB body announced is never sent."""
+    app = create_app(make_settings(home, MAM_MAX_UPLOAD_MB="100"), run_workers=False)
+    with live_server(app) as base:
+        parts = urlsplit(base)
+        assert parts.hostname is not None and parts.port is not None
+        head = (
+            f"POST /api/v1/assets?profiles=proxy,hd_master HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Content-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: 50000000\r\n\r\n"
+        )
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            sock.sendall(head.encode())  # the headers only: the answer must not wait for the body
+            answer = _answer(sock)
+    assert answer.startswith("HTTP/1.1 422"), answer
+    assert UNKNOWN in answer
     assert kept(home) == NOTHING
 
 

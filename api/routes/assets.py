@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
@@ -43,15 +45,23 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=AssetPublic,
-    responses={
-        200: {"description": "the same content is already in the catalog", "model": AssetPublic},
-        **problems(404, 413, (422, "an invalid field, not a media file we can read, or an unknown profile"), 503),
-    },
-)
+class _ProfilesFirst(APIRoute):
+    """Checks ``?profiles=`` before the body is read: a client that names its profiles in the query has
+    an unknown name refused (422) before it sends a byte of the file (the form's own ``profiles`` field
+    can only be read with the body, and is checked before the file is copied or probed)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            names = _split(request.query_params.get("profiles"))
+            if names:
+                resolve_profiles(request.app.state.services, names)  # JobRequestError: 422
+            return await handler(request)
+
+        return handle
+
+
 async def create_asset(
     services: ServicesDep,
     tenant: CurrentTenant,
@@ -77,7 +87,8 @@ async def create_asset(
         str | None,
         Query(
             alias="profiles",
-            description="the same as the form field (which wins), for clients that cannot order form fields",
+            description="the same as the form field (which wins); given here, an unknown profile is refused "
+            "before the file is sent",
         ),
     ] = None,
 ) -> Response:
@@ -110,6 +121,20 @@ async def create_asset(
         status_code=200 if result.duplicate else 201,
         headers={"Location": f"/api/v1/assets/{asset.id}"},
     )
+
+
+router.add_api_route(
+    "",
+    create_asset,
+    methods=["POST"],
+    status_code=201,
+    response_model=AssetPublic,
+    responses={
+        200: {"description": "the same content is already in the catalog", "model": AssetPublic},
+        **problems(404, 413, (422, "an invalid field, not a media file we can read, or an unknown profile"), 503),
+    },
+    route_class_override=_ProfilesFirst,
+)
 
 
 @router.get("", response_model=AssetList, name="list_assets", responses=problems(404, 422))
