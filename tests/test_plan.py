@@ -5,8 +5,8 @@ from fractions import Fraction
 import pytest
 
 from transcode.audiomix import audio_source as _audio_source
-from transcode.mediainfo import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from transcode.errors import SpanError
+from transcode.mediainfo import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from transcode.plan import Span, fit_box, make_span, standard_rate
 from transcode.timecode import parse_timecode
 
