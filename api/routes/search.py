@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
-from mam.public import FacetsPublic, HitPublic, SearchResponse, marked
+from mam.public import AssetStatus, FacetsPublic, HitPublic, SearchResponse, marked
 from mam.public.values import CalendarDate
 from mam.search import SORTS, SearchRequest, search
 
@@ -35,7 +35,7 @@ def search_assets(
     programme: Annotated[str | None, Query(description="栏目 contains")] = None,
     tag: Annotated[str | None, Query()] = None,
     reporter: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(pattern="^(processing|ready|failed)$")] = None,
+    status: Annotated[AssetStatus | None, Query()] = None,
     media_type: Annotated[str | None, Query(alias="type", pattern="^(video|audio|image)$")] = None,
     date_from: Annotated[CalendarDate | None, Query(description="shoot date on or after (YYYY-MM-DD)")] = None,
     date_to: Annotated[CalendarDate | None, Query(description="shoot date on or before (YYYY-MM-DD)")] = None,
