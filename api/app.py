@@ -12,10 +12,11 @@ from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from api.auth import document_security
 from api.docs import install_docs, mark_file_uploads
-from api.errors import document_problems, install_error_handlers
+from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
-from api.routes import analysis, assets, jobs, meta, metadata, search, shares, tus
+from api.routes import analysis, assets, jobs, meta, metadata, search, session, shares, tus
 from mam.janitor import Janitor
 from mam.services import Services, open_services
 from mam.settings import Settings
@@ -90,13 +91,15 @@ def create_app(
     app.include_router(tus.router)
     app.include_router(analysis.router)
     app.include_router(shares.router)
+    app.include_router(session.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     install_docs(app, "mam")
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document, with every error answer described as problem details and files as binary."""
         if app.openapi_schema is None:
-            app.openapi_schema = mark_file_uploads(document_problems(FastAPI.openapi(app)))
+            documented = mark_file_uploads(document_problems(FastAPI.openapi(app)))
+            app.openapi_schema = document_security(documented, problems(401)[401])
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -24,16 +24,20 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from mam.errors import (
+    AuthenticationError,
     BusyError,
     ConfigError,
     ConflictError,
+    CsrfError,
     ForbiddenError,
+    IdentityError,
     IngestError,
     InvalidKeyError,
     JobRequestError,
     MamError,
     MetadataError,
     NotFoundError,
+    RateLimitedError,
     SearchError,
     ShareError,
     StorageError,
@@ -68,6 +72,10 @@ class _Kind(NamedTuple):
 
 
 _KINDS: list[tuple[type[Exception], _Kind]] = [
+    (AuthenticationError, _Kind(401, "unauthenticated", "Authentication required")),
+    (CsrfError, _Kind(403, "csrf-refused", "CSRF token missing or wrong")),
+    (RateLimitedError, _Kind(429, "rate-limited", "Too many requests: try again")),
+    (IdentityError, _Kind(422, "identity-refused", "Refused")),
     (UploadGoneError, _Kind(410, "upload-gone", "Upload expired or abandoned")),
     (NotFoundError, _Kind(404, "not-found", "Not found")),
     (ForbiddenError, _Kind(403, "read-only", "Shared with this tenant: read-only")),
@@ -155,8 +163,10 @@ def error_response(exc: Exception, headers: dict[str, str] | None = None) -> Pro
     kind = _kind(exc)
     known = isinstance(exc, MamError | TranscodeError)
     detail = str(exc) if known else "an unexpected error; the server's log has the details"
-    if isinstance(exc, BusyError):
+    if isinstance(exc, BusyError | RateLimitedError):
         headers = {**(headers or {}), "Retry-After": str(exc.retry_after)}
+    if isinstance(exc, AuthenticationError):
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="mam"'}
     return problem_response(kind.status, detail, title=kind.title, type=_TYPE_PREFIX + kind.name, headers=headers)
 
 
@@ -229,8 +239,9 @@ _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _UNPARSABLE = "the body cannot be parsed (JSON that is not UTF-8, a malformed multipart form)"
 _DESCRIPTIONS = {
     400: "a malformed request (a missing or malformed header)",
+    401: "no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer)",
     403: "the asset is shared with the caller, who may read it but not change it",
-    404: "no such resource for this tenant, or an unknown X-Tenant",
+    404: "no such resource for this tenant",
     409: "the request conflicts with the current state",
     410: "the upload expired (Upload-Expires) or could not be made an asset; start a new upload",
     412: "the Tus-Resumable header is missing or names a version other than 1.0.0",
@@ -238,6 +249,7 @@ _DESCRIPTIONS = {
     416: "the Range is beyond the end of the file",
     422: "a field of the request is invalid (listed in `errors`), or the content or profile is refused",
     423: "another request is appending to this upload",
+    429: "too many attempts (failed sign-ins): try again after Retry-After seconds",
     431: "the Upload-Metadata header is larger than the server allows",
     460: "the Upload-Checksum does not match the bytes received",
     503: "the store is unavailable, or the server is busy (try again after Retry-After seconds)",

@@ -283,7 +283,8 @@ def serve(
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    Settings.from_env()  # a malformed setting is reported here, before the server starts
+    settings = Settings.from_env()  # a malformed setting is reported here, before the server starts
+    __import__("cli.identity").identity.announce_first_administrator(settings)  # empty catalog: print admin once
     # By name, so that cli/ imports nothing of api/ (the factory reads the same MAM_* settings).
     from cli.server import SERVE_OPTIONS  # headers up to 1 MiB are read; larger ones get 431, not a reset
 
@@ -339,6 +340,7 @@ __import__("cli.jobs").jobs.register(app)
 __import__("cli.delete").delete.register(app)
 __import__("cli.check").check.register(app)
 __import__("cli.audit").audit.register(app)
+__import__("cli.identity").identity.register(app)
 
 
 def main() -> None:

@@ -10,12 +10,16 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from s3server import s3_endpoint  # noqa: F401  (fixture)
 
+from mam.catalog import ensure_tenant
+from mam.identity import create_key
 from mam.models import Asset
 from mam.services import Services, open_services
 from mam.settings import Settings
@@ -135,3 +139,25 @@ def sqlite_services(tmp_path: Path) -> Iterator[Services]:
         yield svc
     finally:
         svc.close()
+
+
+def auth_headers(services: Services, tenant: str = "default", role: str = "admin") -> dict[str, str]:
+    """``Authorization`` of a new API key of ``tenant`` (made if it does not exist) with ``role``."""
+    with services.session() as session:
+        ensure_tenant(session, tenant)
+        made = create_key(session, services.roles, tenant, role, f"tests ({role})")
+    return {"Authorization": f"Bearer {made.key}"}
+
+
+def client_headers(client: TestClient, tenant: str = "default", role: str = "admin") -> dict[str, str]:
+    """:func:`auth_headers` for the services of a started ``client``'s app."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    return auth_headers(services, tenant, role)
+
+
+@contextmanager
+def signed_in(client: TestClient, tenant: str = "default", role: str = "admin") -> Iterator[TestClient]:
+    """Start ``client`` (``with``) and send an API key of ``tenant`` with ``role`` on every request."""
+    with client as started:
+        started.headers.update(client_headers(started, tenant, role))
+        yield started
