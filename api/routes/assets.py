@@ -26,7 +26,7 @@ from mam.public import (
     AssetDeleted,
     AssetList,
     AssetPublic,
-    AssetSummary,
+    AssetStatus,
     AssetUpdate,
     ExportCreate,
     JobPublic,
@@ -145,13 +145,12 @@ def list_all(
         str | None,
         Query(description="a search, as /api/v1/search understands it (its hits in its order); none: newest first"),
     ] = None,
-    status: Annotated[str | None, Query(pattern="^(processing|ready|failed)$")] = None,
+    status: Annotated[AssetStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AssetList:
     page = list_assets(session, tenant, q=q, status=status, limit=limit, offset=offset)
-    items = [AssetSummary.of(a).model_copy(update={"shared": a.tenant_id != tenant}) for a in page.items]
-    return AssetList(items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return AssetList.of(page, tenant)
 
 
 @router.get("/{asset_id}", response_model=AssetPublic, name="get_asset", responses=problems(404))
