@@ -226,6 +226,31 @@ def test_a_watch_folder_s_list_is_made_where_it_applies(
         assert session.scalars(select(Job.profiles)).all() == [["proxy"]]
 
 
+def test_a_file_a_watch_folder_s_list_has_nothing_for_is_refused_at_pick_up_before_storing(
+    tmp_path: Path, home: Path, media: Media
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    folder = WatchFolder(path=drop, quiet_seconds=0.05, profiles=("vertical", "poster"))
+    services = open_services(make_settings(home))
+    try:
+        runner = WatchRunner(services, WatchConfig(poll_seconds=0.05, folder=(folder,)))
+        (drop / "radio.wav").write_bytes(media.wav.read_bytes())
+        handled: list[Handled] = []
+        for _ in range(200):
+            handled += runner.poll_once()
+            if handled:
+                break
+            time.sleep(0.05)
+    finally:
+        services.close()
+    assert [h.outcome for h in handled] == ["failed"]
+    reason = handled[0].reason or ""
+    assert reason.startswith("none of vertical, poster can be made from this audio source; ") and "proxy" in reason
+    assert (drop / "failed" / "radio.wav").exists()
+    assert kept(home) == NOTHING
+
+
 # --- exports -------------------------------------------------------------------------------------------
 
 

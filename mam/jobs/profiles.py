@@ -7,7 +7,9 @@ once the source is probed (:func:`transcode.plan.unusable_reason`), still before
 
 Names a person asked for must all apply: a ``vertical`` asked of a WAV is refused, saying which
 profiles that source can have. Names no one chose for this file (the default profiles, a watch
-folder's list) are made where they apply; the others are *skipped* and reported as such.
+folder's list) are made where they apply; the others are *skipped* and reported as such, but a list
+of which none applies is refused too (a folder meant for vertical video is sent a WAV). An empty list
+asks for nothing: the file is catalogued and nothing is rendered.
 """
 
 from __future__ import annotations
@@ -51,9 +53,15 @@ class ProfileChoice:
             elif self.where_applicable:
                 skipped.append(profile.name)
             else:
-                can = ", ".join(sorted(p.name for p in self.available.values() if unusable_reason(p, info) is None))
-                raise JobRequestError(f"{reason}; this {info.kind} source can have: {can or 'none'}")
+                raise JobRequestError(f"{reason}; {self._can_have(info)}")
+        if self.profiles and not usable:  # a list meant for every file, of which none is for this one
+            names = ", ".join(p.name for p in self.profiles)
+            raise JobRequestError(f"none of {names} can be made from this {info.kind} source; {self._can_have(info)}")
         return ProfileChoice(self.available, tuple(usable), self.where_applicable, tuple(skipped))
+
+    def _can_have(self, info: MediaInfo) -> str:
+        can = ", ".join(sorted(p.name for p in self.available.values() if unusable_reason(p, info) is None))
+        return f"this {info.kind} source can have: {can or 'none'}"
 
 
 def resolve_profiles(
