@@ -12,7 +12,7 @@ from sqlalchemy import text, update
 
 from mam.catalog import register_rendition, rendered_profiles
 from mam.db import make_engine
-from mam.jobs import JobPolicy, claim_job, create_asset_with_job
+from mam.jobs import JobPolicy, claim_job, create_asset_with_job, end_failed_attempt, jobs_to_send, take_send
 from mam.models import Asset, Base, Job, JobState, Rendition, utcnow
 from mam.services import Services
 
@@ -70,6 +70,53 @@ def test_a_running_job_whose_lease_ran_out_can_be_claimed_again(services: Servic
         session.commit()
         again = claim_job(session, job.id, POLICY, worker="another:2")
         assert again is not None and again.attempts == 2 and again.worker == "another:2"
+
+
+def test_a_job_in_its_backoff_is_not_taken_up_before_its_retry_time(services: Services) -> None:
+    policy = JobPolicy(backoff=timedelta(minutes=5))
+    with services.session() as session:
+        job = create_asset_with_job(session, _asset(services), ["proxy"])
+        assert job is not None and claim_job(session, job.id, policy) is not None
+        delay = end_failed_attempt(session, job.id, 1, "ConnectionError: the store did not answer", policy)
+        assert delay == timedelta(minutes=5)
+        assert claim_job(session, job.id, policy) is None  # waiting out its backoff
+        queued = session.get(Job, job.id, populate_existing=True)
+        assert queued is not None and queued.state == JobState.QUEUED and queued.error
+        session.execute(update(Job).values(retry_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+        again = claim_job(session, job.id, policy)
+        assert again is not None and again.attempts == 2 and again.retry_at is None
+
+
+def test_the_last_attempt_fails_the_job_with_the_reason_and_the_backoff_doubles_before(services: Services) -> None:
+    policy = JobPolicy(max_attempts=2, backoff=timedelta(seconds=5))
+    assert [policy.backoff_after(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (5, 10, 20)]
+    with services.session() as session:
+        job = create_asset_with_job(session, _asset(services), ["proxy"])
+        assert job is not None
+        session.execute(update(Job).values(attempts=1))
+        session.commit()
+        assert claim_job(session, job.id, policy) is not None
+        assert end_failed_attempt(session, job.id, 2, "StorageError: cannot store a file: disk full", policy) is None
+        failed = session.get(Job, job.id, populate_existing=True)
+        assert failed is not None and failed.state == JobState.FAILED
+        assert failed.error == "gave up after 2 attempts; last error: StorageError: cannot store a file: disk full"
+        assert failed.asset.status == "failed" and failed.asset.error == failed.error
+
+
+def test_of_two_workers_sweeping_at_once_only_one_sends_a_lost_job_again(services: Services) -> None:
+    policy = JobPolicy(sweep=timedelta(seconds=1))
+    with services.session() as session:
+        job = create_asset_with_job(session, _asset(services), ["proxy"])
+        assert job is not None
+        session.execute(update(Job).values(sent_at=utcnow() - timedelta(minutes=1), message_id="lost"))
+        session.commit()
+    with services.session() as one, services.session() as two:
+        seen_by_one, seen_by_two = jobs_to_send(one, policy), jobs_to_send(two, policy)
+        assert [j.id for j in seen_by_one] == [j.id for j in seen_by_two] == [job.id]
+        assert take_send(one, seen_by_one[0]) is True
+        assert take_send(two, seen_by_two[0]) is False
+        assert jobs_to_send(two, policy) == []  # just sent: not asked after again until a sweep has passed
 
 
 def test_registering_the_same_rendition_twice_keeps_one_row(services: Services) -> None:
