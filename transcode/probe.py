@@ -241,9 +241,9 @@ def _describe(path: Path, container: InputContainer, limits: ProbeLimits) -> Med
         audios = [a.model_copy(update={"duration": a.duration - start}) if a.duration else a for a in audios]
     seen = None if ends.latest is None else max(0.0, ends.latest - start)
     duration = reconcile_duration(label(path), declared, seen, ends.eof, limits)
-    if duration < declared:  # the header claimed more than the streams hold: no stream may claim it either
-        videos = [_cut(v, duration) for v in videos]
-        audios = [a.model_copy(update={"duration": min(a.duration, duration)}) if a.duration else a for a in audios]
+    most = duration + max(1.0, 0.05 * duration)  # no stream header may claim (much) more than the file holds
+    videos = [_cut(v, duration, most) for v in videos]
+    audios = [a.model_copy(update={"duration": duration}) if a.duration and a.duration > most else a for a in audios]
     metadata = [container.metadata, *(s.metadata for s in container.streams)]
     bit_rate = fact(lambda: container.bit_rate, 0) or 0
     return MediaInfo(
@@ -261,13 +261,13 @@ def _describe(path: Path, container: InputContainer, limits: ProbeLimits) -> Med
     )
 
 
-def _cut(video: VideoStreamInfo, duration: float) -> VideoStreamInfo:
+def _cut(video: VideoStreamInfo, duration: float, most: float) -> VideoStreamInfo:
+    """``video`` with a duration or frame count longer than ``most`` seconds cut to ``duration``."""
     frames = video.frame_count
-    most = max(1, round(duration * video.frame_rate)) if video.frame_rate > 0 else None
-    if frames is not None and most is not None and frames > most:
-        frames = most
-    shorter = min(video.duration, duration) if video.duration else video.duration
-    return video.model_copy(update={"duration": shorter, "frame_count": frames})
+    if frames is not None and video.frame_rate > 0 and frames > most * video.frame_rate:
+        frames = max(1, round(duration * video.frame_rate))
+    longer = video.duration is not None and video.duration > most
+    return video.model_copy(update={"duration": duration if longer else video.duration, "frame_count": frames})
 
 
 def _tags(items: Iterable[tuple[str, str]]) -> dict[str, str]:
