@@ -60,6 +60,16 @@ def test_an_unknown_profile_is_refused_before_anything_is_stored(services: Servi
     assert _stored_files(services) == []
 
 
+def test_a_profile_asked_for_that_the_media_cannot_feed_is_refused_before_anything_is_stored(
+    services: Services, media: Media
+) -> None:
+    with pytest.raises(IngestError, match=r"radio\.wav: web_720p is not made from audio sources; this audio"):
+        ingest_file(services, media.wav, profiles=["proxy", "web_720p"])
+    assert _stored_files(services) == []
+    watched = ingest_file(services, media.wav, profiles=["proxy", "web_720p"], where_applicable=True)
+    assert watched.job is not None and watched.job.profiles == ["proxy"] and watched.skipped_profiles == ("web_720p",)
+
+
 def test_audio_only_material_gets_audio_renditions_only(services: Services, media: Media) -> None:
     result = ingest_file(services, media.wav)
     assert result.asset.media_kind == "audio"
