@@ -94,7 +94,9 @@ def set_job_progress(
     """Record a running job's progress; returns the job's state (``cancelled`` tells the worker to stop)."""
     values: dict[str, Any] = {"progress": round(min(max(progress, 0.0), 1.0), 4), "updated_at": utcnow()}
     if fps is not None or eta_seconds is not None:
+        asked = (session.scalar(select(Job.result).where(Job.id == job_id)) or {}).get("request")
         values["result"] = {
+            **({"request": asked} if asked is not None else {}),  # an export's span outlives its attempts
             "fps": None if fps is None else round(fps, 1),
             "eta_seconds": None if eta_seconds is None else round(eta_seconds, 1),
         }
