@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction
 from mam.catalog import find_asset_by_checksum
 from mam.errors import BusyError, IngestError, JobRequestError
 from mam.hashing import checksum_file
@@ -68,6 +69,7 @@ def ingest_file(
     filename: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     where_applicable: bool = False,
+    actor: Actor | None = None,
 ) -> IngestResult:
     """Register ``path`` as an asset of ``tenant_id`` and queue its renditions.
 
@@ -77,6 +79,7 @@ def ingest_file(
     list: such profiles are skipped). Content the tenant holds already is not stored again: the
     requested profiles its asset lacks are queued on it (``duplicate`` is then true).
     ``metadata``: descriptive fields (core and ``custom``, mam/metadata) set on the new asset.
+    ``actor``: who uploaded it, recorded in the audit trail with the asset (or with the duplicate's request).
     """
     tenant = tenant_id or services.settings.default_tenant
     filename = filename or path.name
@@ -85,7 +88,7 @@ def ingest_file(
         raise IngestError(f"{filename[:100]}: " + "; ".join(problems))
     choice = _checked(lambda: resolve_profiles(services, profiles, where_applicable=where_applicable), filename)
     if not path.is_file():
-        raise IngestError(f"{path} is not a file")
+        raise IngestError(f"{filename[:100]}: there is no file to ingest (it was moved or removed)")
     try:
         info = services.prober.probe(path)
     except MediaTimeoutError as exc:  # overload, not bad media: the same file may probe at once when it is quiet
@@ -97,7 +100,7 @@ def ingest_file(
     with services.session() as session:
         existing = find_asset_by_checksum(session, tenant, sums.sha256)
         if existing is not None:
-            return _duplicate(services, session, existing, choice)
+            return _duplicate(services, session, existing, choice, actor)
     asset_id = new_id()
     key = original_key(tenant, asset_id, filename)
     content_type = content_type_of(filename)
@@ -122,14 +125,14 @@ def ingest_file(
         try:
             if metadata:
                 apply_descriptive(session, asset, metadata)
-            job = create_asset_with_job(session, asset, choice.names)
+            job = create_asset_with_job(session, asset, choice.names, actor=actor)
         except IntegrityError:
             session.rollback()
             services.storage.delete(key)
             existing = find_asset_by_checksum(session, tenant, sums.sha256)
             if existing is None:
                 raise
-            return _duplicate(services, session, existing, choice)
+            return _duplicate(services, session, existing, choice, actor)
         except BaseException:
             services.storage.delete(key)
             raise
@@ -147,7 +150,11 @@ def _checked(resolve: Callable[[], ProfileChoice], filename: str) -> ProfileChoi
         raise IngestError(f"{filename[:100]}: {exc}") from exc
 
 
-def _duplicate(services: Services, session: Session, asset: Asset, choice: ProfileChoice) -> IngestResult:
+def _duplicate(
+    services: Services, session: Session, asset: Asset, choice: ProfileChoice, actor: Actor | None
+) -> IngestResult:
     """The tenant holds this content already: queue the requested profiles its asset lacks."""
-    asked = queue_renditions(services, session, asset, choice.names, choice.skipped)
+    upload = {"filename": asset.original_filename, "size": asset.size, "sha256": asset.sha256, "duplicate": True}
+    audit = (actor, AuditAction.ASSET_UPLOAD, {**upload, "profiles": list(choice.names)}) if actor else None
+    asked = queue_renditions(services, session, asset, choice.names, choice.skipped, audit=audit)
     return IngestResult(asset, asked.job, duplicate=True, skipped_profiles=choice.skipped, queued_profiles=asked.queued)

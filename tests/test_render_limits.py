@@ -10,7 +10,7 @@ from conftest import make_settings
 from transcode.errors import RenderError
 from transcode.limits import RenderCeilings, render_limits
 from transcode.mediainfo import MediaInfo, VideoStreamInfo
-from transcode.plan import fit_box
+from transcode.plan import cover_box, fit_box
 
 HOUR = 3600.0
 
@@ -78,3 +78,9 @@ def test_the_ceilings_and_limits_are_settings(tmp_path: Path) -> None:
 def test_fit_box_refuses_a_picture_with_no_size_instead_of_dividing_by_zero(width: int, height: int) -> None:
     with pytest.raises(RenderError, match="no size"):
         fit_box(width, height, 640, 360, follow_orientation=True, upscale=False)
+
+
+@pytest.mark.parametrize(("width", "height"), [(0, 0), (0, 1080), (1920, 0)])
+def test_cover_box_refuses_a_picture_with_no_size_instead_of_dividing_by_zero(width: int, height: int) -> None:
+    with pytest.raises(RenderError, match="no size"):
+        cover_box(width, height, 1080, 1920)

@@ -78,7 +78,11 @@ def fit_box(
 
 
 def cover_box(display_w: int, display_h: int, box_w: int, box_h: int) -> tuple[int, int]:
-    """Smallest even size covering the box with the display aspect kept (to be centre-cropped)."""
+    """Smallest even size covering the box with the display aspect kept (to be centre-cropped).
+
+    A picture with no size cannot be scaled: RenderError (the probe refuses such files at ingest)."""
+    if display_w <= 0 or display_h <= 0 or box_w <= 0 or box_h <= 0:
+        raise RenderError(f"a {display_w}×{display_h} picture cannot cover {box_w}×{box_h}: it has no size")
     scale = max(box_w / display_w, box_h / display_h)
     return max(box_w, _even(display_w * scale)), max(box_h, _even(display_h * scale))
 
