@@ -22,7 +22,6 @@ from mam.identity.sessions import authenticate_session
 from mam.identity.tokens import same
 from mam.models import User
 from mam.services import Services
-from mam.settings import Settings
 
 __all__ = [
     "CSRF_HEADER",
@@ -63,10 +62,11 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _verify_token(settings: Settings, token: str) -> Principal:
+def _verify_token(services: Services, token: str) -> Principal:
     """A JWT from the single sign-on provider, verified by ``mam.identity.oidc.verify_token(settings,
-    token)``; that function raises ``AuthenticationError`` when single sign-on is not configured or the
-    token is refused. Without the module, no token is accepted."""
+    token, roles=, session=)``; that function raises ``AuthenticationError`` when single sign-on is not
+    configured or the token is refused, ``PermissionDeniedError`` when its tenant or role is unknown here.
+    Without the module, no token is accepted."""
     try:
         oidc = importlib.import_module("mam.identity.oidc")
     except ModuleNotFoundError:
@@ -74,7 +74,8 @@ def _verify_token(settings: Settings, token: str) -> Principal:
     verify: Any = getattr(oidc, "verify_token", None)
     if verify is None:
         raise AuthenticationError("single sign-on is not configured: use an API key")
-    principal: Principal = verify(settings, token)
+    with services.session() as session:
+        principal: Principal = verify(services.settings, token, roles=services.roles, session=session)
     return principal
 
 
@@ -95,7 +96,7 @@ def _authenticate(
             raise AuthenticationError("the Authorization header must read 'Bearer <key>'")
         token = bearer.credentials.strip()
         if token.count(".") == 2 and not looks_like_key(token):
-            return Credential(_verify_token(services.settings, token))
+            return Credential(_verify_token(services, token))
         with services.session() as session:
             return Credential(authenticate_key(session, services.roles, token))
     if cookie:

@@ -6,6 +6,7 @@ a process starts and pass the result in.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,7 +66,31 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_SIGNIN_MAX_FAILURES": "failed sign-ins of one account within the window before it is refused with 429 "
     "(default 5); an address may fail four times as often",
     "MAM_SIGNIN_WINDOW_MINUTES": "the sliding window failed sign-ins are counted in (default 15)",
+    "MAM_OIDC_ISSUER": "single sign-on: the OIDC provider's issuer URL; its /.well-known/openid-configuration "
+    "names its keys (jwks_uri). Unset: no single sign-on",
+    "MAM_OIDC_AUDIENCE": "single sign-on: the audience (client id) a token must be issued for; required with "
+    "MAM_OIDC_ISSUER",
+    "MAM_OIDC_JWKS_URL": "single sign-on: the provider's key set (JWKS) URL, for a provider without discovery "
+    "(default: the discovery document's jwks_uri)",
+    "MAM_OIDC_TENANT_CLAIM": "single sign-on: the claim naming the tenant (default tenant; a dotted path reads a "
+    "nested claim)",
+    "MAM_OIDC_ROLE_CLAIM": "single sign-on: the claim naming the role, a string or a list (default role; a dotted "
+    "path reads a nested claim, e.g. realm_access.roles)",
+    "MAM_OIDC_TENANT_MAP": "single sign-on: a JSON object, or the path of a JSON file, from tenant claim values "
+    "to tenant ids; when set, only the values it names are accepted (default: the claim is the tenant id)",
+    "MAM_OIDC_ROLE_MAP": "single sign-on: a JSON object, or the path of a JSON file, from role claim values to "
+    'roles, e.g. \'{"county-editor": "editor"}\'; when set, only the values it names are accepted '
+    "(default: the claim is the role)",
+    "MAM_OIDC_ALGORITHMS": "single sign-on: the signature algorithms accepted (default RS256,ES256); only "
+    "public-key ones (RS*, PS*, ES*, EdDSA): none and HS* are refused",
+    "MAM_OIDC_JWKS_CACHE_SECONDS": "single sign-on: the provider's keys are fetched again after this long "
+    "(default 600); a token signed by a key not yet known fetches them once at once (at most every 30 s)",
+    "MAM_OIDC_TIMEOUT_SECONDS": "single sign-on: how long fetching the provider's discovery document or keys may "
+    "take (default 5)",
 }
+
+OIDC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+"""The signature algorithms single sign-on may accept: public-key ones only (never none, never HS*)."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -76,6 +101,45 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from exc
+
+
+def _oidc_map(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """A JSON object of strings to strings, given inline or as the path of a JSON file."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return ()
+    text = raw
+    if not raw.startswith("{"):
+        try:
+            text = Path(raw).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{name}: not a JSON object, and no file {raw!r} can be read ({exc.strerror})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise ConfigError(f'{name}: must be a JSON object of strings to strings, e.g. {{"county-editor": "editor"}}')
+    return tuple(sorted(data.items()))
+
+
+def _oidc_algorithms(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("MAM_OIDC_ALGORITHMS") or "RS256,ES256"
+    algorithms = tuple(a.strip() for a in raw.split(",") if a.strip())
+    refused = [a for a in algorithms if a not in OIDC_ALGORITHMS]
+    if refused or not algorithms:
+        raise ConfigError(
+            f"MAM_OIDC_ALGORITHMS: {', '.join(refused) or 'empty'} refused; "
+            f"choose among {', '.join(sorted(OIDC_ALGORITHMS))} (public-key algorithms only)"
+        )
+    return algorithms
+
+
+def _oidc_url(env: Mapping[str, str], name: str) -> str | None:
+    url = (env.get(name) or "").strip() or None
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{name}={url!r}: use an https:// URL")
+    return url
 
 
 @dataclass(frozen=True)
@@ -112,6 +176,16 @@ class Settings:
     session_hours: float = 12.0
     signin_max_failures: int = 5
     signin_window_seconds: float = 900.0
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_tenant_claim: str = "tenant"
+    oidc_role_claim: str = "role"
+    oidc_tenant_map: tuple[tuple[str, str], ...] = ()
+    oidc_role_map: tuple[tuple[str, str], ...] = ()
+    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    oidc_jwks_cache_seconds: float = 600.0
+    oidc_timeout_seconds: float = 5.0
 
     @property
     def probe_limits(self) -> ProbeLimits:
@@ -148,6 +222,10 @@ class Settings:
             raise ConfigError(f"MAM_BROKER_URL={broker!r}: use redis://host:port/db, or unset it for in-process jobs")
         profiles_dir = env.get("MAM_PROFILES_DIR")
         defaults = tuple(p.strip() for p in (env.get("MAM_DEFAULT_PROFILES") or "").split(",") if p.strip())
+        oidc_issuer = _oidc_url(env, "MAM_OIDC_ISSUER")
+        oidc_audience = (env.get("MAM_OIDC_AUDIENCE") or "").strip() or None
+        if oidc_issuer is not None and oidc_audience is None:
+            raise ConfigError("MAM_OIDC_ISSUER is set without MAM_OIDC_AUDIENCE (the client id tokens are issued for)")
         return cls(
             home=home,
             database_url=env.get("MAM_DATABASE_URL") or f"sqlite:///{home / 'catalog.db'}",
@@ -181,4 +259,14 @@ class Settings:
             session_hours=float(max(1, _int(env, "MAM_SESSION_HOURS", 12))),
             signin_max_failures=max(1, _int(env, "MAM_SIGNIN_MAX_FAILURES", 5)),
             signin_window_seconds=max(1, _int(env, "MAM_SIGNIN_WINDOW_MINUTES", 15)) * 60.0,
+            oidc_issuer=oidc_issuer,
+            oidc_audience=oidc_audience,
+            oidc_jwks_url=_oidc_url(env, "MAM_OIDC_JWKS_URL"),
+            oidc_tenant_claim=(env.get("MAM_OIDC_TENANT_CLAIM") or "").strip() or "tenant",
+            oidc_role_claim=(env.get("MAM_OIDC_ROLE_CLAIM") or "").strip() or "role",
+            oidc_tenant_map=_oidc_map(env, "MAM_OIDC_TENANT_MAP"),
+            oidc_role_map=_oidc_map(env, "MAM_OIDC_ROLE_MAP"),
+            oidc_algorithms=_oidc_algorithms(env),
+            oidc_jwks_cache_seconds=float(max(10, _int(env, "MAM_OIDC_JWKS_CACHE_SECONDS", 600))),
+            oidc_timeout_seconds=float(max(1, _int(env, "MAM_OIDC_TIMEOUT_SECONDS", 5))),
         )
