@@ -5,19 +5,45 @@ const $ = (id) => document.getElementById(id);
 const api = "/api/v1";
 let current = null; // the asset shown in the detail panel
 let timer = null;
+// Signed in by the session cookie (HttpOnly: this script never sees it); every write sends the
+// session's CSRF token, which POST /api/v1/session and GET /api/v1/session answer.
+let csrf = null;
 
 function headers(extra = {}) {
-  const tenant = $("tenant").value.trim();
-  return tenant ? { ...extra, "X-Tenant": tenant } : extra;
+  return csrf ? { ...extra, "X-CSRF-Token": csrf } : extra;
+}
+
+function signedIn(who) {
+  csrf = who.csrf_token;
+  $("whoami").textContent = `${who.principal} · ${who.tenant_id} · ${who.role}`;
+  $("signin").hidden = true;
+  $("signout").hidden = false;
+}
+
+function signedOut(reason) {
+  csrf = null;
+  $("whoami").textContent = "";
+  $("signin").hidden = false;
+  $("signout").hidden = true;
+  $("signin-status").textContent = reason || "";
+}
+
+// The session's CSRF token, asked for once before the first write of a page opened while signed in.
+async function session() {
+  const response = await fetch(api + "/session");
+  if (!response.ok) { signedOut("请登录 sign in"); return; }
+  signedIn(await response.json());
 }
 
 async function get(path) {
   const response = await fetch(api + path, { headers: headers() });
+  if (response.status === 401) signedOut("请登录 sign in");
   if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
   return response.json();
 }
 
 async function send(method, path, body) {
+  if (!csrf) await session();
   const response = await fetch(api + path, {
     method, headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body),
   });
@@ -46,8 +72,11 @@ function size(bytes) {
   return `${bytes.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+let profilesLoaded = false;
+
 async function loadProfiles() {
   const profiles = await get("/profiles");
+  profilesLoaded = true;
   const box = $("profiles");
   const select = $("export-profile");
   for (const p of profiles) {
@@ -169,10 +198,34 @@ function renderJobs(jobs) {
   if (running) timer = setTimeout(() => show(current.id), 1000);
 }
 
-function upload(event) {
+async function signIn(event) {
+  event.preventDefault();
+  const response = await fetch(api + "/session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: $("signin-name").value.trim(), password: $("signin-password").value }),
+  });
+  $("signin-password").value = "";
+  const data = await response.json();
+  if (!response.ok) { $("signin-status").textContent = data.detail || response.statusText; return; }
+  $("signin-status").textContent = "";
+  signedIn(data);
+  if (!profilesLoaded) await loadProfiles();
+  loadAssets();
+}
+
+async function signOut() {
+  await fetch(api + "/session", { method: "DELETE", headers: headers() });
+  signedOut("");
+  $("assets").replaceChildren();
+  $("detail-panel").hidden = true;
+}
+
+async function upload(event) {
   event.preventDefault();
   const file = $("file").files[0];
   if (!file) return;
+  if (!csrf) await session();
   const form = new FormData();
   form.append("file", file);
   if ($("title").value) form.append("title", $("title").value);
@@ -212,5 +265,6 @@ async function exportClip(event) {
 $("search").onsubmit = (e) => { e.preventDefault(); loadAssets(); };
 $("upload").onsubmit = upload;
 $("export").onsubmit = exportClip;
-$("tenant").onchange = loadAssets;
-loadProfiles().then(loadAssets);
+$("signin").onsubmit = signIn;
+$("signout").onclick = signOut;
+loadProfiles().catch(() => {}).then(loadAssets);

@@ -96,7 +96,7 @@ def authenticate_session(
     ).first()
     if found is None:
         raise AuthenticationError("the session ended or is unknown; sign in again")
-    row, user = found.tuple()
+    row, user = found
     if row.expires_at <= now:
         raise AuthenticationError("the session expired; sign in again")
     role = roles.get(user.role)
