@@ -93,7 +93,7 @@ def test_processing_registers_complete_renditions_and_doing_it_again_makes_nothi
         assert sorted(r.profile for r in asset.renditions) == ["poster", "proxy"]
         proxy = next(r for r in asset.renditions if r.profile == "proxy")
         path = services.storage.local_path(proxy.storage_key)
-        assert path is not None and path.stat().st_size == proxy.size
+        assert path is not None and path.stat().st_size == proxy.size and asset.duration is not None
         assert abs(probe(path).duration - asset.duration) <= 1 / 25 + 0.03
         job = asset.jobs[0]
         assert job.attempts == 1 and job.progress == 1.0
