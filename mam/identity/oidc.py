@@ -64,7 +64,7 @@ def fetch_json(url: str, timeout: float) -> dict[str, Any]:
     try:
         with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
             if response.status_code != 200:
-                raise BusyError(f"the single sign-on provider answered {response.status_code} for its keys")
+                raise BusyError(f"the single sign-on provider answered {response.status_code} (discovery or keys)")
             body = b""
             for chunk in response.iter_bytes():
                 body += chunk
