@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Media, make_settings
+from conftest import Media, make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -42,14 +42,14 @@ def wait_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[st
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path / "home"))) as c:
+    with signed_in(TestClient(create_app(make_settings(tmp_path / "home")))) as c:
         yield c
 
 
 @pytest.fixture
 def idle(tmp_path: Path) -> Iterator[TestClient]:
     """The API with no workers: queued jobs stay queued."""
-    with TestClient(create_app(make_settings(tmp_path / "home"), run_workers=False)) as c:
+    with signed_in(TestClient(create_app(make_settings(tmp_path / "home"), run_workers=False))) as c:
         yield c
 
 
