@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
+from conftest import make_settings, signed_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -29,7 +29,7 @@ def app(tmp_path: Path) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
+    with signed_in(TestClient(app)) as c:
         yield c
 
 
@@ -47,8 +47,9 @@ def test_a_package_error_names_its_kind_and_says_what_went_wrong(client: TestCli
     body = problem(client.get("/api/v1/assets/nonexistent"), 404)
     assert body["type"] == "urn:mam:problem:not-found"
     assert "nonexistent" in body["detail"] and "errors" not in body
-    unknown_tenant = problem(client.get("/api/v1/assets", headers={"X-Tenant": "county-x"}), 404)
-    assert "county-x" in unknown_tenant["detail"]
+    unknown = {"Authorization": "Bearer mam_0badc0de_" + "x" * 43}
+    unknown_key = problem(client.get("/api/v1/assets", headers=unknown), 401)
+    assert unknown_key["type"] == "urn:mam:problem:unauthenticated" and "x" * 43 not in unknown_key["detail"]
 
 
 def test_a_refused_request_lists_each_field_with_a_short_excerpt_of_what_was_sent(client: TestClient) -> None:
@@ -152,7 +153,7 @@ def test_a_range_past_the_end_or_malformed_is_a_problem_and_a_good_range_is_serv
 def test_a_busy_server_says_when_to_try_again_on_tus_routes_too(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def overloaded(*args: object) -> None:
+    def overloaded(*args: object, **kwargs: object) -> None:
         raise BusyError("the probe ran out of time while the server was busy", retry_after=7)
 
     monkeypatch.setattr(tus_routes, "complete_upload", overloaded)
