@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import document_security
+from api.authz import document_permissions
 from api.docs import install_docs, mark_file_uploads
 from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
@@ -99,7 +100,8 @@ def create_app(
         """FastAPI's document, with every error answer described as problem details and files as binary."""
         if app.openapi_schema is None:
             documented = mark_file_uploads(document_problems(FastAPI.openapi(app)))
-            app.openapi_schema = document_security(documented, problems(401)[401])
+            secured = document_security(documented, problems(401)[401])
+            app.openapi_schema = document_permissions(app, secured, problems(403)[403])
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

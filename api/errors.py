@@ -37,6 +37,7 @@ from mam.errors import (
     MamError,
     MetadataError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitedError,
     SearchError,
     ShareError,
@@ -74,6 +75,7 @@ class _Kind(NamedTuple):
 _KINDS: list[tuple[type[Exception], _Kind]] = [
     (AuthenticationError, _Kind(401, "unauthenticated", "Authentication required")),
     (CsrfError, _Kind(403, "csrf-refused", "CSRF token missing or wrong")),
+    (PermissionDeniedError, _Kind(403, "forbidden", "Not allowed for this role")),
     (RateLimitedError, _Kind(429, "rate-limited", "Too many requests: try again")),
     (IdentityError, _Kind(422, "identity-refused", "Refused")),
     (UploadGoneError, _Kind(410, "upload-gone", "Upload expired or abandoned")),
@@ -240,7 +242,7 @@ _UNPARSABLE = "the body cannot be parsed (JSON that is not UTF-8, a malformed mu
 _DESCRIPTIONS = {
     400: "a malformed request (a missing or malformed header)",
     401: "no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer)",
-    403: "the asset is shared with the caller, who may read it but not change it",
+    403: "the caller's role does not allow this, or the asset is shared with the caller (read-only)",
     404: "no such resource for this tenant",
     409: "the request conflicts with the current state",
     410: "the upload expired (Upload-Expires) or could not be made an asset; start a new upload",

@@ -20,6 +20,7 @@
     ├── IdentityError             a key, user or tenant request is invalid (unknown role, bad name, weak password)
     ├── AuthenticationError       no credential, or one that is unknown, expired, revoked or disabled
     ├── CsrfError                 a cookie-authenticated write without the session's X-CSRF-Token
+    ├── PermissionDeniedError     the caller's role does not allow the action (in its own tenant)
     ├── RateLimitedError          too many failed sign-ins (or requests): try again after ``retry_after``
     └── ConfigError               a MAM_* setting is missing or malformed
 """
@@ -41,6 +42,7 @@ __all__ = [
     "MamError",
     "MetadataError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RateLimitedError",
     "SearchError",
     "ShareError",
@@ -132,6 +134,13 @@ class AuthenticationError(MamError):
 class CsrfError(MamError):
     """A write authenticated by the session cookie came without the session's ``X-CSRF-Token`` header,
     or with another token."""
+
+
+class PermissionDeniedError(MamError):
+    """The caller is authenticated, but its role does not allow the action (``asset:edit``, or reading
+    a rendition of a profile the role does not list). Decided by the role and the action, before any
+    object is looked up (or once it is known to be the caller's), so it reveals nothing of another
+    tenant's objects."""
 
 
 class RateLimitedError(MamError):

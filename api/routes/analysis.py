@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from api.authz import require
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
 from api.files import serve_stored
@@ -18,7 +19,7 @@ from transcode.errors import ProfileError
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/assets", tags=["analysis"])
+router = APIRouter(prefix="/api/v1/assets", tags=["analysis"], dependencies=[require("asset:read")])
 
 
 def _file(media_type: str) -> dict[str, Any]:

@@ -6,11 +6,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from api.authz import authorize_before_body, require, require_rendition
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
 from api.files import serve_stored
@@ -54,6 +55,7 @@ class _ProfilesFirst(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            await authorize_before_body(request, "asset:create")  # 401/403 before the body is read
             names = _split(request.query_params.get("profiles"))
             if names:
                 resolve_profiles(request.app.state.services, names)  # JobRequestError: 422
@@ -134,10 +136,13 @@ router.add_api_route(
         **problems(404, 413, (422, "an invalid field, not a media file we can read, or an unknown profile"), 503),
     },
     route_class_override=_ProfilesFirst,
+    dependencies=[require("asset:create")],
 )
 
 
-@router.get("", response_model=AssetList, name="list_assets", responses=problems(404, 422))
+@router.get(
+    "", response_model=AssetList, name="list_assets", responses=problems(404, 422), dependencies=[require("asset:read")]
+)
 def list_all(
     session: SessionDep,
     tenant: CurrentTenant,
@@ -153,7 +158,13 @@ def list_all(
     return AssetList.of(page, tenant)
 
 
-@router.get("/{asset_id}", response_model=AssetPublic, name="get_asset", responses=problems(404))
+@router.get(
+    "/{asset_id}",
+    response_model=AssetPublic,
+    name="get_asset",
+    responses=problems(404),
+    dependencies=[require("asset:read")],
+)
 def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
     """An asset of the tenant, or one shared with it (``shared`` is then true)."""
     asset = get_asset(session, tenant, asset_id, shared=True)
@@ -165,6 +176,7 @@ def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPubl
     response_model=AssetPublic,
     name="update_asset",
     responses=problems((403, "shared with the caller: read-only"), 404, 422),
+    dependencies=[require("asset:edit")],
 )
 def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
     changes = AssetChanges(
@@ -178,6 +190,7 @@ def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: Curr
     response_model=AssetDeleted,
     name="delete_asset",
     responses=problems((403, "shared with the caller: only its owner deletes it"), 404, 503),
+    dependencies=[require("asset:delete")],
 )
 def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant) -> AssetDeleted:
     """Delete the asset for good (a hard delete, no retention): its queued or running jobs are cancelled,
@@ -195,6 +208,7 @@ def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant) -> Asset
         307: {"description": "a presigned URL of the object store, or a folder rendition's master playlist"},
         **problems(404, 416, 503),
     },
+    dependencies=[Depends(require_rendition)],
 )
 def download_rendition(
     asset_id: str, profile: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
@@ -213,6 +227,7 @@ def download_rendition(
     "/{asset_id}/renditions/{profile}/{path:path}",
     response_class=Response,
     responses={200: _FILE, 206: {"description": "the requested byte range"}, **problems(404, 416, 503)},
+    dependencies=[Depends(require_rendition)],
 )
 def download_rendition_part(
     asset_id: str, profile: str, path: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
@@ -237,6 +252,7 @@ _PART_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segm
         404,
         (422, "an invalid field, an unknown profile, or one that cannot be made from this asset"),
     ),
+    dependencies=[require("job:request")],
 )
 def create_export(
     asset_id: str, body: ExportCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
@@ -273,6 +289,7 @@ def _requested(asked: RenditionRequest) -> JSONResponse:
             (422, "an unknown profile, or one that cannot be made from this asset"),
         ),
     },
+    dependencies=[require("job:request")],
 )
 def request_more_renditions(
     asset_id: str, body: RenditionsCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
@@ -295,6 +312,7 @@ def request_more_renditions(
             (409, "no render of the asset failed or was cancelled"),
         ),
     },
+    dependencies=[require("job:request")],
 )
 def retry(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> JSONResponse:
     """Ask again for what the asset's failed or cancelled render jobs were to make (a new job, for the

@@ -8,9 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
+from api.auth import CurrentPrincipal
+from api.authz import require
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import ProblemFileResponse, problems
 from mam.errors import ConflictError, StorageNotFoundError
+from mam.identity.access import authorize_rendition
 from mam.jobs import cancel_job, get_job
 from mam.jobs.queries import list_jobs
 from mam.models import JobState
@@ -21,7 +24,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=JobList, name="list_jobs", responses=problems(404, 422))
+@router.get(
+    "", response_model=JobList, name="list_jobs", responses=problems(404, 422), dependencies=[require("job:read")]
+)
 def list_all(
     session: SessionDep,
     tenant: CurrentTenant,
@@ -35,7 +40,9 @@ def list_all(
     return JobList.of(page)
 
 
-@router.get("/{job_id}", response_model=JobPublic, name="get_job", responses=problems(404))
+@router.get(
+    "/{job_id}", response_model=JobPublic, name="get_job", responses=problems(404), dependencies=[require("job:read")]
+)
 def read(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic:
     return JobPublic.of(get_job(session, tenant, job_id))
 
@@ -45,6 +52,7 @@ def read(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic:
     response_model=JobPublic,
     name="cancel_job",
     responses=problems(404, (409, "the job has already ended")),
+    dependencies=[require("job:cancel")],
 )
 def cancel(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic:
     """Cancel a queued or running job: a running render stops within about a second."""
@@ -60,13 +68,17 @@ def cancel(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic
         307: {"description": "a presigned URL of the object store"},
         **problems(400, 404, (409, "the job has not made an output (yet)"), 416, 503),
     },
+    dependencies=[require("job:read")],
 )
-def download_job_output(job_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> Response:
+def download_job_output(
+    job_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
     """The file an export job made (HTTP Range supported)."""
     job = get_job(session, tenant, job_id)
     made = job.result.get("output") if job.state == "done" else None
     if not made:
         raise ConflictError(f"job {job_id} is {job.state} and has no output to download")
+    authorize_rendition(principal, made["profile"])  # an export of broadcast_hd is a broadcast rendition
     filename = f"{job.asset.title or job.asset_id}.{made['profile']}{Path(made['key']).suffix}"
     local = services.storage.local_path(made["key"])
     if local is not None:

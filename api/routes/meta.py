@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.authz import public
 from api.deps import ServicesDep
 from mam.public import ProfilePublic
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(public)])  # what the server offers and whether it is up: no credential
 
 _HEALTH = {
     "description": "each check: `ok`, or `error: ...`; `status` is `ok` or `degraded`",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
+from api.authz import require
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
 from mam.errors import MetadataError
@@ -26,23 +27,40 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["metadata"])
 
 
-@router.get("/fields", response_model=list[FieldPublic], name="list_fields", responses=problems(404))
+_READ, _EDIT, _FIELDS = [require("asset:read")], [require("asset:edit")], [require("field:manage")]
+
+
+@router.get(
+    "/fields", response_model=list[FieldPublic], name="list_fields", responses=problems(404), dependencies=_READ
+)
 def fields(session: SessionDep, tenant: CurrentTenant) -> list[FieldPublic]:
     return [FieldPublic.of(d) for d in list_fields(session, tenant)]
 
 
-@router.put("/fields/{name}", response_model=FieldPublic, name="define_field", responses=problems(404, 422))
+@router.put(
+    "/fields/{name}",
+    response_model=FieldPublic,
+    name="define_field",
+    responses=problems(404, 422),
+    dependencies=_FIELDS,
+)
 def put_field(name: str, body: FieldIn, session: SessionDep, tenant: CurrentTenant) -> FieldPublic:
     definition = define_field(session, tenant, name, body.kind, body.label, body.options, body.required)
     return FieldPublic.of(definition)
 
 
-@router.delete("/fields/{name}", status_code=204, name="delete_field", responses=problems(404))
+@router.delete("/fields/{name}", status_code=204, name="delete_field", responses=problems(404), dependencies=_FIELDS)
 def remove_field(name: str, session: SessionDep, tenant: CurrentTenant) -> None:
     delete_field(session, tenant, name)
 
 
-@router.get("/assets/{asset_id}/spans", response_model=list[SpanPublic], name="list_spans", responses=problems(404))
+@router.get(
+    "/assets/{asset_id}/spans",
+    response_model=list[SpanPublic],
+    name="list_spans",
+    responses=problems(404),
+    dependencies=_READ,
+)
 def spans(asset_id: str, session: SessionDep, tenant: CurrentTenant, kind: str | None = None) -> list[SpanPublic]:
     return [SpanPublic.of(s) for s in list_spans(session, tenant, asset_id, kind)]
 
@@ -53,6 +71,7 @@ def spans(asset_id: str, session: SessionDep, tenant: CurrentTenant, kind: str |
     status_code=201,
     name="add_span",
     responses=problems(403, 404, 422),
+    dependencies=_EDIT,
 )
 def post_span(asset_id: str, body: SpanCreate, session: SessionDep, tenant: CurrentTenant) -> SpanPublic:
     span = add_span(
@@ -61,12 +80,18 @@ def post_span(asset_id: str, body: SpanCreate, session: SessionDep, tenant: Curr
     return SpanPublic.of(span)
 
 
-@router.delete("/assets/{asset_id}/spans/{span_id}", status_code=204, name="delete_span", responses=problems(403, 404))
+@router.delete(
+    "/assets/{asset_id}/spans/{span_id}",
+    status_code=204,
+    name="delete_span",
+    responses=problems(403, 404),
+    dependencies=_EDIT,
+)
 def remove_span(asset_id: str, span_id: str, session: SessionDep, tenant: CurrentTenant) -> None:
     delete_span(session, tenant, asset_id, span_id)
 
 
-@router.get("/assets/{asset_id}/subtitles", response_model=list[CuePublic], responses=problems(404))
+@router.get("/assets/{asset_id}/subtitles", response_model=list[CuePublic], responses=problems(404), dependencies=_READ)
 def list_subtitles(
     asset_id: str, session: SessionDep, tenant: CurrentTenant, track: str | None = None
 ) -> list[CuePublic]:
@@ -79,6 +104,7 @@ def list_subtitles(
     status_code=201,
     name="import_subtitles",
     responses=problems(403, 404, (413, "larger than 20 MiB"), 422),
+    dependencies=_EDIT,
 )
 async def post_subtitles(
     asset_id: str,

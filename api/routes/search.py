@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.authz import require
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
 from mam.public import AssetStatus, FacetsPublic, HitPublic, SearchResponse, marked
@@ -14,7 +15,7 @@ from mam.search import SORTS, SearchRequest, search
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/search", tags=["search"])
+router = APIRouter(prefix="/api/v1/search", tags=["search"], dependencies=[require("asset:read")])
 
 
 def _quoted(name: str, value: str | None) -> str:

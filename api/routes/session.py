@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import SESSION_COOKIE, CurrentCredential, client_address
+from api.authz import authenticated, public
 from api.deps import ServicesDep
 from api.errors import problems
 from mam.identity.ratelimit import SignInLimiter
@@ -37,6 +38,7 @@ def _limiter(request: Request, services: ServicesDep) -> SignInLimiter:
         (401, "wrong user name or password, or a disabled user"),
         (429, "too many failed sign-ins of this account or from this address (Retry-After)"),
     ),
+    dependencies=[Depends(public)],
 )
 def create(body: SessionCreate, request: Request, response: Response, services: ServicesDep) -> SessionPublic:
     """Sign in: sets the HttpOnly session cookie; send the returned ``csrf_token`` as ``X-CSRF-Token``
@@ -66,7 +68,7 @@ def create(body: SessionCreate, request: Request, response: Response, services: 
     )
 
 
-@router.get("", response_model=SessionPublic, name="get_session")
+@router.get("", response_model=SessionPublic, name="get_session", dependencies=[Depends(authenticated)])
 def read(credential: CurrentCredential) -> SessionPublic:
     """Who is calling: the signed-in person (with the session's CSRF token), or the key or token."""
     principal = credential.principal
@@ -81,7 +83,11 @@ def read(credential: CurrentCredential) -> SessionPublic:
 
 
 @router.delete(
-    "", status_code=204, name="sign_out", responses=problems((403, "the X-CSRF-Token header is missing or wrong"))
+    "",
+    status_code=204,
+    name="sign_out",
+    responses=problems((403, "the X-CSRF-Token header is missing or wrong")),
+    dependencies=[Depends(authenticated)],
 )
 def remove(request: Request, credential: CurrentCredential, services: ServicesDep) -> Response:
     """Sign out: the session ends now and its cookie is cleared (a key or token has nothing to end)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from api.authz import require
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
 from mam.public import ShareCreate, SharePublic
@@ -11,7 +12,7 @@ from mam.sharing import list_shares, share_asset, unshare_asset
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/assets/{asset_id}/shares", tags=["shares"])
+router = APIRouter(prefix="/api/v1/assets/{asset_id}/shares", tags=["shares"], dependencies=[require("share:manage")])
 
 _OWNER_ONLY = (403, "the asset is shared with the caller, who does not own it")
 

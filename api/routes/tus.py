@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
+from api.authz import public, require
 from api.deps import CurrentTenant, ServicesDep
 from api.errors import error_response, problem_response, problems
 from mam.errors import MamError
@@ -146,7 +147,11 @@ async def _append(
     return info
 
 
-@router.options("", status_code=204, name="get_tus_options")
+_CREATE = [require("asset:create")]
+"""Every upload request but a CORS preflight: an upload is made, resumed or abandoned to ingest."""
+
+
+@router.options("", status_code=204, name="get_tus_options", dependencies=[Depends(public)])
 def options(services: ServicesDep) -> Response:
     """What this server supports (and the answer to a browser's CORS preflight)."""
     return Response(
@@ -163,7 +168,7 @@ def options(services: ServicesDep) -> Response:
     )
 
 
-@router.options("/{upload_id}", status_code=204, name="get_tus_options_for_upload")
+@router.options("/{upload_id}", status_code=204, name="get_tus_options_for_upload", dependencies=[Depends(public)])
 def upload_options(upload_id: str, services: ServicesDep) -> Response:
     """The same as ``OPTIONS /api/v1/uploads`` (a browser's CORS preflight of a request to an upload)."""
     return options(services)
@@ -175,6 +180,7 @@ def upload_options(upload_id: str, services: ServicesDep) -> Response:
     name="create_upload",
     responses=problems(400, 404, 412, 413, 422, 431, 460, 503),
     openapi_extra=_tus_headers(("Upload-Length", _BYTES, "the size of the whole file, in bytes")),
+    dependencies=_CREATE,
 )
 async def create(request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
     """Start an upload: Upload-Length (refused with 413 over MAM_MAX_UPLOAD_MB) and Upload-Metadata
@@ -196,6 +202,7 @@ async def create(request: Request, services: ServicesDep, store: StoreDep, tenan
     name="get_upload_offset",
     responses=problems(404, 410, 412, 422, 503),
     openapi_extra=_tus_headers(),
+    dependencies=_CREATE,
 )
 async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
     """Where the upload stands (Upload-Offset), to resume after a dropped connection."""
@@ -214,6 +221,7 @@ async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant:
     name="append_to_upload",
     responses=problems(400, 404, 409, 410, 412, 413, 422, 423, 460, 503),
     openapi_extra=_tus_headers(("Upload-Offset", _BYTES, "where the body goes: the bytes the server holds")),
+    dependencies=_CREATE,
 )
 async def append(
     upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
@@ -231,6 +239,7 @@ async def append(
     name="terminate_upload",
     responses=problems(404, 410, 412, 423, 503),
     openapi_extra=_tus_headers(),
+    dependencies=_CREATE,
 )
 def terminate(upload_id: str, store: StoreDep, tenant: CurrentTenant) -> Response:
     """Abandon the upload and free its space (an asset already made from it stays)."""
@@ -246,6 +255,7 @@ def terminate(upload_id: str, store: StoreDep, tenant: CurrentTenant) -> Respons
     openapi_extra=_tus_headers(
         ("X-HTTP-Method-Override", {"type": "string", "enum": ["PATCH", "DELETE", "HEAD"]}, "the method meant")
     ),
+    dependencies=_CREATE,
 )
 async def overridden(
     upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
