@@ -364,12 +364,14 @@ def test_the_keys_are_fetched_again_after_their_lifetime_and_kept_when_the_provi
     assert len(provider.fetched) == 3
 
 
-def test_the_keys_never_fetched_and_a_provider_down_is_busy() -> None:
-    config = OidcConfig("https://idp.example/realms/p", AUDIENCE, jwks_url="https://idp.example/jwks")
-    provider = ScriptedProvider([])
-    provider.down = True
-    with pytest.raises(BusyError):
-        ProviderKeys(config, provider).signing_key("k", "RS256")
+def test_a_token_without_kid_is_accepted_only_while_a_single_key_is_published() -> None:
+    key, other = SigningKey.ec("ec-1"), SigningKey.ec("ec-2")
+    config = OidcConfig("https://idp.example/realms/p", AUDIENCE, jwks_url="https://idp.example/certs")
+    claims = {"iss": config.issuer, "aud": AUDIENCE, "sub": "u1", "exp": int(time.time()) + 60}
+    token = jwt.encode(claims, key.private, algorithm="ES256")
+    assert verify_claims(config, token, ProviderKeys(config, ScriptedProvider([key])))["sub"] == "u1"
+    with pytest.raises(AuthenticationError, match="does not publish"):
+        verify_claims(config, token, ProviderKeys(config, ScriptedProvider([key, other])))
 
 
 def test_claims_are_read_from_nested_paths_and_mapped_to_tenant_and_role() -> None:

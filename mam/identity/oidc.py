@@ -4,7 +4,8 @@ the keys it publishes (its JWKS), their claims mapped to a tenant and a role by 
 A token is accepted when its signature verifies with a published key named by its ``kid`` under one of
 the configured public-key algorithms (never ``none``, never HS*: a public key is no shared secret), its
 issuer is the configured one, its audience includes ours, and it is neither expired nor not yet valid
-(``LEEWAY_SECONDS`` of clock skew either way). The keys are fetched on the first token (never at
+(``LEEWAY_SECONDS`` of clock skew either way). A token without ``kid`` is accepted only while the
+provider publishes a single key. The keys are fetched on the first token (never at
 import or start), kept ``MAM_OIDC_JWKS_CACHE_SECONDS``, and fetched again at once, but at most every
 ``REFETCH_COOLDOWN_SECONDS``, when a token names a key not yet known (the provider rotated its keys).
 
