@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Media, make_settings
+from conftest import Media, auth_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 from live_server import live_server
 from sqlalchemy import func, select
@@ -43,7 +43,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(home: Path) -> Iterator[TestClient]:
     """The API with no workers: what a request queues stays queued, to be counted."""
-    with TestClient(create_app(make_settings(home), run_workers=False)) as c:
+    with signed_in(TestClient(create_app(make_settings(home), run_workers=False))) as c:
         yield c
 
 
@@ -122,8 +122,9 @@ def test_multipart_with_profiles_in_the_query_is_refused_before_the_file_is_sent
     with live_server(app) as base:
         parts = urlsplit(base)
         assert parts.hostname is not None and parts.port is not None
+        key = auth_headers(app.state.services)["Authorization"]
         head = (
-            f"POST /api/v1/assets?profiles=proxy,hd_master HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"POST /api/v1/assets?profiles=proxy,hd_master HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: {key}\r\n"
             "Content-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: 50000000\r\n\r\n"
         )
         with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
