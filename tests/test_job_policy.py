@@ -32,7 +32,7 @@ from mam.models import Asset, Job, JobState, Rendition
 from mam.services import Services, open_services
 from mam.settings import Settings
 from transcode import generate
-from workers.runtime import attach_broker
+from workers.runtime import JobRunner, attach_broker
 
 MAM = Path(sys.executable).parent / "mam"
 T = TypeVar("T")
@@ -295,3 +295,42 @@ def test_a_fault_that_does_not_pass_fails_the_job_after_its_attempts_with_the_re
     assert cluster.renditions(result.asset.id) == []
     with cluster.services.session() as session:
         assert session.get(Asset, result.asset.id).status == "failed"  # type: ignore[union-attr]
+
+
+def test_on_the_embedded_default_a_job_queued_by_another_process_is_picked_up_by_the_sweep_and_run_once(
+    tmp_path: Path, clip: Path, media: Media
+) -> None:
+    env = {"MAM_HOME": str(tmp_path / "home"), "MAM_JOB_SWEEP_SECONDS": "1"}
+    server = open_services(Settings.from_env(env))  # `mam serve` on the embedded default
+    runner = JobRunner(server, attach_broker(server))
+    runner.start()
+    ingesting = open_services(Settings.from_env(env))  # `mam ingest` without --wait: no broker at all
+    try:
+        busy = ingest_file(server, clip, profiles=["proxy"]).job
+        assert busy is not None
+        wait_for(lambda: _state(server, busy.id) == JobState.RUNNING, 60, "the first render")
+        waiting = ingest_file(server, media.silent, profiles=["poster"]).job  # sent to the runner's own queue
+        assert waiting is not None
+        sent_as = server_job(server, waiting.id).message_id
+        elsewhere = ingest_file(ingesting, media.wav, profiles=["proxy"]).job
+        assert elsewhere is not None and server_job(server, elsewhere.id).message_id is None
+        picked_up = wait_for(lambda: server_job(server, elsewhere.id).message_id, 30, "the sweep to send it")
+        assert picked_up and server_job(server, waiting.id).message_id == sent_as  # held here: not sent again
+        jobs = (busy.id, waiting.id, elsewhere.id)
+        wait_for(lambda: all(_state(server, i) == JobState.DONE for i in jobs), 120, "every job")
+        assert [server_job(server, i).attempts for i in jobs] == [1, 1, 1]
+    finally:
+        runner.stop()
+        ingesting.close()
+        server.close()
+
+
+def server_job(services: Services, job_id: str) -> Job:
+    with services.session() as session:
+        job = session.get(Job, job_id, populate_existing=True)
+        assert job is not None
+        return job
+
+
+def _state(services: Services, job_id: str) -> str:
+    return server_job(services, job_id).state
