@@ -17,7 +17,8 @@ from api.authz import document_permissions
 from api.docs import install_docs, mark_file_uploads
 from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
-from api.routes import analysis, assets, jobs, meta, metadata, search, session, shares, tus
+from api.routes import analysis, assets, audit, jobs, links, meta, metadata, search, session, shares, tus
+from api.security import install_security
 from mam.janitor import Janitor
 from mam.services import Services, open_services
 from mam.settings import Settings
@@ -84,6 +85,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)  # 413 before the body is read
+    install_security(app, settings)  # rate limits, CORS, security headers: outside everything else
     app.include_router(assets.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)
@@ -93,6 +95,8 @@ def create_app(
     app.include_router(analysis.router)
     app.include_router(shares.router)
     app.include_router(session.router)
+    app.include_router(audit.router)
+    app.include_router(links.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     install_docs(app, "mam")
 

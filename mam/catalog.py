@@ -15,8 +15,9 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from mam.audit import Actor, AuditAction, changed, record
 from mam.errors import ForbiddenError, NotFoundError
-from mam.metadata.fields import apply_descriptive
+from mam.metadata.fields import CORE_FIELDS, apply_descriptive
 from mam.models import Asset, AssetAnalysis, Rendition, ShotRow, Tenant
 from mam.search import SearchRequest, search
 from mam.search.visibility import visible_assets
@@ -123,8 +124,20 @@ class AssetChanges:
     """Core descriptive fields and ``custom`` values (mam/metadata), validated on write."""
 
 
-def update_asset(session: Session, tenant_id: str, asset_id: str, changes: AssetChanges) -> Asset:
+def _described(asset: Asset) -> dict[str, Any]:
+    """The asset's descriptive fields as the audit trail shows a change of them (custom values one by one)."""
+    fields = {name: getattr(asset, name) for name in ("title", "description", "tags", *CORE_FIELDS)}
+    fields.update({f"custom.{name}": value for name, value in (asset.custom or {}).items()})
+    return {name: list(value) if isinstance(value, list) else value for name, value in fields.items()}
+
+
+def update_asset(
+    session: Session, tenant_id: str, asset_id: str, changes: AssetChanges, *, actor: Actor | None = None
+) -> Asset:
+    """Change the tenant's asset's description; with ``actor``, the change (fields before and after) is
+    recorded in the audit trail in the same commit."""
     asset = get_asset(session, tenant_id, asset_id)
+    before = _described(asset)
     if changes.title is not None:
         asset.title = changes.title
     if changes.description is not None:
@@ -133,6 +146,8 @@ def update_asset(session: Session, tenant_id: str, asset_id: str, changes: Asset
         asset.tags = list(dict.fromkeys(t.strip() for t in changes.tags if t.strip()))
     if changes.descriptive:
         apply_descriptive(session, asset, changes.descriptive)
+    if actor is not None:
+        record(session, actor, AuditAction.ASSET_UPDATE, target=asset.id, details=changed(before, _described(asset)))
     session.commit()
     return asset
 

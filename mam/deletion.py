@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset
 from mam.errors import ConflictError
 from mam.jobs import cancel_job
@@ -90,17 +91,23 @@ def _delete_rows(session: Session, asset_id: str) -> dict[str, int]:
     return counts
 
 
-def delete_asset(services: Services, tenant_id: str, asset_id: str) -> Deletion:
-    """Remove the tenant's asset from the catalog and the store for good (see the module docstring)."""
+def delete_asset(services: Services, tenant_id: str, asset_id: str, *, actor: Actor | None = None) -> Deletion:
+    """Remove the tenant's asset from the catalog and the store for good (see the module docstring).
+
+    With ``actor``, the delete is recorded in the audit trail in the commit that removes the rows."""
     with services.session() as session:
         asset = get_asset(session, tenant_id, asset_id)
         prefix = asset_prefix(asset.tenant_id, asset.id)
         cancelled = _cancel_active_jobs(session, tenant_id, asset_id)
     objects = services.storage.delete_prefix(prefix)
     with services.session() as session:
-        get_asset(session, tenant_id, asset_id)  # still there (a concurrent delete answers "not found")
+        asset = get_asset(session, tenant_id, asset_id)  # still there (a concurrent delete answers "not found")
+        gone = {"title": asset.title, "original_filename": asset.original_filename, "sha256": asset.sha256}
         session.expunge_all()
         counts = _delete_rows(session, asset_id)
+        if actor is not None:
+            details = {**gone, "renditions": counts["renditions"], "shares": counts["shares"], "objects": objects}
+            record(session, actor, AuditAction.ASSET_DELETE, target=asset_id, details=details)
         session.commit()
     return Deletion(
         asset_id=asset_id,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset
 from mam.errors import NotFoundError, ShareError
 from mam.models import Share, Tenant
@@ -26,8 +27,12 @@ def list_shares(session: Session, owner_id: str, asset_id: str) -> list[Share]:
     return list(session.scalars(select(Share).where(Share.asset_id == asset_id).order_by(Share.tenant_id)))
 
 
-def share_asset(session: Session, owner_id: str, asset_id: str, tenant_ids: Sequence[str]) -> list[Share]:
-    """Grant each tenant read access to the owner's asset; sharing twice is a no-op. Returns every share."""
+def share_asset(
+    session: Session, owner_id: str, asset_id: str, tenant_ids: Sequence[str], *, actor: Actor | None = None
+) -> list[Share]:
+    """Grant each tenant read access to the owner's asset; sharing twice is a no-op. Returns every share.
+
+    With ``actor``, the tenants newly granted are recorded in the audit trail in the same commit."""
     get_asset(session, owner_id, asset_id)
     wanted = list(dict.fromkeys(t.strip() for t in tenant_ids if t.strip()))
     if not wanted:
@@ -39,23 +44,30 @@ def share_asset(session: Session, owner_id: str, asset_id: str, tenant_ids: Sequ
     if unknown:
         raise ShareError(f"unknown tenant(s): {', '.join(unknown)}")
     have = set(session.scalars(select(Share.tenant_id).where(Share.asset_id == asset_id)))
-    for tenant_id in wanted:
-        if tenant_id not in have:
-            session.add(Share(asset_id=asset_id, tenant_id=tenant_id))
+    granted = [t for t in wanted if t not in have]
+    for tenant_id in granted:
+        session.add(Share(asset_id=asset_id, tenant_id=tenant_id))
+    if granted and actor is not None:
+        record(session, actor, AuditAction.SHARE_CREATE, target=asset_id, details={"tenants": granted})
     try:
         session.commit()
     except IntegrityError:  # the same share granted at the same moment by another request
         session.rollback()
-        return share_asset(session, owner_id, asset_id, wanted)
+        return share_asset(session, owner_id, asset_id, wanted, actor=actor)
     return list_shares(session, owner_id, asset_id)
 
 
-def unshare_asset(session: Session, owner_id: str, asset_id: str, tenant_id: str) -> None:
-    """Revoke ``tenant_id``'s access to the owner's asset (NotFoundError if it had none)."""
+def unshare_asset(
+    session: Session, owner_id: str, asset_id: str, tenant_id: str, *, actor: Actor | None = None
+) -> None:
+    """Revoke ``tenant_id``'s access to the owner's asset (NotFoundError if it had none); with ``actor``,
+    recorded in the audit trail in the same commit."""
     get_asset(session, owner_id, asset_id)
     share = session.scalars(select(Share).where(Share.asset_id == asset_id, Share.tenant_id == tenant_id)).first()
     if share is None:
         session.rollback()
         raise NotFoundError(f"asset {asset_id} is not shared with {tenant_id}")
     session.delete(share)  # through the session, so the search index forgets the tenant in the same commit
+    if actor is not None:
+        record(session, actor, AuditAction.SHARE_REVOKE, target=asset_id, details={"tenant": tenant_id})
     session.commit()

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.actor import CurrentActor
 from api.auth import CurrentPrincipal
 from api.authz import require
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import ProblemFileResponse, problems
+from mam.audit import AuditAction, record
 from mam.errors import ConflictError, StorageNotFoundError
 from mam.identity.access import authorize_rendition
 from mam.jobs import cancel_job, get_job
@@ -71,14 +73,25 @@ def cancel(job_id: str, session: SessionDep, tenant: CurrentTenant) -> JobPublic
     dependencies=[require("job:read")],
 )
 def download_job_output(
-    job_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant, principal: CurrentPrincipal
+    job_id: str,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
+    principal: CurrentPrincipal,
 ) -> Response:
-    """The file an export job made (HTTP Range supported)."""
+    """The file an export job made (HTTP Range supported); the download's start goes to the audit trail."""
     job = get_job(session, tenant, job_id)
     made = job.result.get("output") if job.state == "done" else None
     if not made:
         raise ConflictError(f"job {job_id} is {job.state} and has no output to download")
     authorize_rendition(principal, made["profile"])  # an export of broadcast_hd is a broadcast rendition
+    asked = request.headers.get("range", "").replace(" ", "").lower()
+    if not asked or asked.startswith("bytes=0-"):  # not a player's later range
+        details = {"job_id": job.id, "profile": made["profile"], "range": request.headers.get("range")}
+        record(session, actor, AuditAction.EXPORT_DOWNLOAD, target=job.asset_id, details=details)
+        session.commit()
     filename = f"{job.asset.title or job.asset_id}.{made['profile']}{Path(made['key']).suffix}"
     local = services.storage.local_path(made["key"])
     if local is not None:

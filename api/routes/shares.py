@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from api.actor import CurrentActor
 from api.authz import require
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
@@ -28,9 +29,11 @@ def shares(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> list[Sh
     name="share_asset",
     responses=problems(_OWNER_ONLY, 404, (422, "no tenant, an unknown tenant, or the owner itself")),
 )
-def share(asset_id: str, body: ShareCreate, session: SessionDep, tenant: CurrentTenant) -> list[SharePublic]:
+def share(
+    asset_id: str, body: ShareCreate, session: SessionDep, tenant: CurrentTenant, actor: CurrentActor
+) -> list[SharePublic]:
     """Share the caller's asset with these tenants (idempotent); returns every share of the asset."""
-    return [SharePublic.of(s) for s in share_asset(session, tenant, asset_id, body.tenants)]
+    return [SharePublic.of(s) for s in share_asset(session, tenant, asset_id, body.tenants, actor=actor)]
 
 
 @router.delete(
@@ -39,6 +42,6 @@ def share(asset_id: str, body: ShareCreate, session: SessionDep, tenant: Current
     name="unshare_asset",
     responses=problems(_OWNER_ONLY, (404, "no such asset, not shared with that tenant, or an unknown X-Tenant")),
 )
-def unshare(asset_id: str, tenant_id: str, session: SessionDep, tenant: CurrentTenant) -> Response:
-    unshare_asset(session, tenant, asset_id, tenant_id)
+def unshare(asset_id: str, tenant_id: str, session: SessionDep, tenant: CurrentTenant, actor: CurrentActor) -> Response:
+    unshare_asset(session, tenant, asset_id, tenant_id, actor=actor)
     return Response(status_code=204)

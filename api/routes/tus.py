@@ -20,9 +20,11 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
+from api.actor import CurrentActor
 from api.authz import public, require
 from api.deps import CurrentTenant, ServicesDep
 from api.errors import error_response, problem_response, problems
+from mam.audit import Actor
 from mam.errors import MamError
 from mam.tus import (
     CHECKSUM_ALGORITHMS,
@@ -42,19 +44,11 @@ __all__ = ["router"]
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 OCTETS = "application/offset+octet-stream"
-_EXPOSE = (
-    "Location, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Tus-Version, Tus-Extension, "
-    "Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Expires, Mam-Asset-Id, Mam-Asset-Location, Mam-Asset-Duplicate"
-)
-_ALLOW_HEADERS = (
-    "Content-Type, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, Upload-Defer-Length, "
-    "Upload-Concat, Tus-Resumable, X-HTTP-Method-Override, X-Requested-With, X-Request-ID, X-Tenant, "
-    "Authorization"
-)
+# CORS (browsers on other origins: MAM_CORS_ORIGINS only, the tus headers exposed) is api/security.py's.
 
 
 class TusRoute(APIRoute):
-    """Every answer carries Tus-Resumable and CORS headers; errors are problem details with their tus status
+    """Every answer carries Tus-Resumable (CORS: :mod:`api.security`); errors are problem details with their tus status
     (412 without ``Tus-Resumable: 1.0.0``, 413, 460, 423, 400: the statuses are in :mod:`api.errors`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -71,9 +65,6 @@ class TusRoute(APIRoute):
                 except MamError as exc:
                     response = error_response(exc)
             response.headers["Tus-Resumable"] = VERSION
-            response.headers["Access-Control-Allow-Origin"] = request.headers.get("origin", "*")
-            response.headers["Access-Control-Expose-Headers"] = _EXPOSE
-            response.headers["Vary"] = "Origin"
             return response
 
         return handle
@@ -127,9 +118,9 @@ def _state(info: UploadInfo) -> dict[str, str]:
 
 
 async def _append(
-    request: Request, services: ServicesDep, store: UploadStore, info: UploadInfo, offset: int | None
+    request: Request, services: ServicesDep, store: UploadStore, info: UploadInfo, offset: int | None, actor: Actor
 ) -> UploadInfo:
-    """Stream the body onto the upload at ``offset``; ingest it if that was the last byte."""
+    """Stream the body onto the upload at ``offset``; ingest it if that was the last byte (``actor``'s upload)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != OCTETS:
         raise BadUploadRequestError(f"Content-Type must be {OCTETS}")
     if offset is None:
@@ -143,7 +134,7 @@ async def _append(
             return info  # the bytes that arrived are kept (unless a checksum could not be verified)
         writer.commit()
     if info.complete:
-        info = await run_in_threadpool(complete_upload, services, store, info)
+        info = await run_in_threadpool(complete_upload, services, store, info, actor=actor)
     return info
 
 
@@ -153,7 +144,7 @@ _CREATE = [require("asset:create")]
 
 @router.options("", status_code=204, name="get_tus_options", dependencies=[Depends(public)])
 def options(services: ServicesDep) -> Response:
-    """What this server supports (and the answer to a browser's CORS preflight)."""
+    """What this server supports (a browser's CORS preflight is answered by the CORS middleware)."""
     return Response(
         status_code=204,
         headers={
@@ -161,16 +152,13 @@ def options(services: ServicesDep) -> Response:
             "Tus-Extension": EXTENSIONS,
             "Tus-Max-Size": str(services.settings.max_upload_bytes),
             "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
-            "Access-Control-Allow-Methods": "POST, HEAD, PATCH, DELETE, OPTIONS, GET",
-            "Access-Control-Allow-Headers": _ALLOW_HEADERS,
-            "Access-Control-Max-Age": "86400",
         },
     )
 
 
 @router.options("/{upload_id}", status_code=204, name="get_tus_options_for_upload", dependencies=[Depends(public)])
 def upload_options(upload_id: str, services: ServicesDep) -> Response:
-    """The same as ``OPTIONS /api/v1/uploads`` (a browser's CORS preflight of a request to an upload)."""
+    """The same as ``OPTIONS /api/v1/uploads``."""
     return options(services)
 
 
@@ -182,7 +170,9 @@ def upload_options(upload_id: str, services: ServicesDep) -> Response:
     openapi_extra=_tus_headers(("Upload-Length", _BYTES, "the size of the whole file, in bytes")),
     dependencies=_CREATE,
 )
-async def create(request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
+async def create(
+    request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant, actor: CurrentActor
+) -> Response:
     """Start an upload: Upload-Length (refused with 413 over MAM_MAX_UPLOAD_MB) and Upload-Metadata
     (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``sha256``)."""
     length = _whole(request, "upload-length")
@@ -192,7 +182,7 @@ async def create(request: Request, services: ServicesDep, store: StoreDep, tenan
     check_creation(services, metadata)  # an unknown profile: 422 now, not after the whole upload
     info = store.create(tenant, length, metadata)
     if request.headers.get("content-type", "").startswith(OCTETS):  # creation-with-upload
-        info = await _append(request, services, store, info, 0)
+        info = await _append(request, services, store, info, 0, actor)
     headers = {"Location": f"{request.url.path.rstrip('/')}/{info.id}", **_state(info)}
     return Response(status_code=201, headers=headers)
 
@@ -204,11 +194,13 @@ async def create(request: Request, services: ServicesDep, store: StoreDep, tenan
     openapi_extra=_tus_headers(),
     dependencies=_CREATE,
 )
-async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant: CurrentTenant) -> Response:
+async def status(
+    upload_id: str, services: ServicesDep, store: StoreDep, tenant: CurrentTenant, actor: CurrentActor
+) -> Response:
     """Where the upload stands (Upload-Offset), to resume after a dropped connection."""
     info = store.get(tenant, upload_id)
     if info.complete and info.asset_id is None:  # the last bytes arrived but the server stopped
-        info = await run_in_threadpool(complete_upload, services, store, info)
+        info = await run_in_threadpool(complete_upload, services, store, info, actor=actor)
     headers = _state(info)
     if info.metadata:
         headers["Upload-Metadata"] = encode_metadata(info.metadata)
@@ -224,12 +216,17 @@ async def status(upload_id: str, services: ServicesDep, store: StoreDep, tenant:
     dependencies=_CREATE,
 )
 async def append(
-    upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
+    upload_id: str,
+    request: Request,
+    services: ServicesDep,
+    store: StoreDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
 ) -> Response:
     """Append the body at Upload-Offset (409 if that is not where the upload stands; 460 if the
     Upload-Checksum does not match). The last byte makes the upload an asset."""
     info = store.get(tenant, upload_id)
-    info = await _append(request, services, store, info, _whole(request, "upload-offset"))
+    info = await _append(request, services, store, info, _whole(request, "upload-offset"), actor)
     return Response(status_code=204, headers=_state(info))
 
 
@@ -258,14 +255,19 @@ def terminate(upload_id: str, store: StoreDep, tenant: CurrentTenant) -> Respons
     dependencies=_CREATE,
 )
 async def overridden(
-    upload_id: str, request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant
+    upload_id: str,
+    request: Request,
+    services: ServicesDep,
+    store: StoreDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
 ) -> Response:
     """``X-HTTP-Method-Override: PATCH|DELETE|HEAD`` for clients behind proxies that drop them."""
     method = request.headers.get("x-http-method-override", "").upper()
     if method == "PATCH":
-        return await append(upload_id, request, services, store, tenant)
+        return await append(upload_id, request, services, store, tenant, actor)
     if method == "DELETE":
         return terminate(upload_id, store, tenant)
     if method == "HEAD":
-        return await status(upload_id, services, store, tenant)
+        return await status(upload_id, services, store, tenant, actor)
     raise BadUploadRequestError("POST to an upload needs X-HTTP-Method-Override: PATCH, DELETE or HEAD")

@@ -9,7 +9,7 @@ Use cases call :func:`record` with the session of the action they record, so bot
 """
 
 from mam.audit.queries import AuditPage, list_entries
-from mam.audit.trail import GENESIS, Actor, AuditAction, entry_hash, record
+from mam.audit.trail import GENESIS, Actor, AuditAction, changed, entry_hash, record
 from mam.audit.verify import AuditProblem, AuditReport, ProblemKind, verify
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "AuditProblem",
     "AuditReport",
     "ProblemKind",
+    "changed",
     "entry_hash",
     "list_entries",
     "record",

@@ -20,15 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from mam.identity.principal import Principal
 from mam.models import AuditEntry, utcnow
 
-__all__ = ["GENESIS", "Actor", "AuditAction", "entry_hash", "record"]
+if TYPE_CHECKING:  # mam.identity's use cases record to the trail: no import back at load time
+    from mam.identity.principal import Principal
+
+__all__ = ["GENESIS", "Actor", "AuditAction", "changed", "entry_hash", "record"]
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -131,6 +133,12 @@ def _plain(details: Mapping[str, Any] | None) -> dict[str, Any]:
     """JSON values only (dates and other objects as text), as they will read back from the catalog."""
     plain: dict[str, Any] = json.loads(json.dumps(dict(details or {}), default=str, allow_nan=False))
     return plain
+
+
+def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The details of a change: ``{"before": {...}, "after": {...}}`` of the fields whose value differs."""
+    names = [n for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)]
+    return {"before": {n: before.get(n) for n in names}, "after": {n: after.get(n) for n in names}}
 
 
 def record(

@@ -5,7 +5,7 @@ What a break means, in the order it is looked for at each entry:
 - ``edited``: the entry's content no longer gives its hash (changed after it was written);
 - ``removed``: the ids jump (ids are given 1, 2, 3... without gaps): the missing id is named;
 - ``inserted``: an entry that does not follow the one before it, while the entry after it does
-  follow that one (or an entry the next one skips over);
+  follow that one (or an entry the next one skips over, or the last entry);
 - ``broken``: an entry that follows none of those (the one before it was rewritten with a new hash,
   or entries were removed and the rest renumbered).
 
@@ -89,6 +89,10 @@ def _check(row: Row[Any], prev: Row[Any] | None, following: Row[Any] | None) -> 
     if following is not None and following.prev_hash == linked:
         return AuditProblem(
             "inserted", row.id, f"entry {row.id} was inserted: entry {following.id} follows entry {expected - 1}"
+        )
+    if following is None:
+        return AuditProblem(
+            "inserted", row.id, f"entry {row.id} does not follow entry {expected - 1}: it was added or written over"
         )
     return AuditProblem(
         "broken",

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset, rendered_profiles
 from mam.errors import ConflictError, JobRequestError
 from mam.jobs.profiles import resolve_profiles
-from mam.models import Asset, AssetStatus, Job, JobState
+from mam.models import Asset, AssetStatus, Job, JobState, new_id
 from mam.services import Services
 from transcode.errors import SpanError
 from transcode.mediainfo import MediaInfo
@@ -52,39 +54,52 @@ class RenditionRequest:
     """Not made for this kind of media (only for profiles no one chose for this file)."""
 
 
-def create_asset_with_job(session: Session, asset: Asset, profiles: Sequence[str]) -> Job | None:
-    """Insert the asset and, if there is anything to render, its job, in one transaction.
+def create_asset_with_job(
+    session: Session, asset: Asset, profiles: Sequence[str], *, actor: Actor | None = None
+) -> Job | None:
+    """Insert the asset and, if there is anything to render, its job, in one transaction (with ``actor``,
+    and the upload's audit entry).
 
     Raises IntegrityError if the tenant already holds the same content (the caller dedupes).
     """
     session.add(asset)
     job = None
     if profiles:
-        job = Job(asset=asset, profiles=list(profiles))
+        job = Job(id=new_id(), asset=asset, profiles=list(profiles))
         session.add(job)
     else:
         asset.status = AssetStatus.READY
+    if actor is not None:
+        upload = {"filename": asset.original_filename, "size": asset.size, "sha256": asset.sha256}
+        details = {**upload, "duplicate": False, "profiles": list(profiles), "job_id": job.id if job else None}
+        record(session, actor, AuditAction.ASSET_UPLOAD, target=asset.id, details=details)
     session.commit()
     return job
 
 
 def queue_renditions(
-    services: Services, session: Session, asset: Asset, wanted: Sequence[str], skipped: Sequence[str] = ()
+    services: Services,
+    session: Session,
+    asset: Asset,
+    wanted: Sequence[str],
+    skipped: Sequence[str] = (),
+    *,
+    audit: tuple[Actor, AuditAction, Mapping[str, Any]] | None = None,
 ) -> RenditionRequest:
     """Queue one render job for the ``wanted`` profiles (names already resolved) that are neither made
-    from the asset's current original nor already in a queued or running job."""
+    from the asset's current original nor already in a queued or running job.
+
+    ``audit``: who asked, as what action, with what facts: recorded (with what was queued) in the commit."""
     present = rendered_profiles(session, asset)
     pending = {p for j in asset.jobs if j.kind == "render" and j.state in _ACTIVE for p in j.profiles}
     missing = [p for p in wanted if p not in present and p not in pending]
     job = None
     if missing:
-        job = Job(asset=asset, profiles=missing)
+        job = Job(id=new_id(), asset=asset, profiles=missing)
         session.add(job)
         if asset.status == AssetStatus.FAILED:
             asset.status, asset.error = AssetStatus.PROCESSING, None
-        session.commit()
-        services.enqueue(job.id)
-    return RenditionRequest(
+    asked = RenditionRequest(
         asset,
         job,
         tuple(missing),
@@ -92,6 +107,15 @@ def queue_renditions(
         tuple(p for p in wanted if p in pending and p not in present),
         tuple(skipped),
     )
+    if audit is not None:
+        actor, action, facts = audit
+        queued = {"job_id": job.id if job else None, "queued": missing, "present": list(asked.present)}
+        record(session, actor, action, target=asset.id, details={**facts, **queued, "pending": list(asked.pending)})
+    if missing or audit is not None:
+        session.commit()
+    if job is not None:
+        services.enqueue(job.id)
+    return asked
 
 
 def request_renditions(
@@ -102,28 +126,35 @@ def request_renditions(
     names: Sequence[str] | None,
     *,
     where_applicable: bool = False,
+    actor: Actor | None = None,
 ) -> RenditionRequest:
     """Queue the renditions of ``names`` the tenant's asset lacks (made or on their way already: left be).
 
     :class:`JobRequestError` for an unknown profile or one this asset cannot feed, before anything is queued;
-    ``names=None`` asks for the default profiles, where they apply."""
+    ``names=None`` asks for the default profiles, where they apply. With ``actor``, the request is recorded
+    in the audit trail."""
     asset = get_asset(session, tenant_id, asset_id)
     choice = resolve_profiles(
         services, names, MediaInfo.model_validate(asset.mediainfo), where_applicable=where_applicable
     )
-    return queue_renditions(services, session, asset, choice.names, choice.skipped)
+    audit = (actor, AuditAction.RENDITIONS_REQUEST, {"profiles": list(choice.names)}) if actor else None
+    return queue_renditions(services, session, asset, choice.names, choice.skipped, audit=audit)
 
 
-def retry_asset(services: Services, session: Session, tenant_id: str, asset_id: str) -> RenditionRequest:
+def retry_asset(
+    services: Services, session: Session, tenant_id: str, asset_id: str, *, actor: Actor | None = None
+) -> RenditionRequest:
     """Ask again for what the asset's failed or cancelled render jobs were to make (and is still missing).
 
-    :class:`ConflictError` when no render job of the asset failed or was cancelled."""
+    :class:`ConflictError` when no render job of the asset failed or was cancelled. With ``actor``, recorded
+    in the audit trail as a renditions request (``retry``)."""
     asset = get_asset(session, tenant_id, asset_id)
     ended = [j for j in asset.jobs if j.kind == "render" and j.state in _ENDED_BADLY]
     if not ended:
         raise ConflictError(f"asset {asset_id} has no failed or cancelled render to retry")
     names = list(dict.fromkeys(p for j in ended for p in j.profiles if p in services.profiles))
-    return queue_renditions(services, session, asset, names)
+    audit = (actor, AuditAction.RENDITIONS_REQUEST, {"profiles": names, "retry": True}) if actor else None
+    return queue_renditions(services, session, asset, names, audit=audit)
 
 
 def request_export(
@@ -134,6 +165,8 @@ def request_export(
     profile: str,
     start: float | str | None = None,
     end: float | str | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> Job:
     """Queue a frame-accurate sub-clip export of the tenant's asset with one profile.
 
@@ -147,8 +180,12 @@ def request_export(
         make_span(info, start, end)
     except SpanError as exc:
         raise JobRequestError(str(exc)) from exc
-    job = Job(asset=asset, kind="export", profiles=[chosen.name], result={"request": {"start": start, "end": end}})
+    asked = {"request": {"start": start, "end": end}}
+    job = Job(id=new_id(), asset=asset, kind="export", profiles=[chosen.name], result=asked)
     session.add(job)
+    if actor is not None:
+        details = {"job_id": job.id, "profile": chosen.name, "start": start, "end": end}
+        record(session, actor, AuditAction.EXPORT_REQUEST, target=asset.id, details=details)
     session.commit()
     services.enqueue(job.id)
     return job

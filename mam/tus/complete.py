@@ -6,6 +6,7 @@ import logging
 import shutil
 from collections.abc import Mapping
 
+from mam.audit import Actor
 from mam.errors import IngestError, MamError
 from mam.hashing import checksum_file
 from mam.ingest import ingest_file
@@ -32,7 +33,9 @@ def check_creation(services: Services, metadata: Mapping[str, str]) -> None:
         resolve_profiles(services, names)
 
 
-def complete_upload(services: Services, store: UploadStore, info: UploadInfo) -> UploadInfo:
+def complete_upload(
+    services: Services, store: UploadStore, info: UploadInfo, *, actor: Actor | None = None
+) -> UploadInfo:
     """Ingest a complete upload (once: an upload already ingested is returned as it is).
 
     The metadata may carry ``title``, ``description``, ``tags`` and ``profiles`` (comma-separated)
@@ -40,14 +43,14 @@ def complete_upload(services: Services, store: UploadStore, info: UploadInfo) ->
     that fails verification or is not media is removed with its upload and the error is raised.
     Any other failure (the store or catalog unavailable) is raised and tried again by the next
     ``HEAD``, :data:`COMPLETION_ATTEMPTS` times in all; then the bytes are removed and the upload
-    answers 410 with the reason.
+    answers 410 with the reason. ``actor``: whose request completes it (recorded as the upload).
     """
     with store.completing(info):
         info = store.get(info.tenant_id, info.id)  # another request may have completed it meanwhile
-        return _complete(services, store, info)
+        return _complete(services, store, info, actor)
 
 
-def _complete(services: Services, store: UploadStore, info: UploadInfo) -> UploadInfo:
+def _complete(services: Services, store: UploadStore, info: UploadInfo, actor: Actor | None) -> UploadInfo:
     if info.asset_id is not None or not info.complete:
         return info
     path = store.data_path(info)
@@ -65,6 +68,7 @@ def _complete(services: Services, store: UploadStore, info: UploadInfo) -> Uploa
             tags=split_list(meta.get("tags")),
             profiles=split_list(meta.get("profiles")) or None,
             filename=info.filename,
+            actor=actor,
         )
     except (IngestError, ChecksumMismatchError):
         shutil.rmtree(path.parent, ignore_errors=True)
