@@ -11,12 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from api.actor import CurrentActor
 from api.authz import authorize_before_body, require, require_rendition
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
 from api.files import serve_stored
 from api.uploads import receive_upload
 from mam import limits
+from mam.audit import AuditAction, record
 from mam.catalog import AssetChanges, get_asset, get_rendition, list_assets, update_asset
 from mam.deletion import delete_asset
 from mam.errors import NotFoundError
@@ -67,6 +69,7 @@ class _ProfilesFirst(APIRoute):
 async def create_asset(
     services: ServicesDep,
     tenant: CurrentTenant,
+    actor: CurrentActor,
     file: Annotated[UploadFile, File(description="the media file")],
     title: Annotated[str | None, Form(max_length=limits.MAX_TITLE_CHARS)] = None,
     description: Annotated[str, Form(max_length=limits.MAX_DESCRIPTION_CHARS)] = "",
@@ -112,6 +115,7 @@ async def create_asset(
             tags=_split(tags),
             profiles=names,
             filename=file.filename or path.name,
+            actor=actor,
         )
     finally:
         path.unlink(missing_ok=True)
@@ -178,11 +182,14 @@ def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPubl
     responses=problems((403, "shared with the caller: read-only"), 404, 422),
     dependencies=[require("asset:edit")],
 )
-def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
+def describe(
+    asset_id: str, body: AssetUpdate, session: SessionDep, tenant: CurrentTenant, actor: CurrentActor
+) -> AssetPublic:
+    """Change the asset's description; the change (fields before and after) goes to the audit trail."""
     changes = AssetChanges(
         title=body.title, description=body.description, tags=body.tags, descriptive=body.descriptive()
     )
-    return AssetPublic.of(update_asset(session, tenant, asset_id, changes))
+    return AssetPublic.of(update_asset(session, tenant, asset_id, changes, actor=actor))
 
 
 @router.delete(
@@ -192,11 +199,11 @@ def describe(asset_id: str, body: AssetUpdate, session: SessionDep, tenant: Curr
     responses=problems((403, "shared with the caller: only its owner deletes it"), 404, 503),
     dependencies=[require("asset:delete")],
 )
-def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant) -> AssetDeleted:
+def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant, actor: CurrentActor) -> AssetDeleted:
     """Delete the asset for good (a hard delete, no retention): its queued or running jobs are cancelled,
     then its files (original, renditions, analysis pictures, exports) and its rows (renditions, jobs,
     analysis, shots, spans, subtitles, search entries, shares) are removed; every URL of it answers 404."""
-    return AssetDeleted.of(delete_asset(services, tenant, asset_id))
+    return AssetDeleted.of(delete_asset(services, tenant, asset_id, actor=actor))
 
 
 @router.get(
@@ -211,9 +218,22 @@ def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant) -> Asset
     dependencies=[Depends(require_rendition)],
 )
 def download_rendition(
-    asset_id: str, profile: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+    asset_id: str,
+    profile: str,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
 ) -> Response:
+    """The rendition's file (HTTP Range supported), or a folder rendition's master playlist. A download
+    goes to the audit trail when it starts (a Range from byte 0 or none; a player's later ranges and a
+    folder rendition's parts are not recorded one by one)."""
     rendition = get_rendition(session, tenant, asset_id, profile)
+    if _starts(request):
+        details = {"profile": profile, "rendition_id": rendition.id, "range": request.headers.get("range")}
+        record(session, actor, AuditAction.RENDITION_DOWNLOAD, target=asset_id, details=details)
+        session.commit()
     known = services.profiles.get(profile)
     if known is not None and known.is_directory:
         master = rendition.storage_key.rsplit("/", 1)[1]
@@ -255,14 +275,20 @@ _PART_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segm
     dependencies=[require("job:request")],
 )
 def create_export(
-    asset_id: str, body: ExportCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+    asset_id: str,
+    body: ExportCreate,
+    session: SessionDep,
+    services: ServicesDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
 ) -> JobPublic:
     """Queue a frame-accurate sub-clip export; fetch it from ``/api/v1/jobs/{id}/output`` when done.
 
     The profile and the in/out points are checked at once: an unknown profile, one this asset cannot feed,
     a timecode no clock shows (``10:00:99:00``), an in-point not before the out-point or a span outside
     the source is a 422 whose detail gives the valid range; nothing is queued."""
-    return JobPublic.of(request_export(services, session, tenant, asset_id, body.profile, body.start, body.end))
+    job = request_export(services, session, tenant, asset_id, body.profile, body.start, body.end, actor=actor)
+    return JobPublic.of(job)
 
 
 _QUEUED: dict[int | str, dict[str, Any]] = {
@@ -292,11 +318,16 @@ def _requested(asked: RenditionRequest) -> JSONResponse:
     dependencies=[require("job:request")],
 )
 def request_more_renditions(
-    asset_id: str, body: RenditionsCreate, session: SessionDep, services: ServicesDep, tenant: CurrentTenant
+    asset_id: str,
+    body: RenditionsCreate,
+    session: SessionDep,
+    services: ServicesDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
 ) -> JSONResponse:
     """Make more renditions of an asset later (e.g. ``vertical`` for a story that goes to short video):
     only the profiles neither made nor already queued get a job."""
-    return _requested(request_renditions(services, session, tenant, asset_id, body.profiles))
+    return _requested(request_renditions(services, session, tenant, asset_id, body.profiles, actor=actor))
 
 
 @router.post(
@@ -314,10 +345,18 @@ def request_more_renditions(
     },
     dependencies=[require("job:request")],
 )
-def retry(asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant) -> JSONResponse:
+def retry(
+    asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant, actor: CurrentActor
+) -> JSONResponse:
     """Ask again for what the asset's failed or cancelled render jobs were to make (a new job, for the
     profiles still missing; the failed job keeps its reason)."""
-    return _requested(retry_asset(services, session, tenant, asset_id))
+    return _requested(retry_asset(services, session, tenant, asset_id, actor=actor))
+
+
+def _starts(request: Request) -> bool:
+    """Whether the request begins a download: no Range, or one from byte 0."""
+    asked = request.headers.get("range", "").replace(" ", "").lower()
+    return not asked or asked.startswith("bytes=0-")
 
 
 def _suffix(key: str) -> str:
