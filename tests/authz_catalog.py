@@ -51,7 +51,9 @@ class SeededCatalog:
             source.write_bytes(content)
         self.services.storage.put_file(key, source, content_type)
 
-    def asset(self, tenant: str, title: str, *, tags: tuple[str, ...] = (), description: str = "") -> str:
+    def asset(
+        self, tenant: str, title: str, *, tags: tuple[str, ...] = (), description: str = "", programme: str = ""
+    ) -> str:
         """A ready video asset of ``tenant`` with its original stored; returns its id."""
         asset_id = str(uuid.uuid4())
         self.sha256[asset_id] = uuid.uuid4().hex * 2
@@ -65,6 +67,7 @@ class SeededCatalog:
                     title=title,
                     description=description,
                     tags=list(tags),
+                    programme=programme,
                     media_kind="video",
                     status=AssetStatus.READY,
                     original_filename="clip.mp4",

@@ -5,16 +5,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.errors import MetadataError, NotFoundError
+from mam.errors import ForbiddenError, MetadataError, NotFoundError
 from mam.models import Asset, ShotRow, Span, SpanKind
+from mam.search.visibility import visible_assets
 
 __all__ = ["add_span", "delete_span", "list_spans", "owned_asset"]
 
 
-def owned_asset(session: Session, tenant_id: str, asset_id: str) -> Asset:
-    asset = session.scalars(select(Asset).where(Asset.id == asset_id, Asset.tenant_id == tenant_id)).first()
+def owned_asset(session: Session, tenant_id: str, asset_id: str, *, shared: bool = False) -> Asset:
+    """The tenant's own asset (to catalogue inside it), or with ``shared`` also one shared with it (to
+    read its spans and subtitles). Another tenant's asset is not found; one shared with the tenant but
+    asked for to change it raises :class:`ForbiddenError` (only its owner catalogues it)."""
+    asset = session.scalars(select(Asset).where(Asset.id == asset_id, visible_assets(tenant_id))).first()
     if asset is None:
         raise NotFoundError(f"no asset {asset_id} in tenant {tenant_id}")
+    if asset.tenant_id != tenant_id and not shared:
+        raise ForbiddenError(f"asset {asset_id} is shared with {tenant_id} to read; only its owner catalogues it")
     return asset
 
 
@@ -66,7 +72,7 @@ def add_span(
 
 
 def list_spans(session: Session, tenant_id: str, asset_id: str, kind: str | None = None) -> list[Span]:
-    owned_asset(session, tenant_id, asset_id)
+    owned_asset(session, tenant_id, asset_id, shared=True)
     query = select(Span).where(Span.asset_id == asset_id)
     if kind:
         query = query.where(Span.kind == kind)

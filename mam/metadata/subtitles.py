@@ -74,7 +74,7 @@ def import_subtitles(session: Session, tenant_id: str, asset_id: str, text: str,
 
 
 def list_cues(session: Session, tenant_id: str, asset_id: str, track: str | None = None) -> list[SubtitleCue]:
-    owned_asset(session, tenant_id, asset_id)
+    owned_asset(session, tenant_id, asset_id, shared=True)
     query = select(SubtitleCue).where(SubtitleCue.asset_id == asset_id)
     if track is not None:
         query = query.where(SubtitleCue.track == track)
