@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -28,6 +29,7 @@ from mam.identity import (
     list_users,
     revoke_key,
 )
+from mam.models import utcnow
 from mam.public.identity import ApiKeyCreated, ApiKeyPublic, TenantPublic, UserPublic
 from mam.services import Services, open_services
 from mam.settings import Settings
@@ -39,7 +41,7 @@ out = Console()
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
-TenantFilter = Annotated[str | None, typer.Option("--tenant", help="Only this tenant's.")]
+TenantFilter = Annotated[str | None, typer.Option("--tenant", metavar="TENANT", help="Only this tenant's.")]
 
 tenants_app = typer.Typer(help="Tenants (media centres): the province and its counties.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of tools (playout, newsroom systems, scripts).", no_args_is_help=True)
@@ -76,8 +78,10 @@ def _when(value: object) -> str:
 @tenants_app.command("create")
 def tenants_create(
     name: Annotated[str, typer.Argument(help="The tenant's id: lowercase letters, digits, '-', '_'.")],
-    parent: Annotated[str | None, typer.Option(help="The tenant above it (the province above a county).")] = None,
-    title: Annotated[str | None, typer.Option(help="A readable name (default: NAME).")] = None,
+    parent: Annotated[
+        str | None, typer.Option(metavar="PARENT", help="The tenant above it (the province above a county).")
+    ] = None,
+    title: Annotated[str | None, typer.Option(metavar="TITLE", help="A readable name (default: NAME).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a tenant. Example: mam tenants create county-a --parent province."""
@@ -107,11 +111,16 @@ def tenants_list(json_out: JsonOpt = False) -> None:
 
 @keys_app.command("create")
 def keys_create(
-    tenant: Annotated[str, typer.Option("--tenant", help="The tenant the key acts for.")],
-    role: Annotated[str, typer.Option("--role", help="Its role: admin, editor, playout, newsroom, viewer...")],
-    name: Annotated[str, typer.Option("--name", help="What the key is for (e.g. 'playout server 2').")] = "",
+    tenant: Annotated[str, typer.Option("--tenant", metavar="TENANT", help="The tenant the key acts for.")],
+    role: Annotated[
+        str, typer.Option("--role", metavar="ROLE", help="Its role: admin, editor, playout, newsroom, viewer...")
+    ],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="What the key is for (e.g. 'playout server 2').")
+    ] = "",
     expires: Annotated[
-        float | None, typer.Option("--expires", min=0.001, help="Days until it expires (default: never).")
+        float | None,
+        typer.Option("--expires", metavar="DAYS", min=0.001, help="Days until it expires (default: never)."),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -138,21 +147,16 @@ def keys_list(tenant: TenantFilter = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(out, keys)
         return
-    table = Table(title=f"{len(keys)} key(s)", title_justify="left")
-    for column in ("id", "prefix", "tenant", "role", "name", "created", "expires", "last used", "revoked"):
+    title = f"{len(keys)} key(s); revoke one with `mam keys revoke PREFIX` (--json has each id)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE, pad_edge=False)
+    table.add_column("prefix", no_wrap=True)
+    for column in ("tenant", "role", "name", "expires", "last used (UTC)", "state"):
         table.add_column(column, overflow="fold")
+    now = utcnow()
     for k in keys:
-        table.add_row(
-            k.id,
-            f"mam_{k.prefix}_…",
-            escape(k.tenant_id),
-            k.role,
-            escape(k.name),
-            _when(k.created_at),
-            _when(k.expires_at),
-            _when(k.last_used_at),
-            _when(k.revoked_at),
-        )
+        state = "revoked" if k.revoked_at else "expired" if k.expires_at and k.expires_at <= now else "active"
+        expires = k.expires_at.strftime("%Y-%m-%d") if k.expires_at else "never"
+        table.add_row(k.prefix, escape(k.tenant_id), k.role, escape(k.name), expires, _when(k.last_used_at), state)
     out.print(table)
 
 
@@ -182,8 +186,10 @@ def _read_password(from_stdin: bool) -> str:
 @users_app.command("create")
 def users_create(
     name: Annotated[str, typer.Argument(help="The user's sign-in name (unique across tenants).")],
-    tenant: Annotated[str, typer.Option("--tenant", help="The tenant the user belongs to.")],
-    role: Annotated[str, typer.Option("--role", help="Its role: admin, editor, playout, newsroom, viewer...")],
+    tenant: Annotated[str, typer.Option("--tenant", metavar="TENANT", help="The tenant the user belongs to.")],
+    role: Annotated[
+        str, typer.Option("--role", metavar="ROLE", help="Its role: admin, editor, playout, newsroom, viewer...")
+    ],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
     ] = False,

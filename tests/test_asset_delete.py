@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from conftest import Media, make_settings
+from conftest import Media, auth_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -28,8 +28,12 @@ from mam.services import Services, open_services
 OWNER, READER, STRANGER = "province", "county-a", "county-b"
 
 
+_KEYS: dict[str, dict[str, str]] = {}
+"""An API key (administrator) of each tenant of the test, made by the fixture."""
+
+
 def as_(tenant: str) -> dict[str, str]:
-    return {"X-Tenant": tenant}
+    return _KEYS[tenant]
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -45,8 +49,9 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
     with services.session() as session:
         for tenant in (OWNER, READER, STRANGER):
             ensure_tenant(session, tenant)
+    _KEYS.update({tenant: auth_headers(services, tenant) for tenant in (OWNER, READER, STRANGER)})
     try:
-        with TestClient(create_app(services=services, run_workers=True)) as client:
+        with signed_in(TestClient(create_app(services=services, run_workers=True))) as client:
             yield client, services
     finally:
         services.close()
@@ -183,7 +188,7 @@ def test_deleting_an_asset_cancels_its_queued_job_and_removes_every_row_of_it_on
 ) -> None:
     with services.session() as session:
         ensure_tenant(session, READER)
-    with TestClient(create_app(services=services, run_workers=False)) as client:  # nothing runs the job
+    with signed_in(TestClient(create_app(services=services, run_workers=False))) as client:  # nothing runs the job
         with media.silent.open("rb") as handle:
             asset = client.post(
                 "/api/v1/assets", files={"file": ("a.mp4", handle)}, data={"title": "防汛会商", "profiles": "proxy"}
@@ -224,7 +229,7 @@ def test_deleting_an_asset_while_its_render_runs_stops_the_render_and_leaves_no_
     clip = broadcast_clip(tmp_path / "long.mxf", seconds=6.0)
     services = open_services(make_settings(tmp_path / "home"))
     try:
-        with TestClient(create_app(services=services, run_workers=True)) as client:
+        with signed_in(TestClient(create_app(services=services, run_workers=True))) as client:
             with clip.open("rb") as handle:
                 asset = client.post(
                     "/api/v1/assets", files={"file": ("long.mxf", handle)}, data={"profiles": "broadcast_hd,proxy"}

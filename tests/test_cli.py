@@ -133,11 +133,14 @@ def test_serve_answers_http_and_renders_jobs_queued_by_another_process(tmp_path:
                 time.sleep(0.2)
         else:
             raise AssertionError("mam serve did not answer /healthz")
+        made = json.loads(run(tmp_path, "keys", "create", "--tenant", "default", "--role", "editor", "--json").stdout)
+        key = {"Authorization": f"Bearer {made['key']}"}
         with media.phone.open("rb") as handle:
             uploaded = httpx.post(
                 f"{base}/api/v1/assets",
                 files={"file": (media.phone.name, handle)},
                 data={"profiles": "proxy"},
+                headers=key,
                 timeout=60,
             )
         assert uploaded.status_code == 201
@@ -146,12 +149,12 @@ def test_serve_answers_http_and_renders_jobs_queued_by_another_process(tmp_path:
         deadline = time.monotonic() + 60
         states: list[str] = []
         while time.monotonic() < deadline:
-            states = [httpx.get(f"{base}/api/v1/assets/{i}").json()["status"] for i in ids]
+            states = [httpx.get(f"{base}/api/v1/assets/{i}", headers=key).json()["status"] for i in ids]
             if all(s != "processing" for s in states):
                 break
             time.sleep(0.3)
         assert states == ["ready", "ready"]
-        proxy = httpx.get(f"{base}/api/v1/assets/{ids[0]}/renditions/proxy", headers={"Range": "bytes=0-99"})
+        proxy = httpx.get(f"{base}/api/v1/assets/{ids[0]}/renditions/proxy", headers={**key, "Range": "bytes=0-99"})
         assert proxy.status_code == 206 and len(proxy.content) == 100
     finally:
         server.terminate()

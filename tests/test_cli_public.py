@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import Media, make_settings
+from conftest import Media, make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -34,7 +34,7 @@ def test_cli_json_is_the_api_json_and_mam_delete_removes_the_asset(tmp_path: Pat
     home = tmp_path / "home"
     ingested = _json(home, "ingest", str(media.silent), "--wait", "--profile", "proxy", "--title", "春耕备耕")
     asset_id = ingested[0]["asset"]["id"]
-    with TestClient(create_app(make_settings(home), run_workers=False)) as client:
+    with signed_in(TestClient(create_app(make_settings(home), run_workers=False))) as client:
         api_asset = client.get(f"/api/v1/assets/{asset_id}").json()
         cli_asset = _json(home, "asset", asset_id)
         assert {k: v for k, v in cli_asset.items() if k != "qc"} == api_asset

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -16,7 +16,7 @@ from api.app import create_app
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path / "home"), run_workers=False)) as c:
+    with signed_in(TestClient(create_app(make_settings(tmp_path / "home"), run_workers=False))) as c:
         yield c
 
 

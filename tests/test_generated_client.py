@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import auth_headers, make_settings
 from live_server import live_server
 
 from api.app import create_app
@@ -31,10 +31,12 @@ content_type_overrides:
 
 
 @pytest.fixture
-def generated(tmp_path: Path) -> Iterator[tuple[str, ModuleType]]:
-    """A server on a free port (embedded default, no workers), and the client package generated from it."""
+def generated(tmp_path: Path) -> Iterator[tuple[str, ModuleType, dict[str, str]]]:
+    """A server on a free port (embedded default, no workers), the client package generated from it, and
+    the Authorization header of an API key."""
     app = create_app(make_settings(tmp_path / "home"), run_workers=False)
     with live_server(app) as base:
+        headers = auth_headers(app.state.services)
         schema = tmp_path / "openapi.json"
         schema.write_bytes(httpx.get(f"{base}/openapi.json").content)
         config = tmp_path / "client.yaml"
@@ -45,7 +47,7 @@ def generated(tmp_path: Path) -> Iterator[tuple[str, ModuleType]]:
         assert done.returncode == 0, done.stdout + done.stderr
         sys.path.insert(0, str(tmp_path))
         try:
-            yield base, importlib.import_module(PACKAGE)
+            yield base, importlib.import_module(PACKAGE), headers
         finally:
             sys.path.remove(str(tmp_path))
             for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
@@ -57,9 +59,9 @@ def _module(name: str) -> Any:
 
 
 def test_a_generated_client_uploads_a_clip_and_finds_it_by_search(
-    generated: tuple[str, ModuleType], tmp_path: Path
+    generated: tuple[str, ModuleType, dict[str, str]], tmp_path: Path
 ) -> None:
-    base, package = generated
+    base, package, headers = generated
     create_asset = _module("api.assets.create_asset")
     get_asset = _module("api.assets.get_asset")
     search_assets = _module("api.search.search_assets")
@@ -67,7 +69,7 @@ def test_a_generated_client_uploads_a_clip_and_finds_it_by_search(
     types = _module("types")
     clip = generate.silent_clip(tmp_path / "chungeng.mp4", seconds=1.0, width=320, height=240)
 
-    client = package.Client(base_url=base, raise_on_unexpected_status=True)
+    client = package.Client(base_url=base, headers=headers, raise_on_unexpected_status=True)
     with clip.open("rb") as handle:
         upload = types.File(payload=handle, file_name=clip.name, mime_type="video/mp4")
         body = models.BodyCreateAsset(file=upload, title="春耕进行时", tags="农业,民生", profiles="poster")

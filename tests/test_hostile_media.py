@@ -18,7 +18,7 @@ from typing import Any
 
 import hostile_media
 import pytest
-from conftest import make_settings
+from conftest import make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -72,7 +72,7 @@ def test_two_hundred_mutants_get_plain_answers_and_the_worker_still_completes_a_
     answers: Counter[int] = Counter()
     accepted: list[Path] = []
     started = time.monotonic()
-    with TestClient(create_app(services=services, run_workers=False)) as client:  # ingest only: probe, store
+    with signed_in(TestClient(create_app(services=services, run_workers=False))) as client:  # ingest only: probe, store
         for mutant in mutants:
             answer = _upload(client, mutant, profiles="proxy")
             answers[answer.status_code] += 1
@@ -88,7 +88,7 @@ def test_two_hundred_mutants_get_plain_answers_and_the_worker_still_completes_a_
     outcomes: Counter[str] = Counter()
     reasons: list[str] = []
     started = time.monotonic()
-    with TestClient(create_app(make_settings(tmp_path / "rendering"))) as client:  # the in-process worker
+    with signed_in(TestClient(create_app(make_settings(tmp_path / "rendering")))) as client:  # the in-process worker
         for mutant in chosen:
             asset = _upload(client, mutant, profiles="proxy")
             assert asset.status_code == 201, asset.text  # the same bytes probe the same way
@@ -114,7 +114,7 @@ def test_picture_and_duration_bombs_are_refused_at_ingest_or_rendered_within_the
     tmp_path: Path, services: Services
 ) -> None:
     report = []
-    with TestClient(create_app(services=services)) as client:
+    with signed_in(TestClient(create_app(services=services))) as client:
         for side in (30000, 16000, 12000):
             bomb = hostile_media.picture_bomb(tmp_path / f"claims-{side}.mov", side)
             started = time.monotonic()

@@ -11,7 +11,7 @@ from typing import Any
 
 import hostile_media
 import pytest
-from conftest import Media, make_settings
+from conftest import Media, make_settings, signed_in
 from fastapi.testclient import TestClient
 from watch_support import assets_of, watchers
 
@@ -33,7 +33,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=services)) as c:
+    with signed_in(TestClient(create_app(services=services))) as c:
         yield c
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import catalog_asset
+from conftest import catalog_asset, client_headers, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -53,14 +53,14 @@ def test_the_tenants_jobs_are_listed_newest_first_filtered_by_state_and_paged(
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=services, run_workers=False)) as c:
+    with signed_in(TestClient(create_app(services=services, run_workers=False))) as c:
         yield c
 
 
 def test_get_jobs_answers_a_page_with_its_total_and_refuses_an_unknown_state(
     client: TestClient, jobs: dict[str, list[str]]
 ) -> None:
-    a = {"X-Tenant": "a"}
+    a = client_headers(client, "a")
     page = client.get("/api/v1/jobs", params={"limit": 2, "offset": 1}, headers=a).json()
     assert [j["id"] for j in page["items"]] == jobs["all"][1:3]
     assert (page["total"], page["limit"], page["offset"]) == (7, 2, 1)
@@ -69,7 +69,7 @@ def test_get_jobs_answers_a_page_with_its_total_and_refuses_an_unknown_state(
     export = client.get("/api/v1/jobs", params={"limit": 1}, headers=a).json()["items"][0]
     assert export["kind"] == "export" and export["state"] == "queued" and export["result"]["output"] is None
     assert client.get("/api/v1/jobs", params={"state": "stuck"}, headers=a).status_code == 422
-    assert client.get("/api/v1/jobs", headers={"X-Tenant": "b"}).json()["total"] == 1
+    assert client.get("/api/v1/jobs", headers=client_headers(client, "b")).json()["total"] == 1
 
 
 def test_the_schema_names_the_states_kinds_and_typed_reports(client: TestClient) -> None:

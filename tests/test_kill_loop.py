@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from conftest import make_settings
+from conftest import auth_headers, make_settings
 from live_server import free_port
 from sqlalchemy import select
 
@@ -47,6 +47,9 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=open(home / f"serve-{self.port}.log", "wb"),  # noqa: SIM115  (closed with the process)
         )
+        services = open_services(make_settings(home))
+        self.auth = auth_headers(services, role="editor")
+        services.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -75,13 +78,13 @@ def _slow_body(data: bytes, boundary: str, stop: threading.Event) -> Iterator[by
     yield f"\r\n--{boundary}--\r\n".encode()
 
 
-def _send_slowly(url: str, data: bytes, boundary: str, stop: threading.Event) -> None:
+def _send_slowly(url: str, data: bytes, boundary: str, stop: threading.Event, auth: dict[str, str]) -> None:
     """A multipart upload trickling in until the server is killed under it (that is the point)."""
     with contextlib.suppress(httpx.HTTPError, OSError):
         httpx.post(
             f"{url}/api/v1/assets",
             content=_slow_body(data, boundary, stop),
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            headers={**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
             timeout=60,
         )
 
@@ -99,7 +102,7 @@ def test_killing_the_server_during_uploads_and_renders_leaves_no_orphans_and_a_c
         server = Server(home)
         stop.clear()
         boundary = f"mamkill{round_}"
-        slow = threading.Thread(target=_send_slowly, args=(server.url, big, boundary, stop), daemon=True)
+        slow = threading.Thread(target=_send_slowly, args=(server.url, big, boundary, stop, server.auth), daemon=True)
         slow.start()
         clip = clips[round_]
         with clip.open("rb") as handle:  # a render starts on the server
@@ -107,12 +110,14 @@ def test_killing_the_server_during_uploads_and_renders_leaves_no_orphans_and_a_c
                 f"{server.url}/api/v1/assets",
                 files={"file": (clip.name, handle, "video/mp4")},
                 data={"profiles": "proxy,web_720p"},
+                headers=server.auth,
                 timeout=60,
             )
         assert answer.status_code == 201, answer.text
         tus = httpx.post(  # a resumable upload, half sent
             f"{server.url}/api/v1/uploads",
             headers={
+                **server.auth,
                 "Tus-Resumable": "1.0.0",
                 "Upload-Length": str(len(big)),
                 "Content-Type": "application/offset+octet-stream",

@@ -15,7 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from conftest import auth_headers, make_settings
 from live_server import free_port
+
+from mam.services import open_services
 
 MAM = Path(sys.executable).parent / "mam"
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -44,6 +47,15 @@ def mam_serve(home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         server.wait(timeout=30)
 
 
+def key_of(home: Path) -> dict[str, str]:
+    """An API key (editor) made in the catalog the server uses."""
+    services = open_services(make_settings(home))
+    try:
+        return auth_headers(services, role="editor")
+    finally:
+        services.close()
+
+
 def start_body(port: int, head: str, first_bytes: bytes) -> socket.socket:
     """A request whose body stops arriving after ``first_bytes`` (the connection stays open)."""
     sock = socket.create_connection(("127.0.0.1", port))
@@ -67,25 +79,29 @@ def test_bytes_of_uploads_cut_off_by_a_killed_server_are_removed_once_they_expir
     work = home / "work"
     with mam_serve(home, port) as server:
         base = f"http://127.0.0.1:{port}"
+        key = key_of(home)
         name = base64.b64encode(b"field.mp4").decode()
         made = httpx.post(
-            f"{base}/api/v1/uploads", headers={**TUS, "Upload-Length": "1000000", "Upload-Metadata": f"filename {name}"}
+            f"{base}/api/v1/uploads",
+            headers={**key, **TUS, "Upload-Length": "1000000", "Upload-Metadata": f"filename {name}"},
         )
         url = made.headers["Location"]
-        octets = {**TUS, "Content-Type": "application/offset+octet-stream"}
+        octets = {**key, **TUS, "Content-Type": "application/offset+octet-stream"}
         assert (
             httpx.patch(base + url, content=b"a" * 300_000, headers={**octets, "Upload-Offset": "0"}).status_code == 204
         )
         patching = start_body(
             port,
-            f"PATCH {url} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 300000\r\n"
+            f"PATCH {url} HTTP/1.1\r\nHost: x\r\nAuthorization: {key['Authorization']}\r\n"
+            "Tus-Resumable: 1.0.0\r\nUpload-Offset: 300000\r\n"
             "Content-Type: application/offset+octet-stream\r\nContent-Length: 700000\r\n\r\n",
             b"b" * 200_000,
         )
         boundary = "killedboundary"
         posting = start_body(
             port,
-            f"POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"POST /api/v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: {key['Authorization']}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             "Content-Length: 5000000\r\n\r\n",
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.mp4"\r\n\r\n'.encode()
             + b"c" * 1_000_000,
@@ -105,5 +121,5 @@ def test_bytes_of_uploads_cut_off_by_a_killed_server_are_removed_once_they_expir
 
     with mam_serve(home, port):
         wait_for(lambda: not any((work / "tus").iterdir()), "the janitor did not remove the expired upload")
-        assert httpx.head(f"http://127.0.0.1:{port}{url}", headers=TUS).status_code == 404
+        assert httpx.head(f"http://127.0.0.1:{port}{url}", headers={**key, **TUS}).status_code == 404
     assert files_under(work) == {}

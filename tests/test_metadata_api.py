@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
+from conftest import client_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 from test_search_chinese import load_news
 
@@ -16,8 +16,6 @@ from mam.catalog import ensure_tenant
 from mam.models import Asset
 from mam.services import open_services
 from mam.settings import Settings
-
-OTHER = {"X-Tenant": "other"}
 
 
 @pytest.fixture
@@ -39,7 +37,7 @@ def news(tmp_path: Path) -> tuple[Settings, dict[str, str]]:
 
 @pytest.fixture
 def client(news: tuple[Settings, dict[str, str]]) -> Iterator[TestClient]:
-    with TestClient(create_app(news[0], run_workers=False)) as c:
+    with signed_in(TestClient(create_app(news[0], run_workers=False))) as c:
         yield c
 
 
@@ -70,7 +68,7 @@ def test_custom_fields_belong_to_one_tenant_and_are_validated_when_an_asset_is_w
     assert put.status_code == 200, put.text
     assert client.put("/api/v1/fields/airdate", json={"kind": "date"}).status_code == 200
     assert [f["name"] for f in client.get("/api/v1/fields").json()] == ["airdate", "channel"]
-    assert client.get("/api/v1/fields", headers=OTHER).json() == []
+    assert client.get("/api/v1/fields", headers=client_headers(client, "other")).json() == []
     # The kinds are an enum of the schema: an unknown one is refused naming those it may be.
     colour = client.put("/api/v1/fields/x", json={"kind": "colour"})
     assert colour.status_code == 422 and "'keyword'" in colour.text and "'enum'" in colour.text
@@ -127,7 +125,7 @@ def test_segments_are_catalogued_listed_found_with_timecodes_and_deleted(
     assert client.post(f"/api/v1/assets/{asset}/spans", json={"kind": "segment", "start": 400.0}).status_code == 422
     not_analysed = client.post(f"/api/v1/assets/{asset}/spans", json={"kind": "shot", "shot": 1, "title": "远景"})
     assert not_analysed.status_code == 404 and "no detected shot 1" in not_analysed.json()["detail"]
-    assert client.get(f"/api/v1/assets/{asset}/spans", headers=OTHER).status_code == 404
+    assert client.get(f"/api/v1/assets/{asset}/spans", headers=client_headers(client, "other")).status_code == 404
     assert client.delete(f"/api/v1/assets/{asset}/spans/{span['id']}").status_code == 204
     assert client.get("/api/v1/search", params={"q": "群众采访"}).json()["total"] == 0
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import client_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from test_cli import run
@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, run_workers=False)) as c:
+    with signed_in(TestClient(create_app(settings, run_workers=False))) as c:
         yield c
 
 
@@ -84,7 +84,7 @@ def test_field_filters_given_as_parameters_narrow_the_search(client: TestClient)
 
 
 def test_another_tenant_finds_nothing_of_ours(client: TestClient) -> None:
-    body = client.get("/api/v1/search", params={"q": "湘乡"}, headers={"X-Tenant": "other"}).json()
+    body = client.get("/api/v1/search", params={"q": "湘乡"}, headers=client_headers(client, "other")).json()
     assert body["total"] == 0 and body["items"] == []
 
 

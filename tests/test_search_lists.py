@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import catalog_asset, make_settings
+from conftest import catalog_asset, make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -48,7 +48,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, run_workers=False)) as c:
+    with signed_in(TestClient(create_app(settings, run_workers=False))) as c:
         yield c
 
 

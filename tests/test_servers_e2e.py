@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Media
+from conftest import Media, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -59,7 +59,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -
     with log.open("wb") as sink:
         worker = subprocess.Popen([str(MAM), "worker"], env={**os.environ, **env}, stdout=sink, stderr=sink)
     try:
-        with TestClient(create_app(services=services, run_workers=False)) as client:
+        with signed_in(TestClient(create_app(services=services, run_workers=False))) as client:
             yield Deployment(client, services, worker, storage, log)
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Media
+from conftest import Media, auth_headers, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -22,12 +22,17 @@ def client(services: Services) -> Iterator[TestClient]:
     with services.session() as session:
         for tenant, name in ((PROVINCE, "省级平台"), (COUNTY_A, "甲县融媒体中心"), (COUNTY_B, "乙县融媒体中心")):
             ensure_tenant(session, tenant, name)
-    with TestClient(create_app(services=services, run_workers=True)) as c:
+    _KEYS.update({tenant: auth_headers(services, tenant) for tenant in (PROVINCE, COUNTY_A, COUNTY_B)})
+    with signed_in(TestClient(create_app(services=services, run_workers=True))) as c:
         yield c
 
 
+_KEYS: dict[str, dict[str, str]] = {}
+"""An API key (administrator) of each tenant of the test, made by the fixture."""
+
+
 def as_(tenant: str) -> dict[str, str]:
-    return {"X-Tenant": tenant}
+    return _KEYS[tenant]
 
 
 def publish(client: TestClient, media: Media, title: str, *, phone: bool = False) -> dict[str, Any]:

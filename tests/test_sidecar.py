@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Media
+from conftest import Media, client_headers, signed_in
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -75,7 +75,7 @@ def asset_of(services: Services, asset_id: str) -> Asset:
 
 
 def search_ids(services: Services, q: str) -> list[str]:
-    with TestClient(create_app(services=services, run_workers=False)) as client:
+    with signed_in(TestClient(create_app(services=services, run_workers=False))) as client:
         body = client.get("/api/v1/search", params={"q": q}).json()
     return [h["asset"]["id"] for h in body["items"]]
 
@@ -215,14 +215,15 @@ def test_a_feed_folder_ingests_once_and_both_subscribers_see_the_asset(
     assert runner.poll_once() == []  # once
     with services.session() as session:
         ensure_tenant(session, "county-c")
-    with TestClient(create_app(services=services, run_workers=False)) as client:
+    with signed_in(TestClient(create_app(services=services, run_workers=False))) as client:
         for county in ("county-a", "county-b"):
-            items = client.get("/api/v1/assets", headers={"X-Tenant": county}).json()["items"]
+            as_county = client_headers(client, county)
+            items = client.get("/api/v1/assets", headers=as_county).json()["items"]
             assert [(i["title"], i["owner"], i["shared"]) for i in items] == [("全省防汛调度快讯", "province", True)]
-            hits = client.get("/api/v1/search", params={"q": "tag:防汛 调度"}, headers={"X-Tenant": county}).json()
+            hits = client.get("/api/v1/search", params={"q": "tag:防汛 调度"}, headers=as_county).json()
             assert [h["asset"]["id"] for h in hits["items"]] == [items[0]["id"]]
-        assert client.get("/api/v1/assets", headers={"X-Tenant": "county-c"}).json()["items"] == []
-        outsider = client.get("/api/v1/search", params={"q": "调度"}, headers={"X-Tenant": "county-c"}).json()
+        assert client.get("/api/v1/assets", headers=client_headers(client, "county-c")).json()["items"] == []
+        outsider = client.get("/api/v1/search", params={"q": "调度"}, headers=client_headers(client, "county-c")).json()
         assert outsider["items"] == []
 
 

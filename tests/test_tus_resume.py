@@ -16,12 +16,14 @@ import httpx
 import numpy as np
 import pytest
 import uvicorn
-from conftest import make_settings
+from conftest import auth_headers, make_settings
 from tusclient.client import TusClient
 
 from api.app import create_app
 
 SIZE_MB = 200
+AUTH: dict[str, str] = {}
+"""The Authorization header of an API key of the running server (set by the ``server`` fixture)."""
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,7 @@ def server(home: Path) -> Iterator[str]:
     deadline = time.monotonic() + 20
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
+    AUTH.update(auth_headers(app.state.services, role="editor"))
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -81,6 +84,7 @@ def drop_connection_after(url: str, source: Path, stop_after: int) -> None:
     size = source.stat().st_size
     head = (
         f"PATCH {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nTus-Resumable: 1.0.0\r\n"
+        f"Authorization: {AUTH['Authorization']}\r\n"
         f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {size}\r\n\r\n"
     )
     with socket.create_connection((parts.hostname, parts.port)) as sock, source.open("rb") as handle:
@@ -97,7 +101,7 @@ def settled_offset(url: str) -> int:
     """The server's offset once it has noticed the hang-up and written what it received."""
     last = -1
     for _ in range(100):
-        offset = int(httpx.head(url, headers={"Tus-Resumable": "1.0.0"}).headers["Upload-Offset"])
+        offset = int(httpx.head(url, headers={**AUTH, "Tus-Resumable": "1.0.0"}).headers["Upload-Offset"])
         if offset == last:
             return offset
         last = offset
@@ -110,7 +114,7 @@ def test_a_200_mb_upload_dropped_at_half_resumes_with_tuspy_and_stores_the_same_
 ) -> None:
     size = big_wav.stat().st_size
     source_sha256 = hashlib.sha256(big_wav.read_bytes()).hexdigest()
-    client = TusClient(f"{server}/api/v1/uploads")
+    client = TusClient(f"{server}/api/v1/uploads", headers=AUTH)
     metadata = {"filename": big_wav.name, "title": "长篇广播", "profiles": "proxy", "sha256": source_sha256}
     started = time.monotonic()
     first = client.uploader(file_path=str(big_wav), chunk_size=16 << 20, metadata=metadata)
@@ -118,7 +122,7 @@ def test_a_200_mb_upload_dropped_at_half_resumes_with_tuspy_and_stores_the_same_
     drop_connection_after(url, big_wav, size // 2)
     kept = settled_offset(url)
     assert size * 0.4 < kept <= size // 2
-    assert httpx.get(f"{server}/api/v1/assets").json()["total"] == 0  # nothing half-written registered
+    assert httpx.get(f"{server}/api/v1/assets", headers=AUTH).json()["total"] == 0  # nothing half-written registered
 
     stream = CountingFile(big_wav)
     resumed = client.uploader(file_stream=stream, url=url, chunk_size=16 << 20, metadata=metadata, upload_checksum=True)
@@ -133,7 +137,7 @@ def test_a_200_mb_upload_dropped_at_half_resumes_with_tuspy_and_stores_the_same_
     assert stream.sent == size - kept and 0.45 < stream.sent / size < 0.6
 
     asset_id = resumed.request.response_headers["mam-asset-id"]
-    asset = httpx.get(f"{server}/api/v1/assets/{asset_id}").json()
+    asset = httpx.get(f"{server}/api/v1/assets/{asset_id}", headers=AUTH).json()
     assert asset["sha256"] == source_sha256 and asset["size"] == size and asset["media_kind"] == "audio"
     (stored,) = (home / "storage").rglob(f"*/assets/{asset_id}/original/*")
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == source_sha256

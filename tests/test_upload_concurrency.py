@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import make_settings
+from conftest import auth_headers, make_settings
 from live_server import live_server
 from sqlalchemy import func, select
 
@@ -135,7 +135,8 @@ async def send(client: httpx.AsyncClient, upload: Upload, gate: Gate) -> Answer:
 async def upload_all(base: str, uploads: list[Upload], services: Services) -> tuple[list[Answer], int]:
     gate = Gate(len(uploads))
     timeout = httpx.Timeout(300.0)
-    async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=httpx.Limits(max_connections=100)) as client:
+    limits, auth = httpx.Limits(max_connections=100), auth_headers(services, role="editor")
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=timeout, limits=limits) as client:
         tasks = [asyncio.create_task(send(client, u, gate)) for u in uploads]
         await asyncio.wait_for(gate.all_started.wait(), 120)
         tus_root = services.settings.work_dir / "tus"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Media, make_settings
+from conftest import Media, client_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -48,7 +48,7 @@ def moments(value: Any, where: str = "") -> list[tuple[str, str]]:
 def test_every_time_in_asset_job_share_rendition_and_search_answers_is_utc(services: Services, media: Media) -> None:
     with services.session() as session:
         ensure_tenant(session, COUNTY)
-    with TestClient(create_app(services=services, run_workers=True)) as client:
+    with signed_in(TestClient(create_app(services=services, run_workers=True))) as client:
         with media.silent.open("rb") as handle:
             created = client.post("/api/v1/assets", files={"file": ("汛情.mp4", handle)}, data={"profiles": "proxy"})
         assert created.status_code == 201, created.text
@@ -67,7 +67,7 @@ def test_every_time_in_asset_job_share_rendition_and_search_answers_is_utc(servi
             "jobs": client.get("/api/v1/jobs").json(),
             "shares": client.get(f"/api/v1/assets/{asset_id}/shares").json(),
             "search": client.get("/api/v1/search", params={"q": "汛情"}).json(),
-            "as the county": client.get(f"/api/v1/assets/{asset_id}", headers={"X-Tenant": COUNTY}).json(),
+            "as the county": client.get(f"/api/v1/assets/{asset_id}", headers=client_headers(client, COUNTY)).json(),
         }
     found = moments(answers)
     named = {re.sub(r"\[\d+\]", "[]", where) for where, _ in found}

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import make_settings
+from conftest import make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -33,7 +33,7 @@ def test_the_api_process_ingests_files_dropped_into_its_watch_folders(tmp_path: 
     drop.mkdir()
     config = write_config(tmp_path / "watch.toml", drop)
     settings = make_settings(tmp_path / "home", MAM_WATCH_CONFIG=str(config))
-    with TestClient(create_app(settings, run_workers=False)) as client:
+    with signed_in(TestClient(create_app(settings, run_workers=False))) as client:
         audio_clip(drop / "bulletin.wav", seconds=0.3)
         deadline = time.monotonic() + 20
         items: list[dict[str, object]] = []
