@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BeforeValidator
 
 from api.auth import CurrentPrincipal
+from api.authz import require
 from api.deps import SessionDep
 from api.errors import problems
 from mam.audit import AuditAction, list_entries
@@ -38,6 +39,7 @@ Moment = Annotated[AwareDatetime, BeforeValidator(_written_moment)]
     response_model=AuditList,
     name="list_audit_entries",
     responses=problems((403, "the caller's role may not read the audit trail (audit:read)"), 422),
+    dependencies=[require("audit:read")],
 )
 def list_all(
     session: SessionDep,
