@@ -19,6 +19,11 @@ install: $(STAMP)
 demo: install
 	$(BIN)/mam samples "$(MAM_HOME)/samples"
 	$(BIN)/mam ingest "$(MAM_HOME)/samples" --wait --tag demo
+	@echo
+	@echo "To browse it: $(BIN)/mam serve, open http://127.0.0.1:8000/ and sign in as user 'admin' with the"
+	@echo "password mam serve prints at its first start (once). Your own sign-in, if that is gone:"
+	@echo "  $(BIN)/mam users create NAME --tenant default --role admin"
+	@echo "A key for tools (Authorization: Bearer <key>): $(BIN)/mam keys create --tenant default --role editor"
 
 ## Start the servers the tests talk to (PostgreSQL, Redis) if they are installed but not running.
 services:
