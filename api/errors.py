@@ -34,6 +34,7 @@ from mam.errors import (
     IngestError,
     InvalidKeyError,
     JobRequestError,
+    LinkError,
     MamError,
     MetadataError,
     NotFoundError,
@@ -43,6 +44,7 @@ from mam.errors import (
     ShareError,
     StorageError,
 )
+from mam.identity.keys import looks_like_key
 from mam.public.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, excerpt
 from mam.tus import (
     BadUploadRequestError,
@@ -77,6 +79,7 @@ _KINDS: list[tuple[type[Exception], _Kind]] = [
     (CsrfError, _Kind(403, "csrf-refused", "CSRF token missing or wrong")),
     (PermissionDeniedError, _Kind(403, "forbidden", "Not allowed for this role")),
     (RateLimitedError, _Kind(429, "rate-limited", "Too many requests: try again")),
+    (LinkError, _Kind(403, "link-refused", "Signed link refused")),
     (IdentityError, _Kind(422, "identity-refused", "Refused")),
     (UploadGoneError, _Kind(410, "upload-gone", "Upload expired or abandoned")),
     (NotFoundError, _Kind(404, "not-found", "Not found")),
@@ -172,6 +175,15 @@ def error_response(exc: Exception, headers: dict[str, str] | None = None) -> Pro
     return problem_response(kind.status, detail, title=kind.title, type=_TYPE_PREFIX + kind.name, headers=headers)
 
 
+_SECRET_FIELDS = ("password", "secret", "token", "key")
+"""A refused field whose name holds one of these never has its value repeated (it may be a secret)."""
+
+
+def _secret(loc: list[int | str], sent: object) -> bool:
+    named = any(isinstance(part, str) and any(word in part.lower() for word in _SECRET_FIELDS) for part in loc)
+    return named or (isinstance(sent, str) and looks_like_key(sent))
+
+
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     found = []
     for error in exc.errors():
@@ -184,7 +196,7 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
                 loc=loc,
                 message=str(error.get("msg", "invalid")),
                 type=kind,
-                input=None if sent is None else excerpt(sent),
+                input=None if sent is None or _secret(loc, sent) else excerpt(sent),
             )
         )
     return found

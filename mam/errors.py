@@ -22,6 +22,7 @@
     ├── CsrfError                 a cookie-authenticated write without the session's X-CSRF-Token
     ├── PermissionDeniedError     the caller's role does not allow the action (in its own tenant)
     ├── RateLimitedError          too many failed sign-ins (or requests): try again after ``retry_after``
+    ├── LinkError                 a signed link that is malformed, altered, expired or for another path
     └── ConfigError               a MAM_* setting is missing or malformed
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "IngestError",
     "InvalidKeyError",
     "JobRequestError",
+    "LinkError",
     "MamError",
     "MetadataError",
     "NotFoundError",
@@ -150,6 +152,11 @@ class RateLimitedError(MamError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class LinkError(MamError):
+    """A signed link (a rendition or HLS folder played without headers) is refused: malformed, altered,
+    expired, or signed for another path. The message says which, never the expected signature."""
 
 
 class ConfigError(MamError):

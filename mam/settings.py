@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mam.errors import ConfigError
 from transcode.limits import ProbeLimits, RenderCeilings
 
-__all__ = ["SETTINGS_HELP", "Settings"]
+__all__ = ["MAX_LINK_SECONDS", "MAX_PRESIGN_SECONDS", "SETTINGS_HELP", "Settings"]
 
 DEFAULT_PROFILES = ("proxy", "web_720p", "poster")
 
@@ -39,7 +39,19 @@ SETTINGS_HELP: dict[str, str] = {
     "bytes are removed (Upload-Expires; default 24)",
     "MAM_JANITOR_INTERVAL_MINUTES": "how often `mam serve` removes leftovers no live upload or job owns "
     "(stale upload bytes, expired uploads, scratch folders of jobs not running); 0: only at startup (default 60)",
-    "MAM_PRESIGN_SECONDS": "lifetime of presigned S3 download URLs (default 3600)",
+    "MAM_PRESIGN_SECONDS": "lifetime of presigned S3 download URLs, at most 3600 (default 3600; larger values "
+    "are cut to 3600)",
+    "MAM_CORS_ORIGINS": "comma-separated origins (scheme://host[:port]) whose pages may call the API, play "
+    "renditions and HLS, and upload with tus from the browser, credentials included; empty (the default): no "
+    "cross-origin access. '*' is refused: list the origins",
+    "MAM_URL_SECRET": "the secret signed links are signed with (HMAC-SHA256), at least 32 characters; the same "
+    "on every server process behind one address (default: generated once into $MAM_HOME/url-secret)",
+    "MAM_LINK_SECONDS": "lifetime of a signed link to a rendition or an HLS folder (POST .../link), at most "
+    "86400 (default 3600)",
+    "MAM_RATE_PER_KEY": "requests a minute one credential (API key, session, token) may send before 429 with "
+    "Retry-After, counted in each server process; 0: no limit (default 1200)",
+    "MAM_RATE_PER_ADDRESS": "requests a minute one client address may send before 429 with Retry-After, counted "
+    "in each server process; 0: no limit (default 3000)",
     "MAM_JOB_MAX_ATTEMPTS": "attempts before a job is left failed; an attempt whose worker died counts (default 3)",
     "MAM_JOB_BACKOFF_SECONDS": "wait before a job that failed a passing fault is tried again, doubled at each "
     "further attempt, at most 10 min (default 10)",
@@ -88,6 +100,36 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_OIDC_TIMEOUT_SECONDS": "single sign-on: how long fetching the provider's discovery document or keys may "
     "take (default 5)",
 }
+
+MAX_PRESIGN_SECONDS = 3600
+"""Presigned S3 URLs live at most this long (``MAM_PRESIGN_SECONDS`` is cut to it)."""
+MAX_LINK_SECONDS = 86400
+"""Signed links live at most this long (``MAM_LINK_SECONDS`` is cut to it)."""
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``MAM_CORS_ORIGINS``: exact origins (``https://cms.example.cn``), never ``*``."""
+    origins = []
+    for raw in (env.get("MAM_CORS_ORIGINS") or "").split(","):
+        origin = raw.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        scheme, _, rest = origin.partition("://")
+        if origin == "*" or scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+            raise ConfigError(
+                f"MAM_CORS_ORIGINS: {raw.strip()[:80]!r} is not an origin; list them as scheme://host[:port], "
+                "e.g. https://cms.example.cn ('*' is refused)"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def _url_secret(env: Mapping[str, str]) -> str | None:
+    secret = env.get("MAM_URL_SECRET") or None
+    if secret is not None and len(secret) < 32:
+        raise ConfigError("MAM_URL_SECRET must be at least 32 characters (or unset it: one is generated)")
+    return secret
+
 
 OIDC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
 """The signature algorithms single sign-on may accept: public-key ones only (never none, never HS*)."""
@@ -186,6 +228,11 @@ class Settings:
     oidc_algorithms: tuple[str, ...] = ("RS256", "ES256")
     oidc_jwks_cache_seconds: float = 600.0
     oidc_timeout_seconds: float = 5.0
+    cors_origins: tuple[str, ...] = ()
+    url_secret: str | None = field(default=None, repr=False)
+    link_seconds: int = 3600
+    rate_per_key: int = 1200
+    rate_per_address: int = 3000
 
     @property
     def probe_limits(self) -> ProbeLimits:
@@ -242,7 +289,7 @@ class Settings:
             max_upload_bytes=_int(env, "MAM_MAX_UPLOAD_MB", 20480) * 1024 * 1024,
             upload_expiry_hours=float(max(1, _int(env, "MAM_UPLOAD_EXPIRY_HOURS", 24))),
             janitor_interval_minutes=float(max(0, _int(env, "MAM_JANITOR_INTERVAL_MINUTES", 60))),
-            presign_seconds=_int(env, "MAM_PRESIGN_SECONDS", 3600),
+            presign_seconds=min(MAX_PRESIGN_SECONDS, max(1, _int(env, "MAM_PRESIGN_SECONDS", 3600))),
             job_max_attempts=max(1, _int(env, "MAM_JOB_MAX_ATTEMPTS", 3)),
             job_backoff_seconds=float(max(0, _int(env, "MAM_JOB_BACKOFF_SECONDS", 10))),
             job_lease_seconds=float(max(3, _int(env, "MAM_JOB_LEASE_SECONDS", 30))),
@@ -269,4 +316,9 @@ class Settings:
             oidc_algorithms=_oidc_algorithms(env),
             oidc_jwks_cache_seconds=float(max(10, _int(env, "MAM_OIDC_JWKS_CACHE_SECONDS", 600))),
             oidc_timeout_seconds=float(max(1, _int(env, "MAM_OIDC_TIMEOUT_SECONDS", 5))),
+            cors_origins=_origins(env),
+            url_secret=_url_secret(env),
+            link_seconds=min(MAX_LINK_SECONDS, max(10, _int(env, "MAM_LINK_SECONDS", 3600))),
+            rate_per_key=max(0, _int(env, "MAM_RATE_PER_KEY", 1200)),
+            rate_per_address=max(0, _int(env, "MAM_RATE_PER_ADDRESS", 3000)),
         )

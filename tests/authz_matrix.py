@@ -9,6 +9,9 @@ seeded catalog the row asks for, e.g. which rendition profile). The columns are 
 - each role of the own tenant (roles/roles.toml): ``admin editor playout newsroom viewer platform``
   (``admn edit play news view plat`` in the table's heading).
 
+The play routes (``/api/v1/play/{token}/...``) read no credential: a valid signed link plays for anyone
+(what the caller sends is ignored), one altered or signed for another rendition is 403 for everyone.
+
 A write's status is that of an attempt with a valid request: 2xx when allowed, 403 when the role is
 refused, 404 for another tenant's object. ``POST /api/v1/assets`` names an unknown profile, so an
 allowed upload stops at 422 (before the file is probed) where a refused one is 401/403 before its body
@@ -73,6 +76,12 @@ GET     /api/v1/session                                                    401  
 POST    /api/v1/session                                                    200  200  200  200  200  200  200  200  200
 DELETE  /api/v1/session                                                    401  401  204  204  204  204  204  204  204
 GET     /api/v1/audit                                                      401  401  200  200  403  403  403  403  200
+POST    /api/v1/assets/{asset_id}/links/{profile} [proxy]                  401  401  404  200  200  403  200  200  403
+POST    /api/v1/assets/{asset_id}/links/{profile} [broadcast_hd]           401  401  404  200  200  200  403  403  403
+GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy] 200 200 200 200 200 200 200 200 200
+GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [altered] 403 403 403 403 403 403 403 403 403
+GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [hls] 200 200 200 200 200 200 200 200 200
+GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [proxy] 403 403 403 403 403 403 403 403 403
 """
 
 

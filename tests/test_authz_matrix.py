@@ -182,7 +182,7 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
 
 def _link(w: World, profile: str) -> str:
     """The path of a signed link to ``profile`` of the seeded asset, minted by the own tenant's admin."""
-    minted = w.client.post(f"{_A}/renditions/{profile}/link".format(asset=w.asset), headers=w.catalog.keys["admin"])
+    minted = w.client.post(f"{_A}/links/{profile}".format(asset=w.asset), headers=w.catalog.keys["admin"])
     assert minted.status_code == 200, minted.text
     return "/api" + str(minted.json()["url"]).split("/api", 1)[1]
 
@@ -193,22 +193,22 @@ def _altered(path: str) -> str:
 
 
 _BUILDERS |= {
-    "POST /api/v1/assets/{asset_id}/renditions/{profile}/link [proxy]": lambda w: Call(
-        "POST", f"{_A}/renditions/proxy/link".format(asset=w.asset)
+    "POST /api/v1/assets/{asset_id}/links/{profile} [proxy]": lambda w: Call(
+        "POST", f"{_A}/links/proxy".format(asset=w.asset)
     ),
-    "POST /api/v1/assets/{asset_id}/renditions/{profile}/link [broadcast_hd]": lambda w: Call(
-        "POST", f"{_A}/renditions/broadcast_hd/link".format(asset=w.asset)
+    "POST /api/v1/assets/{asset_id}/links/{profile} [broadcast_hd]": lambda w: Call(
+        "POST", f"{_A}/links/broadcast_hd".format(asset=w.asset)
     ),
-    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy link]": lambda w: Call(
+    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy]": lambda w: Call(
         "GET", _link(w, "proxy")
     ),
-    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [altered link]": lambda w: Call(
+    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [altered]": lambda w: Call(
         "GET", _altered(_link(w, "proxy"))
     ),
-    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [hls link]": lambda w: Call(
+    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [hls]": lambda w: Call(
         "GET", _link(w, "hls").replace("master.m3u8", "v0/seg_1.m4s")
     ),
-    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [proxy link]": lambda w: Call(
+    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [proxy]": lambda w: Call(
         "GET", _link(w, "proxy") + "/../hls/master.m3u8"
     ),
 }
