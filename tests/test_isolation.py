@@ -14,6 +14,7 @@ from authz_catalog import SeededCatalog, seed
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from mam.identity import create_key
 from mam.metadata import add_span
 from mam.services import Services
 
@@ -167,3 +168,19 @@ def test_the_platform_role_reads_no_assets_of_its_own_tenant_or_shared_with_it(t
     platform = t.catalog.keys["platform"]
     for url in ("/api/v1/search", "/api/v1/assets", f"/api/v1/assets/{t.asset}", f"/api/v1/assets/{theirs}"):
         assert t.client.get(url, headers=platform).status_code == 403, url
+
+
+def test_a_role_refusal_is_the_same_whether_the_other_tenants_object_exists_or_not(
+    tenants: Tenants, services: Services
+) -> None:
+    """Another tenant's viewer asking to change the asset gets the 403 of its role, exactly as for an id
+    that names nothing: the refusal is decided before any object is looked up."""
+    t = tenants
+    with services.session() as session:
+        viewer = {"Authorization": f"Bearer {create_key(session, services.roles, OTHER, 'viewer').key}"}
+    nowhere = "00000000-0000-4000-8000-000000000000"
+    answers = []
+    for asset in (t.asset, nowhere):
+        response = t.client.patch(f"/api/v1/assets/{asset}", json={"title": "x"}, headers=viewer)
+        answers.append((response.status_code, response.json()["detail"]))
+    assert answers[0] == answers[1] and answers[0][0] == 403
