@@ -278,6 +278,8 @@ def test_every_wired_action_is_recorded_and_an_admin_reads_only_its_own_tenant(
     page = client.get("/api/v1/audit", params={"limit": 100}).json()
     entries = list(reversed(page["items"]))  # oldest first
     assert [e["action"] for e in entries] == [
+        "key.create",  # the test's keys, by the local administrator
+        "key.create",
         "asset.upload",
         "asset.update",
         "rendition.download",
@@ -289,7 +291,9 @@ def test_every_wired_action_is_recorded_and_an_admin_reads_only_its_own_tenant(
         "asset.upload",
         "asset.delete",
     ]
-    assert page["total"] == 10 and [e["id"] for e in page["items"]] == sorted((e["id"] for e in entries), reverse=True)
+    assert [e["id"] for e in page["items"]] == sorted((e["id"] for e in entries), reverse=True) and page["total"] == 12
+    assert [(e["actor"], e["address"]) for e in entries[:2]] == [("local:cli", None)] * 2
+    entries = entries[2:]
     for entry in entries:  # who (the admin's key), its tenant, the client's address
         who = (entry["tenant_id"], entry["actor_kind"], entry["actor_id"], entry["address"])
         assert who == ("province", "key", admin_key, "testclient") and entry["actor"].startswith("key:")
@@ -300,18 +304,52 @@ def test_every_wired_action_is_recorded_and_an_admin_reads_only_its_own_tenant(
     assert entries[8]["details"]["filename"] == "radio.wav" and entries[8]["details"]["duplicate"] is False
 
     seen_by_county = client.get("/api/v1/audit", headers=county).json()
-    assert [(e["action"], e["actor_id"], e["tenant_id"]) for e in seen_by_county["items"]] == [
-        ("rendition.download", county_key, "county")
+    assert [(e["action"], e["target"], e["tenant_id"]) for e in seen_by_county["items"]] == [
+        ("rendition.download", asset_id, "county"),
+        ("key.create", county_key, "county"),
     ]
+    assert seen_by_county["items"][0]["actor_id"] == county_key
     assert client.get("/api/v1/audit", headers=editor).status_code == 403
     only = client.get("/api/v1/audit", params={"action": "asset.update", "target": asset_id}).json()
     assert [e["action"] for e in only["items"]] == ["asset.update"] and only["total"] == 1
     second = client.get("/api/v1/audit", params={"limit": 2, "offset": 1}).json()
     assert [e["id"] for e in second["items"]] == [e["id"] for e in page["items"][1:3]]
-    later = client.get("/api/v1/audit", params={"since": entries[-1]["at"]}).json()
+    later = client.get("/api/v1/audit", params={"since": entries[-1]["at"]}).json()  # since is inclusive
     assert [e["action"] for e in later["items"]] == ["asset.delete"]
     with services.session() as session:
         assert verify(session).ok
+
+
+def test_sign_ins_keys_users_and_tenants_are_recorded(services: Services, app_client: TestClient) -> None:
+    from mam.identity import create_key, create_tenant, create_user, disable_user, revoke_key
+
+    with services.session() as session:
+        create_tenant(session, "county-b", "乙县", parent="default")
+        made = create_key(session, services.roles, "county-b", "playout", "playout server")
+        revoke_key(session, made.row.id, actor=ADMIN)
+        user = create_user(session, services.roles, "wang", "county-b", "editor", "a long enough passphrase 1")
+    good = {"name": "wang", "password": "a long enough passphrase 1"}
+    assert app_client.post("/api/v1/session", json=good).status_code == 200
+    assert app_client.post("/api/v1/session", json={**good, "password": "wrong"}).status_code == 401
+    assert app_client.post("/api/v1/session", json={**good, "name": "nobody"}).status_code == 401
+    with services.session() as session:
+        disable_user(session, "wang")
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert verify(session).ok
+    seen = [(e.action, e.tenant_id, e.actor, e.target, e.address) for e in entries]
+    assert seen == [
+        ("tenant.create", "default", "local:cli", "county-b", None),
+        ("key.create", "county-b", "local:cli", made.row.id, None),
+        ("key.revoke", "province", ADMIN.label, made.row.id, ADMIN.address),
+        ("user.create", "county-b", "local:cli", user.id, None),
+        ("session.sign_in", "county-b", "user:wang", user.id, "testclient"),
+        ("session.sign_in_failed", "county-b", "anonymous:wang", user.id, "testclient"),
+        ("session.sign_in_failed", "", "anonymous:nobody", "", "testclient"),
+        ("user.disable", "county-b", "local:cli", user.id, None),
+    ]
+    assert entries[1].details["prefix"] == made.row.prefix and made.key not in json.dumps(entries[1].details)
+    assert [e.details.get("reason") for e in entries[5:7]] == ["wrong password", "no such user"]
+    assert all("passphrase" not in json.dumps(e.details) for e in entries)
 
 
 # --- the CLI --------------------------------------------------------------------------------------------

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction, record
 from mam.errors import AuthenticationError, IdentityError, NotFoundError
 from mam.identity.principal import Principal
 from mam.identity.roles import Role
 from mam.identity.tenants import get_tenant
 from mam.identity.tokens import digest, new_secret
-from mam.models import ApiKey, utcnow
+from mam.models import ApiKey, new_id, utcnow
 
 __all__ = [
     "KEY_PATTERN",
@@ -67,8 +68,11 @@ def create_key(
     role: str,
     name: str = "",
     expires_days: float | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> CreatedKey:
-    """A new key of ``tenant_id`` with ``role``; the returned ``key`` is the only copy of it."""
+    """A new key of ``tenant_id`` with ``role``; the returned ``key`` is the only copy of it. Recorded in
+    the audit trail as done by ``actor`` (default: the local administrator)."""
     check_role(roles, role)
     get_tenant(session, tenant_id)
     if expires_days is not None and expires_days <= 0:
@@ -77,6 +81,7 @@ def create_key(
     key = f"mam_{prefix}_{new_secret(32)}"
     now = utcnow()
     row = ApiKey(
+        id=new_id(),
         tenant_id=tenant_id,
         role=role,
         name=name[:200] or f"{role} key",
@@ -86,6 +91,8 @@ def create_key(
         expires_at=now + timedelta(days=expires_days) if expires_days is not None else None,
     )
     session.add(row)
+    details = {"role": role, "name": row.name, "prefix": prefix, "expires_at": row.expires_at}
+    record(session, actor or Actor.local(tenant_id), AuditAction.KEY_CREATE, target=row.id, details=details)
     session.commit()
     return CreatedKey(row, key)
 
@@ -97,8 +104,9 @@ def list_keys(session: Session, tenant_id: str | None = None) -> list[ApiKey]:
     return list(session.scalars(query))
 
 
-def revoke_key(session: Session, key_id: str, tenant_id: str | None = None) -> ApiKey:
-    """Revoke a key (by id, or by its visible prefix) at once; revoking it again changes nothing."""
+def revoke_key(session: Session, key_id: str, tenant_id: str | None = None, *, actor: Actor | None = None) -> ApiKey:
+    """Revoke a key (by id, or by its visible prefix) at once; revoking it again changes nothing. Recorded
+    in the audit trail as done by ``actor`` (default: the local administrator)."""
     query = select(ApiKey).where(or_(ApiKey.id == key_id, ApiKey.prefix == key_id))
     if tenant_id is not None:
         query = query.where(ApiKey.tenant_id == tenant_id)
@@ -108,6 +116,8 @@ def revoke_key(session: Session, key_id: str, tenant_id: str | None = None) -> A
     row = found[0]
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        details = {"prefix": row.prefix, "role": row.role, "name": row.name}
+        record(session, actor or Actor.local(row.tenant_id), AuditAction.KEY_REVOKE, target=row.id, details=details)
         session.commit()
     return row
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction, record
 from mam.errors import AuthenticationError
 from mam.identity.passwords import verify_password
 from mam.identity.principal import Principal
@@ -59,6 +60,7 @@ def sign_in(
     if user is None or not good or user.disabled:
         if limiter is not None:
             limiter.failed(name, address)
+        _refused(session, name, user, good, address)
         raise AuthenticationError(_REFUSED)
     if limiter is not None:
         limiter.succeeded(name)
@@ -75,8 +77,19 @@ def sign_in(
     user.last_login_at = now
     session.add(row)
     session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now))
+    who = Actor(user.tenant_id, "user", user.id, f"user:{user.name}", address)
+    record(session, who, AuditAction.SIGN_IN, target=user.id, details={"expires_at": row.expires_at})
     session.commit()
     return SignedIn(token, csrf, user, row.expires_at)
+
+
+def _refused(session: Session, name: str, user: User | None, good: bool, address: str | None) -> None:
+    """A failed sign-in, in the user's tenant's trail (a name no user has belongs to no tenant: ``""``)."""
+    reason = "no such user" if user is None else "disabled" if good else "wrong password"
+    who = Actor.anonymous(user.tenant_id if user is not None else "", name[:100], address)
+    details = {"name": name[:100], "reason": reason}
+    record(session, who, AuditAction.SIGN_IN_FAILED, target=user.id if user is not None else "", details=details)
+    session.commit()
 
 
 def sign_out(session: Session, token: str) -> None:

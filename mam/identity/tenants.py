@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction, record
 from mam.errors import ConflictError, IdentityError, NotFoundError
 from mam.models import Tenant
 
@@ -24,8 +25,11 @@ def get_tenant(session: Session, tenant_id: str) -> Tenant:
     return tenant
 
 
-def create_tenant(session: Session, tenant_id: str, name: str | None = None, parent: str | None = None) -> Tenant:
-    """A new tenant ``tenant_id`` (under ``parent`` if given)."""
+def create_tenant(
+    session: Session, tenant_id: str, name: str | None = None, parent: str | None = None, *, actor: Actor | None = None
+) -> Tenant:
+    """A new tenant ``tenant_id`` (under ``parent`` if given). Recorded in the audit trail as done by
+    ``actor`` (default: the local administrator, in the parent's trail, or the new tenant's own)."""
     if not TENANT_ID.match(tenant_id):
         raise IdentityError(
             f"{tenant_id[:80]!r} is not a tenant name: use lowercase letters, digits, '-' and '_' (at most 64)"
@@ -36,7 +40,15 @@ def create_tenant(session: Session, tenant_id: str, name: str | None = None, par
         raise ConflictError(f"tenant {tenant_id!r} already exists")
     tenant = Tenant(id=tenant_id, name=name or tenant_id, parent_id=parent)
     session.add(tenant)
+    details = {"name": tenant.name, "parent": parent}
     try:
+        record(
+            session,
+            actor or Actor.local(parent or tenant_id),
+            AuditAction.TENANT_CREATE,
+            target=tenant_id,
+            details=details,
+        )
         session.commit()
     except IntegrityError as exc:
         session.rollback()

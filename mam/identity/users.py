@@ -10,12 +10,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor, AuditAction, record
 from mam.errors import ConflictError, IdentityError, NotFoundError
 from mam.identity.keys import check_role
 from mam.identity.passwords import check_strength, hash_password
 from mam.identity.roles import Role
 from mam.identity.tenants import get_tenant
-from mam.models import User, UserSession
+from mam.models import User, UserSession, new_id
 
 __all__ = ["USER_NAME", "create_user", "disable_user", "find_user", "list_users"]
 
@@ -24,9 +25,17 @@ USER_NAME = re.compile(r"^\w[\w.@-]{0,99}$")
 
 
 def create_user(
-    session: Session, roles: Mapping[str, Role], name: str, tenant_id: str, role: str, password: str
+    session: Session,
+    roles: Mapping[str, Role],
+    name: str,
+    tenant_id: str,
+    role: str,
+    password: str,
+    *,
+    actor: Actor | None = None,
 ) -> User:
-    """A new user of ``tenant_id``; the name must be free in every tenant."""
+    """A new user of ``tenant_id``; the name must be free in every tenant. Recorded in the audit trail as
+    done by ``actor`` (default: the local administrator)."""
     if not USER_NAME.match(name):
         raise IdentityError(f"{name[:80]!r} is not a user name: use letters, digits, '.', '@', '-', '_'")
     check_role(roles, role)
@@ -34,9 +43,11 @@ def create_user(
     check_strength(password)
     if session.scalars(select(User.id).where(User.name == name)).first() is not None:
         raise ConflictError(f"a user named {name!r} already exists")
-    user = User(tenant_id=tenant_id, name=name, role=role, password_hash=hash_password(password))
+    user = User(id=new_id(), tenant_id=tenant_id, name=name, role=role, password_hash=hash_password(password))
     session.add(user)
+    details = {"name": name, "role": role}
     try:
+        record(session, actor or Actor.local(tenant_id), AuditAction.USER_CREATE, target=user.id, details=details)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -55,12 +66,15 @@ def list_users(session: Session, tenant_id: str | None = None) -> list[User]:
     return list(session.scalars(query))
 
 
-def disable_user(session: Session, name: str, tenant_id: str | None = None) -> User:
-    """Disable ``name``: it cannot sign in, and its open sessions end now."""
+def disable_user(session: Session, name: str, tenant_id: str | None = None, *, actor: Actor | None = None) -> User:
+    """Disable ``name``: it cannot sign in, and its open sessions end now. Recorded in the audit trail as
+    done by ``actor`` (default: the local administrator)."""
     user = find_user(session, name)
     if user is None or (tenant_id is not None and user.tenant_id != tenant_id):
         raise NotFoundError(f"no user {name[:80]!r}; `mam users list` shows the users")
     user.disabled = True
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    details = {"name": user.name}
+    record(session, actor or Actor.local(user.tenant_id), AuditAction.USER_DISABLE, target=user.id, details=details)
     session.commit()
     return user
