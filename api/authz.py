@@ -22,7 +22,7 @@ from fastapi.security import HTTPBearer
 
 from api.auth import SESSION_COOKIE, CurrentPrincipal, get_credential
 from mam.identity.access import authorize, authorize_rendition
-from mam.identity.roles import Permission
+from mam.identity.roles import PERMISSIONS, Permission
 
 __all__ = [
     "AUTHENTICATED",
@@ -49,6 +49,9 @@ _NEEDS: dict[Callable[..., None], str] = {}
 
 @cache
 def _check(permission: str) -> Callable[..., None]:
+    if permission not in PERMISSIONS:  # a typo fails when the routes are defined, not at a request
+        raise ValueError(f"unknown permission {permission!r}; the vocabulary is mam.identity.roles.PERMISSIONS")
+
     def check(principal: CurrentPrincipal) -> None:
         authorize(principal, permission)
 
