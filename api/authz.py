@@ -43,6 +43,7 @@ PUBLIC = "public"
 """What ``x-permission`` says of a route that needs no credential (health, profiles, sign-in, CORS)."""
 READ_RENDITION = "rendition:read"
 
+_bearer = HTTPBearer(auto_error=False)
 _NEEDS: dict[Callable[..., None], str] = {}
 """The permission each dependency made here checks, for the OpenAPI document and the tests."""
 
@@ -74,9 +75,6 @@ async def authorize_before_body(request: Request, permission: Permission) -> Non
     cookie = request.cookies.get(SESSION_COOKIE)
     credential = await run_in_threadpool(get_credential, request, bearer, cookie)
     authorize(credential.principal, permission)
-
-
-_bearer = HTTPBearer(auto_error=False)
 
 
 def require_rendition(principal: CurrentPrincipal, profile: str) -> None:
