@@ -77,11 +77,14 @@ def _when(value: object) -> str:
 
 @tenants_app.command("create")
 def tenants_create(
-    name: Annotated[str, typer.Argument(help="The tenant's id: lowercase letters, digits, '-', '_'.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The tenant's id: lowercase letters, digits, '-', '_'.")],
     parent: Annotated[
-        str | None, typer.Option(metavar="PARENT", help="The tenant above it (the province above a county).")
+        str | None,
+        typer.Option("--parent", metavar="PARENT", help="The tenant above it (the province above a county)."),
     ] = None,
-    title: Annotated[str | None, typer.Option(metavar="TITLE", help="A readable name (default: NAME).")] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="TITLE", help="A readable name (default: NAME).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a tenant. Example: mam tenants create county-a --parent province."""
@@ -185,7 +188,7 @@ def _read_password(from_stdin: bool) -> str:
 
 @users_app.command("create")
 def users_create(
-    name: Annotated[str, typer.Argument(help="The user's sign-in name (unique across tenants).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user's sign-in name (unique across tenants).")],
     tenant: Annotated[str, typer.Option("--tenant", metavar="TENANT", help="The tenant the user belongs to.")],
     role: Annotated[
         str, typer.Option("--role", metavar="ROLE", help="Its role: admin, editor, playout, newsroom, viewer...")
@@ -225,7 +228,7 @@ def users_list(tenant: TenantFilter = None, json_out: JsonOpt = False) -> None:
 
 
 @users_app.command("disable")
-def users_disable(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+def users_disable(name: Annotated[str, typer.Argument(metavar="NAME", help="The user's name.")]) -> None:
     """Disable a user: it cannot sign in, and its open sessions end now."""
     with _services() as services, services.session() as session:
         disable_user(session, name)

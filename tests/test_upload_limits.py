@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import make_settings, signed_in
+from conftest import auth_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 from live_server import live_server
 
@@ -98,7 +98,7 @@ def test_a_chunked_upload_far_over_the_limit_is_refused_once_the_limit_is_read(
             return await client.post(
                 "/api/v1/assets",
                 content=body.__aiter__(),
-                headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+                headers={**auth_headers(services), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
             )
 
     answer = asyncio.run(post())
@@ -147,7 +147,12 @@ def test_an_800_kb_upload_metadata_gets_431_from_a_real_server_not_a_reset(servi
     with live_server(create_app(services=services, run_workers=False), **SERVE_OPTIONS) as base:
         answer = httpx.post(
             f"{base}/api/v1/uploads",
-            headers={"Tus-Resumable": "1.0.0", "Upload-Length": "100", "Upload-Metadata": metadata},
+            headers={
+                **auth_headers(services),
+                "Tus-Resumable": "1.0.0",
+                "Upload-Length": "100",
+                "Upload-Metadata": metadata,
+            },
             timeout=60,
         )
     assert answer.status_code == 431, answer.text
@@ -244,7 +249,7 @@ def test_a_client_sending_200_mib_through_a_real_server_reads_the_413_whether_ch
         for _ in range(200):
             yield chunk
 
-    multipart = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    multipart = {**auth_headers(services), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
     with live_server(create_app(services=services, run_workers=False), **SERVE_OPTIONS) as base:
         declared = httpx.post(f"{base}/api/v1/assets", content=HEAD + chunk * 200, headers=multipart, timeout=120)
         streamed = httpx.post(f"{base}/api/v1/assets", content=chunked(), headers=multipart, timeout=120)
