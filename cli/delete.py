@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.show import human_size, print_json
+from mam.audit import Actor
 from mam.catalog import get_asset
 from mam.deletion import delete_asset
 from mam.errors import MamError
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
                     f"{len(asset.renditions)} rendition(s)"
                 )
                 typer.confirm("Delete this asset and all its files for good?", abort=True, err=True)
-            removed = AssetDeleted.of(delete_asset(services, owner, asset_id))
+            removed = AssetDeleted.of(delete_asset(services, owner, asset_id, actor=Actor.local(owner)))
         except MamError as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from exc

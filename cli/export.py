@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.show import print_json
 from cli.waiting import wait_for_jobs
+from mam.audit import Actor
 from mam.errors import MamError
 from mam.jobs import request_export
 from mam.models import Job
@@ -42,7 +43,8 @@ def export(
     tenant = services.settings.default_tenant
     try:  # the same checks, errors and messages as POST /api/v1/assets/{id}/exports
         with services.session() as session:
-            job_id = request_export(services, session, tenant, asset_id, profile, start, end).id
+            local = Actor.local(tenant)
+            job_id = request_export(services, session, tenant, asset_id, profile, start, end, actor=local).id
     except MamError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from cli.waiting import wait_for_jobs
+from mam.audit import Actor
 from mam.catalog import get_asset
 from mam.errors import MamError
 from mam.jobs import request_renditions
@@ -80,7 +81,7 @@ def render(
     tenant = services.settings.default_tenant
     try:  # the same checks, errors and messages as POST /api/v1/assets/{id}/renditions
         with services.session() as session:
-            asked = request_renditions(services, session, tenant, asset_id, profile)
+            asked = request_renditions(services, session, tenant, asset_id, profile, actor=Actor.local(tenant))
             summary = RenditionsRequested.of(asked)
             waiting_for = [
                 j.id

@@ -361,6 +361,27 @@ def _mam(services: Services, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(MAM), *args], env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
 
 
+def test_mam_delete_export_and_render_are_recorded_as_the_local_administrator(services: Services, media: Media) -> None:
+    from mam.ingest import ingest_file
+
+    asset = ingest_file(services, media.silent, profiles=[]).asset  # no actor: nothing recorded
+    for command in (
+        ["render", asset.id, "-p", "poster"],
+        ["export", asset.id, "-p", "proxy"],
+        ["delete", asset.id, "-y"],
+    ):
+        done = _mam(services, *command)
+        assert done.returncode == 0, done.stderr
+    with services.session() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.actor, e.tenant_id, e.target) for e in entries] == [
+        ("renditions.request", "local:cli", "default", asset.id),
+        ("export.request", "local:cli", "default", asset.id),
+        ("asset.delete", "local:cli", "default", asset.id),
+    ]
+    assert entries[0].details["queued"] == ["poster"] and entries[2].details["title"] == "silent"
+
+
 def test_mam_audit_lists_as_json_and_verify_names_the_first_bad_entry(services: Services) -> None:
     _fill(services, 3)
     _fill(services, 1, Actor("county", "user", "u1", "user:wang", "10.9.9.9"))
