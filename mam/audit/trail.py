@@ -40,16 +40,14 @@ _PG_AUDIT_LOCK = 0x6D616D_A0D1
 
 
 class AuditAction(StrEnum):
-    """What the trail records (a fixed vocabulary)."""
+    """What the trail records (a fixed vocabulary; ``original.download`` waits for a route that serves originals)."""
 
     SIGN_IN = "session.sign_in"
     SIGN_IN_FAILED = "session.sign_in_failed"
-    SIGN_OUT = "session.sign_out"
     KEY_CREATE = "key.create"
     KEY_REVOKE = "key.revoke"
     USER_CREATE = "user.create"
     USER_DISABLE = "user.disable"
-    USER_ENABLE = "user.enable"
     TENANT_CREATE = "tenant.create"
     ASSET_UPLOAD = "asset.upload"
     ASSET_UPDATE = "asset.update"
@@ -61,7 +59,6 @@ class AuditAction(StrEnum):
     EXPORT_DOWNLOAD = "export.download"
     EXPORT_REQUEST = "export.request"
     RENDITIONS_REQUEST = "renditions.request"
-    JOB_CANCEL = "job.cancel"
 
 
 @dataclass(frozen=True)
