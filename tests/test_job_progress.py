@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from conftest import Media
 
+from mam.catalog import get_asset
 from mam.ingest import ingest_file
-from mam.jobs import request_export, set_job_progress
-from mam.models import Job, JobState
+from mam.jobs import fail_job, request_export, request_renditions, set_job_progress
+from mam.models import AssetStatus, Job, JobState
+from mam.processing import process_job
 from mam.services import Services
 
 
@@ -24,3 +26,26 @@ def test_progress_keeps_an_export_s_in_and_out_points_for_a_later_attempt(servic
     assert stored is not None
     assert stored.result["request"] == {"start": "0.5", "end": "1.5"}
     assert (stored.result["fps"], stored.result["eta_seconds"], stored.progress) == (250.0, 3.0, 0.4)
+
+
+def test_a_rendition_asked_for_later_that_fails_leaves_a_ready_asset_ready(services: Services, media: Media) -> None:
+    first = ingest_file(services, media.silent, profiles=["poster"])
+    assert first.job is not None and process_job(services, first.job.id).state == "done"
+    with services.session() as session:
+        later = request_renditions(services, session, "default", first.asset.id, ["proxy"])
+    assert later.job is not None
+    with services.session() as session:
+        assert fail_job(session, later.job.id, "the encoder refused")
+        asset = get_asset(session, "default", first.asset.id)
+        failed = session.get(Job, later.job.id)
+        assert (asset.status, asset.error) == (AssetStatus.READY, None)
+        assert failed is not None and (failed.state, failed.error) == (JobState.FAILED, "the encoder refused")
+
+
+def test_a_first_render_that_fails_fails_its_asset_with_the_reason(services: Services, media: Media) -> None:
+    result = ingest_file(services, media.wav, profiles=["radio"])
+    assert result.job is not None
+    with services.session() as session:
+        assert fail_job(session, result.job.id, "the source cannot be decoded")
+        asset = get_asset(session, "default", result.asset.id)
+        assert (asset.status, asset.error) == (AssetStatus.FAILED, "the source cannot be decoded")

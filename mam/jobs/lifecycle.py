@@ -205,10 +205,23 @@ def fail_job(session: Session, job_id: str, reason: str, attempt: int | None = N
         return False
     job = session.get(Job, job_id, populate_existing=True)
     if job is not None and job.kind == "render":
-        job.asset.status = AssetStatus.FAILED
-        job.asset.error = reason
+        _settle_asset(job, reason)
     session.commit()
     return True
+
+
+def _settle_asset(failed: Job, reason: str) -> None:
+    """An asset whose render job failed: still processing while another render job is active, ready
+    when renditions of its current original exist (a rendition asked for later failed, not the
+    asset), else failed with the reason."""
+    asset = failed.asset
+    active = (JobState.QUEUED, JobState.RUNNING)
+    if any(j.id != failed.id and j.kind == "render" and j.state in active for j in asset.jobs):
+        return
+    if any(r.source_sha256 == asset.sha256 for r in asset.renditions):
+        asset.status, asset.error = AssetStatus.READY, None
+    else:
+        asset.status, asset.error = AssetStatus.FAILED, reason
 
 
 def end_failed_attempt(
