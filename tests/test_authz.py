@@ -1,13 +1,20 @@
-"""The authorization policy (mam.identity.access) on the roles shipped, and the route dependency's guard."""
+"""The authorization policy (mam.identity.access) on the roles shipped, the route dependency's guard, and
+a person signed in (cookie session) held to their role like a key."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from authz_catalog import PASSWORD, seed
+from fastapi.testclient import TestClient
+
+from api.app import create_app
 from api.authz import require
 from mam.errors import PermissionDeniedError
 from mam.identity import Principal, load_roles
 from mam.identity.access import authorize, authorize_rendition
+from mam.services import Services
 
 ROLES = load_roles()
 
@@ -59,3 +66,21 @@ def test_a_misspelt_permission_fails_when_the_route_is_defined_not_when_it_is_ca
         require("asset:reed")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="asset:reed"):
         authorize(_principal("admin"), "asset:reed")
+
+
+def test_a_person_signed_in_has_the_rights_of_their_role_like_a_key(sqlite_services: Services, tmp_path: Path) -> None:
+    """The cookie session of an editor: edits metadata, may not delete the asset (403) or read the
+    audit trail, and a write without the session's CSRF token is refused before the role is asked."""
+    catalog = seed(sqlite_services, tmp_path / "seed", "county-a", "county-b", "county-c")
+    asset = catalog.asset("county-a", "会商")
+    with TestClient(create_app(services=sqlite_services, run_workers=False)) as client:
+        signed = client.post("/api/v1/session", json={"name": "county-a-editor", "password": PASSWORD})
+        assert signed.status_code == 200, signed.text
+        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+        url = f"/api/v1/assets/{asset}"
+        assert client.patch(url, json={"title": "改"}, headers=csrf).status_code == 200
+        refused = client.delete(url, headers=csrf)
+        assert refused.status_code == 403 and "asset:delete" in refused.json()["detail"]
+        assert client.get("/api/v1/audit").status_code == 403
+        assert client.delete(url).json()["type"] == "urn:mam:problem:csrf-refused"
+        assert client.get(url).json()["title"] == "改"
