@@ -5,8 +5,10 @@ from __future__ import annotations
 from conftest import Media
 
 from mam.catalog import get_asset
+from mam.errors import StorageError
 from mam.ingest import ingest_file
 from mam.jobs import fail_job, request_export, request_renditions, set_job_progress
+from mam.jobs.attempts import human_reason
 from mam.models import AssetStatus, Job, JobState
 from mam.processing import process_job
 from mam.services import Services
@@ -49,3 +51,15 @@ def test_a_first_render_that_fails_fails_its_asset_with_the_reason(services: Ser
         assert fail_job(session, result.job.id, "the source cannot be decoded")
         asset = get_asset(session, "default", result.asset.id)
         assert (asset.status, asset.error) == (AssetStatus.FAILED, "the source cannot be decoded")
+
+
+def test_a_failed_attempt_s_reason_is_words_never_an_exception_name_or_a_path() -> None:
+    reasons = {
+        human_reason(StorageError("cannot store a file: the disk is full")),
+        human_reason(PermissionError(13, "Permission denied", "/srv/mam/work/job-1/proxy.mp4")),
+        human_reason(KeyError("profiles")),
+        human_reason(TimeoutError()),
+    }
+    assert "cannot store a file: the disk is full" in reasons
+    assert "the system refused an operation: permission denied" in reasons
+    assert all("Error" not in r and "/srv" not in r and "'profiles'" not in r for r in reasons), reasons

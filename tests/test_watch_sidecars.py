@@ -163,7 +163,7 @@ def test_an_unexpected_error_sends_the_file_to_failed_once_and_the_watcher_goes_
     outcomes = sorted((h.path.name, h.outcome) for h in recorder.handled)
     assert outcomes == [("cursed.wav", "failed"), ("fine.wav", "ingested")]
     note = (drop / "failed" / "cursed.wav.txt").read_text(encoding="utf-8")
-    assert "unexpected error (KeyError)" in note and "a bug of ours" in note
+    assert "an unexpected fault of mam stopped it" in note and "KeyError" not in note
     assert (drop / "failed" / "cursed.json").exists()  # the unit failed together
     assert [a.original_filename for a in assets_of(sqlite_services)] == ["fine.wav"]
 

@@ -13,14 +13,14 @@ import socket
 import threading
 from datetime import timedelta
 
-from mam.errors import JobRequestError
+from mam.errors import JobRequestError, MamError
 from mam.jobs.lifecycle import claim_job, end_failed_attempt, renew_lease
 from mam.jobs.policy import JobPolicy
 from mam.models import Job
 from mam.services import Services
 from transcode.errors import TranscodeError
 
-__all__ = ["Attempt", "worker_name"]
+__all__ = ["Attempt", "human_reason", "worker_name"]
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,9 @@ class Attempt:
         if error is None or self.number == 0:
             return None
         permanent = permanent or isinstance(error, (TranscodeError, JobRequestError))
-        self.reason = str(error) if permanent else f"{type(error).__name__}: {error}"
+        self.reason = human_reason(error)
+        if not isinstance(error, (MamError, TranscodeError)):
+            log.error("job %s, attempt %d: unexpected fault", self.job_id, self.number, exc_info=error)
         with self.services.session() as session:
             delay = end_failed_attempt(session, self.job_id, self.number, self.reason, self.policy, permanent=permanent)
             if delay is None:
@@ -93,3 +95,16 @@ class Attempt:
                 if current is not None and current.error:
                     self.reason = current.error
         return delay
+
+
+def human_reason(error: BaseException) -> str:
+    """What a person reads of a failed attempt: our own errors' messages are written for people;
+    the system's refusals are said in its words; anything else is a fault of ours, detailed in the log
+    (never an exception's name or a path)."""
+    if isinstance(error, (MamError, TranscodeError)):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return f"the system refused an operation: {error.strerror.lower()}"
+    if isinstance(error, TimeoutError | ConnectionError):
+        return "a service mam needs did not answer in time"
+    return "an unexpected fault of mam stopped it (the log has the details)"

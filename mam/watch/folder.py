@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from mam.errors import BusyError, IngestError, MamError, SidecarError, StorageError
 from mam.ingest import IngestResult
+from mam.jobs.attempts import human_reason
 from mam.services import Services
 from mam.sharing import share_asset
 from mam.sidecar import MediaItem, ingest_item, is_sidecar, merge_sidecar, pair_files, read_sidecar
@@ -161,7 +162,7 @@ class FolderWatcher:
             return None
         except Exception as exc:  # a fault of ours: say so once, in failed/, and go on with the others
             log.exception("ingesting %s failed unexpectedly", path)
-            return self._failed(item, state, sidecar, f"unexpected error ({type(exc).__name__}): {exc}")
+            return self._failed(item, state, sidecar, human_reason(exc))
         if _changed(path, state):  # a writer paused longer than the quiet period, then went on
             log.warning(
                 "%s changed while it was ingested (as %s); it stays in place and is ingested again once "
