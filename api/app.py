@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import document_security
+from api.auth import CredentialsInUrl, document_security
 from api.authz import document_permissions
 from api.docs import install_docs, mark_file_uploads
 from api.errors import document_problems, install_error_handlers, problems
@@ -86,6 +86,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)  # 413 before the body is read
     install_security(app, settings)  # rate limits, CORS, security headers: outside everything else
+    app.add_middleware(CredentialsInUrl)  # a key in the URL: 401, and blanked before the access log prints it
     app.include_router(assets.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.errors import error_response
 from mam.errors import AuthenticationError, CsrfError
 from mam.identity.keys import authenticate_key, looks_like_key
 from mam.identity.principal import Principal
@@ -27,6 +30,7 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Credential",
+    "CredentialsInUrl",
     "CurrentCredential",
     "CurrentPrincipal",
     "client_address",
@@ -62,6 +66,34 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+_IN_URL = (
+    "a key in the URL is never accepted (URLs are logged and kept in histories); "
+    "send it as the header Authorization: Bearer <key>"
+)
+
+
+def _credential_in(pairs: list[tuple[str, str]]) -> bool:
+    return any(name.lower() in _CREDENTIAL_PARAMETERS or looks_like_key(value) for name, value in pairs)
+
+
+class CredentialsInUrl:
+    """ASGI middleware: a request whose query string carries a credential is refused with 401 before
+    anything else reads it, and the query is blanked in the request's scope, so that the server's
+    access log (which prints the scope's query when the answer starts) never shows the key."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string") or b""
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True) if query else []
+        if scope["type"] == "http" and _credential_in(pairs):
+            scope["query_string"] = b"credential-removed"
+            await error_response(AuthenticationError(_IN_URL))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def _verify_token(services: Services, token: str) -> Principal:
     """A JWT from the single sign-on provider, verified by ``mam.identity.oidc.verify_token(settings,
     token, roles=, session=)``; that function raises ``AuthenticationError`` when single sign-on is not
@@ -85,12 +117,8 @@ def _authenticate(
     bearer: HTTPAuthorizationCredentials | None,
     cookie: str | None,
 ) -> Credential:
-    for name, value in request.query_params.multi_items():
-        if name.lower() in _CREDENTIAL_PARAMETERS or looks_like_key(value):
-            raise AuthenticationError(
-                "a key in the URL is never accepted (URLs are logged and kept in histories); "
-                "send it as the header Authorization: Bearer <key>"
-            )
+    if _credential_in(request.query_params.multi_items()):  # also refused by CredentialsInUrl, earlier
+        raise AuthenticationError(_IN_URL)
     if request.headers.get("authorization"):
         if bearer is None or not bearer.credentials.strip():
             raise AuthenticationError("the Authorization header must read 'Bearer <key>'")

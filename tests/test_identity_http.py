@@ -7,9 +7,11 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from conftest import client_headers, make_settings
+from conftest import auth_headers, client_headers, make_settings
 from fastapi.testclient import TestClient
+from live_server import live_server
 
 from api.app import create_app
 from mam.identity import create_key, create_user, disable_user, revoke_key
@@ -181,3 +183,30 @@ def test_the_openapi_document_declares_the_bearer_key_and_the_session_cookie(cli
     listing = document["paths"]["/api/v1/assets"]["get"]
     assert {"HTTPBearer": []} in listing["security"] and "401" in listing["responses"]
     assert "security" not in document["paths"]["/api/v1/session"]["post"]
+
+
+def test_a_key_in_the_url_never_reaches_a_real_servers_access_log(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path / "home"), run_workers=False)
+    with live_server(app) as base:
+        access = logging.getLogger("uvicorn.access")
+        level = access.level
+        access.setLevel(logging.INFO)
+        lines: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+        access.addHandler(handler)
+        try:
+            key = auth_headers(app.state.services)["Authorization"].removeprefix("Bearer ")
+            with httpx.Client(base_url=base) as http:
+                answers = [
+                    http.get("/api/v1/assets", params={"api_key": key}),
+                    http.get("/api/v1/search", params={"q": key}, headers={"Authorization": f"Bearer {key}"}),
+                    http.get("/api/v1/assets", params={"limit": 5}, headers={"Authorization": f"Bearer {key}"}),
+                ]
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)
+    assert [a.status_code for a in answers] == [401, 401, 200]
+    assert answers[0].headers["www-authenticate"].startswith("Bearer") and key not in answers[0].text
+    assert len(lines) == 3 and "limit=5" in lines[2]  # the access log runs, with ordinary queries
+    assert not [line for line in lines if key in line or key[13:] in line]
