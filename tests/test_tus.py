@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Media, make_settings
+from conftest import Media, client_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -29,7 +29,7 @@ OCTETS = {**TUS, "Content-Type": "application/offset+octet-stream"}
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = make_settings(tmp_path / "home", MAM_MAX_UPLOAD_MB="1")
-    with TestClient(create_app(settings, run_workers=False)) as c:
+    with signed_in(TestClient(create_app(settings, run_workers=False))) as c:
         yield c
 
 
@@ -124,7 +124,7 @@ def test_requests_without_tus_resumable_are_refused_with_412(client: TestClient)
 
 def test_another_tenant_cannot_see_an_upload(client: TestClient) -> None:
     url = create(client, 100, filename="x.wav")
-    assert client.head(url, headers={**TUS, "X-Tenant": "elsewhere"}).status_code == 404
+    assert client.head(url, headers={**TUS, **client_headers(client, "elsewhere")}).status_code == 404
 
 
 def test_a_complete_upload_that_is_not_media_is_refused_and_leaves_nothing(client: TestClient, media: Media) -> None:
