@@ -5,9 +5,11 @@
 ``--keep`` is the folder a run of benchmarks/search.py kept its catalogs in (the SQLite file there,
 and the PostgreSQL database named after it). One process per checkout opens the same catalog; the
 driver asks each in turn (in a random order each time) for the same search and records its wall
-time, so both sides see the same load on a shared machine. Prints and writes
-benchmarks/results/search_ab.json: per backend and kind, the p50/p95 of each side and the median
-of the per-search ratios new/old, and whether both sides gave the same totals and hits.
+time, so both sides see the same load on a shared machine, and the CPU time its own process spent
+(all of a SQLite search; the client's part of a PostgreSQL one). Prints and writes
+benchmarks/results/search_ab.json: per backend and kind, the p50/p95 of each side, the median of the
+per-search ratios new/old (and per query), the ratio of CPU time spent, and whether both sides gave the same totals
+and hits.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ services = open_services(Settings.from_env({"MAM_HOME": sys.argv[1], "MAM_DATABA
 with services.session() as session:
     for line in sys.stdin:
         ask = json.loads(line)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = search(session, "default", SearchRequest(q=ask["q"], facets=ask["facets"], sort=ask["sort"]))
-        ms = (time.perf_counter() - started) * 1000
-        print(json.dumps({"ms": ms, "total": result.total, "hits": [h.asset.id for h in result.hits]}), flush=True)
+        ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+        hits = [h.asset.id for h in result.hits]
+        print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, "total": result.total, "hits": hits}), flush=True)
 services.close()
 """
 
@@ -73,6 +76,8 @@ def compare(name: str, url: str, home: Path, old: Path, new: Path, rounds: int) 
     rng = random.Random(7)
     times: dict[str, dict[str, list[float]]] = {k: {"old": [], "new": []} for k in KINDS}
     ratios: dict[str, list[float]] = {k: [] for k in KINDS}
+    per_query: dict[str, list[float]] = {q: [] for q in QUERIES}
+    cpu: dict[str, dict[str, float]] = {k: {"old": 0.0, "new": 0.0} for k in KINDS}
     same = True
     try:
         for query in QUERIES:  # warm up both
@@ -88,7 +93,9 @@ def compare(name: str, url: str, home: Path, old: Path, new: Path, rounds: int) 
                     same &= (got["old"]["total"], got["old"]["hits"]) == (got["new"]["total"], got["new"]["hits"])
                     for side in ("old", "new"):
                         times[kind][side].append(got[side]["ms"])
+                        cpu[kind][side] += got[side]["cpu_ms"]
                     ratios[kind].append(got["new"]["ms"] / got["old"]["ms"])
+                    per_query[query].append(got["new"]["ms"] / got["old"]["ms"])
             print(f"{name}: round {n + 1}/{rounds}", file=sys.stderr)
     finally:
         for w in workers.values():
@@ -96,11 +103,15 @@ def compare(name: str, url: str, home: Path, old: Path, new: Path, rounds: int) 
             w.stdin.close()
             w.wait()
     out: dict[str, Any] = {"backend": name, "same_answers": same}
+    out["median_ratio_per_query"] = {q: round(statistics.median(r), 3) for q, r in per_query.items()}
     for kind in KINDS:
         out[kind] = {
             side: {p: round(percentile(times[kind][side], float(p[1:])), 2) for p in ("p50", "p95")}
             for side in ("old", "new")
-        } | {"median_ratio_new_over_old": round(statistics.median(ratios[kind]), 3)}
+        } | {
+            "median_ratio_new_over_old": round(statistics.median(ratios[kind]), 3),
+            "client_cpu_ratio_new_over_old": round(cpu[kind]["new"] / max(cpu[kind]["old"], 1e-9), 3),
+        }
     return out
 
 
