@@ -242,19 +242,14 @@ def announce_first_administrator(settings: Settings) -> None:
         password = first_administrator(session, services.roles, settings.default_tenant)
     if password is None:
         return
-    out.print(
-        "\nmam: first start on an empty catalog: an administrator was created. Sign in on the web page with\n"
-        f"    user:     {FIRST_ADMIN}\n",
-        markup=False,
-        highlight=False,
+    message = (
+        "\nmam: first start on an empty catalog: an administrator was made. Sign in on the web page with\n"
+        f"    user:     {FIRST_ADMIN}\n"
+        f"    password: {password}\n"
+        "This password is shown only now. Make your own users with "
+        f"`mam users create NAME --tenant {settings.default_tenant} --role admin`, and keys with `mam keys create`.\n"
     )
-    out.print(f"    password: {password}", markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        "\nThis password is shown only now. Create your own users with `mam users create NAME --tenant "
-        f"{settings.default_tenant} --role admin` and keys with `mam keys create`.\n",
-        markup=False,
-        highlight=False,
-    )
+    out.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
