@@ -8,8 +8,11 @@ the principal's dependency overridden (no credential read). Both keep every midd
 set high enough never to refuse, CORS, security headers, body limit). One httpx client (keep-alive)
 sends a search (``/api/v1/search?q=...``, first page of 20) and an asset GET (``/api/v1/assets/{id}``)
 to each server in turn, in rounds (so drift of the machine falls on both alike), after a warm-up.
-Writes benchmarks/results/api.json and api.md: p50/p95 per request and mode, the difference and ratio.
-Goal: authentication adds under 1 ms at p95.
+Writes benchmarks/results/api.json and api.md: p50/p95 per request and mode, the difference and ratio,
+the median of the paired differences, and authentication alone timed in process (wall and CPU: what
+the server does for a key, without HTTP or the machine's other work). ``--control`` makes both servers
+authenticate (api_control.json): the difference two identical server processes show, the noise floor
+the with/without comparison must be read against. Goal: authentication adds under 1 ms at p95.
 """
 
 from __future__ import annotations
@@ -154,6 +157,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="timed requests per kind and mode")
     parser.add_argument("--rounds", type=int, default=6, help="the requests are sent in this many alternating rounds")
     parser.add_argument("--warmup", type=int, default=300, help="untimed requests per kind and mode first")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="both servers authenticate (an A/A run: the difference two identical server processes show)",
+    )
     parser.add_argument("--serve", nargs=3, metavar=("HOME", "PORT", "AUTH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:  # a server process of the run
@@ -165,8 +173,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mam-bench-api-") as tmp:
         home = Path(tmp) / "home"
         key, ids = seed(home, args.assets)
-        servers = {mode: _start(home, key, mode == "with_auth") for mode in MODES}
-        headers = {"with_auth": {"Authorization": f"Bearer {key}"}, "without_auth": {}}
+        servers = {mode: _start(home, key, mode == "with_auth" or args.control) for mode in MODES}
+        bearer = {"Authorization": f"Bearer {key}"}
+        headers = {"with_auth": bearer, "without_auth": bearer if args.control else {}}
         kinds: dict[str, Callable[[], str]] = {
             "search": lambda: f"/api/v1/search?q={rng.choice(QUERIES)}&limit=20",
             "asset_get": lambda: f"/api/v1/assets/{rng.choice(ids)}",
@@ -214,6 +223,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mam-bench-auth-") as tmp:
         checks = _authentication_alone(Path(tmp) / "home")
     document = {
+        "control": args.control,
         "load_average_at_start": load,
         "load_average_at_end": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "assets": args.assets,
@@ -221,7 +231,8 @@ def main() -> None:
         "results": results,
         "authentication_alone": checks,
     }
-    (out / "api.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    name = "api_control" if args.control else "api"
+    (out / f"{name}.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lines = [
         f"API through uvicorn + httpx, {args.assets} assets, load average at start {load}",
         "",
@@ -245,7 +256,7 @@ def main() -> None:
         f"p50 {checks['p50_us']} us, p95 {checks['p95_us']} us wall; CPU p50 {checks['cpu_p50_us']} us, "
         f"p95 {checks['cpu_p95_us']} us"
     )
-    (out / "api.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 
