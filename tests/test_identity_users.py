@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mam.errors import AuthenticationError, ConflictError, IdentityError, RateLimitedError
 from mam.identity import (
@@ -59,12 +59,17 @@ def test_a_session_is_kept_as_the_digest_of_its_token_and_ends_at_sign_out(servi
             authenticate_session(session, services.roles, done.token)
 
 
-def test_an_expired_session_is_refused(services: Services) -> None:
+def test_an_expired_session_is_refused_and_removed_at_the_next_sign_in(services: Services) -> None:
     with services.session() as session:
         create_user(session, services.roles, "sun", "default", "viewer", PASSWORD)
+        create_user(session, services.roles, "ma", "default", "viewer", PASSWORD)
         done = sign_in(session, "sun", PASSWORD, lifetime=HOURS)
         with pytest.raises(AuthenticationError, match="expired"):
             authenticate_session(session, services.roles, done.token, now=utcnow() + HOURS)
+        session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))  # sun's is over
+        session.commit()
+        ma = sign_in(session, "ma", PASSWORD, lifetime=HOURS)  # another user's sign-in removes it
+        assert [s.id for s in session.scalars(select(UserSession))] == [digest(ma.token)]
 
 
 def test_disabling_a_user_ends_its_sessions_at_once_and_refuses_its_sign_in(services: Services) -> None:
