@@ -85,8 +85,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)  # 413 before the body is read
-    install_security(app, settings)  # rate limits, CORS, security headers: outside everything else
     app.add_middleware(CredentialsInUrl)  # a key in the URL: 401, and blanked before the access log prints it
+    install_security(app, settings)  # rate limits, CORS, security headers: outside everything else
     app.include_router(assets.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)

@@ -234,8 +234,12 @@ def test_a_link_reads_as_its_tenant_so_a_revoked_share_stops_it_at_once(world: W
 def test_a_key_in_a_url_is_never_an_identity_not_even_on_a_play_route(world: World, bare: TestClient) -> None:
     key = world.key()["Authorization"].removeprefix("Bearer ")
     assert bare.get("/api/v1/assets", params={"api_key": key}).status_code == 401
-    played = bare.get(f"/api/v1/play/{key}/assets/{world.asset}/renditions/proxy", params={"access_token": key})
-    assert played.status_code == 403 and key not in played.text
+    in_path = bare.get(f"/api/v1/play/{key}/assets/{world.asset}/renditions/proxy")
+    assert in_path.status_code == 403 and key not in in_path.text
+    url = world.link("proxy")
+    in_query = bare.get(url, params={"access_token": key})
+    assert in_query.status_code == 401 and key not in in_query.text  # even beside a valid link
+    assert in_query.headers["x-frame-options"] == "DENY"  # refused inside the security headers
 
 
 def test_the_generated_secret_is_kept_in_mam_home_and_shared_by_every_process(tmp_path: Path) -> None:
