@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from mam.audit import Actor
 from mam.errors import MamError
 from mam.models import Job, JobState
 from mam.services import Services
@@ -71,7 +72,10 @@ def ingest_paths(
             path = item.media
             bar.update(task, description=f"ingest {path.name}")
             try:
-                ingested = ingest_item(services, item, tenant_id=tenant, title=title, tags=tags, profiles=profiles)
+                local = Actor.local(tenant)
+                ingested = ingest_item(
+                    services, item, tenant_id=tenant, title=title, tags=tags, profiles=profiles, actor=local
+                )
                 result = ingested.result
                 if ingested.refused:
                     console.print(f"[yellow]{path.name}: sidecar refused, ingested without it: {ingested.refused}")

@@ -361,25 +361,49 @@ def _mam(services: Services, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(MAM), *args], env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
 
 
-def test_mam_delete_export_and_render_are_recorded_as_the_local_administrator(services: Services, media: Media) -> None:
-    from mam.ingest import ingest_file
-
-    asset = ingest_file(services, media.silent, profiles=[]).asset  # no actor: nothing recorded
-    for command in (
-        ["render", asset.id, "-p", "poster"],
-        ["export", asset.id, "-p", "proxy"],
-        ["delete", asset.id, "-y"],
-    ):
+def test_mam_ingest_render_export_and_delete_are_recorded_as_the_local_administrator(
+    services: Services, media: Media
+) -> None:
+    ingested = _mam(services, "ingest", str(media.silent), "--profile", "proxy", "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    asset_id = json.loads(ingested.stdout)[0]["asset"]["id"]
+    asked = (["render", asset_id, "-p", "poster"], ["export", asset_id, "-p", "proxy"], ["delete", asset_id, "-y"])
+    for command in asked:
         done = _mam(services, *command)
         assert done.returncode == 0, done.stderr
     with services.session() as session:
         entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.actor, e.tenant_id, e.target) for e in entries] == [
-        ("renditions.request", "local:cli", "default", asset.id),
-        ("export.request", "local:cli", "default", asset.id),
-        ("asset.delete", "local:cli", "default", asset.id),
+        ("asset.upload", "local:cli", "default", asset_id),
+        ("renditions.request", "local:cli", "default", asset_id),
+        ("export.request", "local:cli", "default", asset_id),
+        ("asset.delete", "local:cli", "default", asset_id),
     ]
-    assert entries[0].details["queued"] == ["poster"] and entries[2].details["title"] == "silent"
+    assert entries[0].details["profiles"] == ["proxy"] and entries[1].details["queued"] == ["poster"]
+    assert entries[3].details["title"] == "silent"
+
+
+def test_a_watch_folder_records_its_uploads_and_shares_as_itself(tmp_path: Path, services: Services) -> None:
+    from watch_support import clip, watchers
+
+    from mam.watch import WatchFolder
+
+    with services.session() as session:
+        ensure_tenant(session, "county")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    folder = WatchFolder(path=drop, quiet_seconds=0.2, profiles=(), share_with=("county",))
+    with watchers(services) as start:
+        _, recorder = start(folder)
+        clip(drop / "feed.wav", 1)
+        assert [h.outcome for h in recorder.wait_for(1)] == ["ingested"]
+    with services.session() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.actor, e.tenant_id) for e in entries] == [
+        ("asset.upload", f"local:watch:{drop}", "default"),
+        ("share.create", f"local:watch:{drop}", "default"),
+    ]
+    assert entries[0].details["filename"] == "feed.wav" and entries[1].details == {"tenants": ["county"]}
 
 
 def test_mam_audit_lists_as_json_and_verify_names_the_first_bad_entry(services: Services) -> None:

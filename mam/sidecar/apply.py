@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mam.audit import Actor
 from mam.catalog import AssetChanges, get_asset, update_asset
 from mam.errors import MetadataError, SidecarError
 from mam.ingest import IngestResult, ingest_file
@@ -84,10 +85,12 @@ def ingest_item(
     tags: Sequence[str] = (),
     profiles: Sequence[str] | None = None,
     where_applicable: bool = False,
+    actor: Actor | None = None,
 ) -> SidecarIngest:
     """Ingest ``item.media`` with the metadata of ``item.sidecar`` (if any). Raises IngestError.
 
-    ``profiles`` and ``where_applicable`` as for :func:`mam.ingest.ingest_file`."""
+    ``profiles``, ``where_applicable`` and ``actor`` (the audit trail's uploader) as for
+    :func:`mam.ingest.ingest_file`."""
     meta: SidecarMetadata | None = None
     refused: str | None = None
     fields: dict[str, Any] = {}
@@ -127,6 +130,7 @@ def ingest_item(
             filename=filename,
             metadata=fields or None,
             where_applicable=where_applicable,
+            actor=actor,
         )
     return SidecarIngest(result, meta, tuple(problems), refused, rewrapped=source != item.media)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from mam.audit import Actor
 from mam.errors import BusyError, IngestError, MamError, SidecarError, StorageError
 from mam.ingest import IngestResult
 from mam.jobs.attempts import human_reason
@@ -59,6 +60,7 @@ class FolderWatcher:
         self.services = services
         self.folder = folder
         self.tenant = folder.tenant or services.settings.default_tenant
+        self._actor = Actor.local(self.tenant, f"watch:{folder.path}")  # who the audit trail says ingested
         self.ledger = Ledger(ledger_path(state_dir, folder.path, self.tenant), folder.path)
         self.tracker = StabilityTracker()
         self._missing_reported = False
@@ -149,11 +151,12 @@ class FolderWatcher:
                 tags=meta.tags,
                 profiles=self.folder.profiles,
                 where_applicable=True,  # the folder's list is for every file: made where it applies
+                actor=self._actor,
             )
             result = ingested.result
             if self.folder.share_with:  # a feed folder: ingested once, shared with its subscribers
                 with self.services.session() as session:
-                    share_asset(session, self.tenant, result.asset.id, self.folder.share_with)
+                    share_asset(session, self.tenant, result.asset.id, self.folder.share_with, actor=self._actor)
         except IngestError as exc:
             return self._failed(item, state, sidecar, str(exc))
         except _UNAVAILABLE as exc:  # not the file's fault: try again after another quiet period
