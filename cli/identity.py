@@ -37,7 +37,7 @@ from transcode.errors import TranscodeError
 
 __all__ = ["announce_first_administrator", "register"]
 
-out = Console()
+out = Console(highlight=False)
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
