@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mam.errors import ConfigError
 
-__all__ = ["SessionFactory", "make_engine", "migrate"]
+__all__ = ["SessionFactory", "make_engine", "migrate", "schema_change"]
 
 SessionFactory = sessionmaker[Session]
 
@@ -89,6 +89,34 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+@contextmanager
+def schema_change(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for changing the catalog's schema (committed if the block ends well).
+
+    SQLite changes a table by rebuilding it (copy, drop, rename), and dropping a table that other
+    tables' rows point at fails while foreign keys are enforced. So, as SQLite's own procedure for
+    schema changes says: foreign keys off (outside the transaction), change, check every key, on."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise ConfigError(
+                        f"the schema change would leave {len(broken)} row(s) pointing at nothing "
+                        f"(first: table {broken[0][0]}, row {broken[0][1]}); nothing was changed"
+                    )
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the catalog schema up to date (``alembic upgrade head``).
 
@@ -96,7 +124,7 @@ def migrate(engine: Engine) -> None:
     upgrade is serialised so that exactly one of them creates the schema and the others find it made.
     """
     if engine.dialect.name == "sqlite":
-        with _sqlite_file_lock(engine), engine.begin() as connection:
+        with _sqlite_file_lock(engine), schema_change(engine) as connection:
             _upgrade(connection)
         return
     with engine.begin() as connection:

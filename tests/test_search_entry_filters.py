@@ -13,7 +13,7 @@ from alembic.config import Config
 from conftest import catalog_asset
 from sqlalchemy import event, inspect, text
 
-from mam.db import _MIGRATIONS
+from mam.db import _MIGRATIONS, schema_change
 from mam.models import Asset, Span, SubtitleCue
 from mam.search import SearchRequest, search
 from mam.services import Services
@@ -123,7 +123,7 @@ def test_the_migration_copies_the_columns_of_existing_assets(services: Services)
     asset_id = _catalogue(services)
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with services.engine.begin() as connection:
+    with schema_change(services.engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0008")
         assert "status" not in {c["name"] for c in inspect(connection).get_columns("search_entries")}
