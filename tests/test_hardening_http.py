@@ -408,3 +408,49 @@ def test_no_key_password_session_cookie_or_link_secret_reaches_a_log_or_an_answe
         assert [name for name, s in secrets.items() if s in shown] == [], answer.request.url
     server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
     assert [name for name, s in secrets.items() if s in server_log] == []
+
+
+def test_on_s3_a_link_serves_hls_playlists_itself_and_presigns_files_for_no_longer_than_the_link(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    import uuid
+    from urllib.parse import parse_qs
+
+    import httpx
+
+    settings = make_settings(
+        tmp_path / "home",
+        MAM_STORAGE_URL=f"s3://links-{uuid.uuid4().hex[:12]}/p",
+        MAM_S3_ENDPOINT_URL=s3_endpoint,
+        MAM_S3_CREATE_BUCKET="1",
+        MAM_PRESIGN_SECONDS="600",
+        MAM_LINK_SECONDS="120",
+    )
+    services = open_services(settings)
+    try:
+        catalog = seed(services, tmp_path / "seed", OWN, OTHER, THIRD)
+        asset = catalog.asset(OWN, "on s3")
+        catalog.renditions(OWN, asset)
+        with TestClient(create_app(services=services, run_workers=False)) as client:
+
+            def link(profile: str) -> str:
+                minted = client.post(f"/api/v1/assets/{asset}/links/{profile}", headers=catalog.keys["viewer"])
+                assert minted.status_code == 200, minted.text
+                return str(minted.json()["url"])
+
+            client.headers.clear()
+            master_url = link("hls")
+            master = client.get(master_url, follow_redirects=False)
+            assert master.status_code == 200 and "v0/index.m3u8" in master.text  # served here: URIs stay under it
+            variant = client.get(urljoin(master_url, "v0/index.m3u8"), follow_redirects=False)
+            assert variant.status_code == 200 and "seg_1.m4s" in variant.text
+            for url in (urljoin(master_url, "v0/seg_1.m4s"), link("proxy")):
+                moved = client.get(url, follow_redirects=False)
+                assert moved.status_code == 307, moved.text
+                presigned = moved.headers["location"]
+                assert presigned.startswith(s3_endpoint)
+                query = {k.lower(): v for k, v in parse_qs(urlsplit(presigned).query).items()}
+                assert 0 < int(query["x-amz-expires"][0]) <= 120  # the link's life, not MAM_PRESIGN_SECONDS
+                assert httpx.get(presigned).status_code == 200
+    finally:
+        services.close()
