@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import math
 import re
 import time
@@ -168,10 +169,13 @@ class TokenBuckets:
         return bucket
 
     def _forget(self, now: float) -> None:
-        """Bounded memory: drop the buckets that have filled up again (idle), else the oldest."""
+        """Bounded memory: drop the buckets that have filled up again (idle, so nothing is lost), else the
+        oldest tenth (so a spray of made-up credentials costs one scan per tenth, not one per request)."""
         idle = [k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate >= self.capacity]
-        for name in idle or [next(iter(self._buckets))]:
-            del self._buckets[name]
+        if len(idle) < self._max // 10:
+            idle += list(itertools.islice(self._buckets, self._max // 10 + 1))
+        for name in idle:
+            self._buckets.pop(name, None)
 
     def wait(self, name: str) -> float:
         """Seconds until ``name`` may send one more request (0: now)."""

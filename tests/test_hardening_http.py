@@ -180,6 +180,8 @@ def test_an_hls_link_plays_the_master_playlist_its_variant_and_segments_with_the
     for uri in (init.group(1), "seg_1.m4s"):
         part = bare.get(urljoin(variant_url, uri))
         assert part.status_code == 200 and len(part.content) > 0, uri
+    from_cms = bare.get(urljoin(variant_url, "seg_1.m4s"), headers={"Origin": CMS})
+    assert from_cms.status_code == 200 and from_cms.headers["access-control-allow-origin"] == CMS
     folder = bare.get(url.rsplit("/", 1)[0], follow_redirects=False)  # the rendition itself: to its master
     assert folder.status_code == 307 and folder.headers["location"] == urlsplit(url).path
 
@@ -325,6 +327,19 @@ def test_token_buckets_refuse_past_the_rate_and_refill_with_time() -> None:
     assert buckets.wait("k") == pytest.approx(1.0)
     now[0] += 1.0
     assert buckets.wait("k") == 0
+
+
+def test_the_buckets_kept_are_bounded_under_a_spray_of_names() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(5, clock=lambda: now[0], max_tracked=100)
+    for n in range(1000):
+        assert buckets.wait(f"made-up-{n}") == 0
+        buckets.take(f"made-up-{n}")
+        now[0] += 0.001
+    assert len(buckets._buckets) <= 100
+    for _ in range(5):
+        buckets.take("made-up-999")
+    assert buckets.wait("made-up-999") > 0  # the newest are kept
 
 
 def test_past_the_rate_of_a_key_the_answer_is_429_with_retry_after_and_other_keys_go_on(tmp_path: Path) -> None:
