@@ -213,7 +213,7 @@ def remove(asset_id: str, services: ServicesDep, tenant: CurrentTenant, actor: C
         200: _FILE,
         206: {"description": "the requested byte range"},
         307: {"description": "a presigned URL of the object store, or a folder rendition's master playlist"},
-        **problems(404, 416, 503),
+        **problems(400, 404, 416, 503),
     },
     dependencies=[Depends(require_rendition)],
 )
@@ -246,7 +246,7 @@ def download_rendition(
 @router.get(
     "/{asset_id}/renditions/{profile}/{path:path}",
     response_class=Response,
-    responses={200: _FILE, 206: {"description": "the requested byte range"}, **problems(404, 416, 503)},
+    responses={200: _FILE, 206: {"description": "the requested byte range"}, **problems(400, 404, 416, 503)},
     dependencies=[Depends(require_rendition)],
 )
 def download_rendition_part(

@@ -40,7 +40,7 @@ def share(
     "/{tenant_id}",
     status_code=204,
     name="unshare_asset",
-    responses=problems(_OWNER_ONLY, (404, "no such asset, not shared with that tenant, or an unknown X-Tenant")),
+    responses=problems(_OWNER_ONLY, (404, "no such asset, or not shared with that tenant")),
 )
 def unshare(asset_id: str, tenant_id: str, session: SessionDep, tenant: CurrentTenant, actor: CurrentActor) -> Response:
     unshare_asset(session, tenant, asset_id, tenant_id, actor=actor)
