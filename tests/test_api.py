@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import upload, wait_job
 from conftest import Media, client_headers, make_settings, signed_in
 from fastapi.testclient import TestClient
 
@@ -21,21 +22,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(make_settings(tmp_path / "home"))
     with signed_in(TestClient(app)) as c:
         yield c
-
-
-def upload(client: TestClient, path: Path, **fields: str) -> Any:
-    with path.open("rb") as handle:
-        return client.post("/api/v1/assets", files={"file": (path.name, handle)}, data=fields)
-
-
-def wait_job(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s: {job}")
 
 
 def test_an_upload_is_rendered_in_process_and_served_with_byte_ranges(client: TestClient, media: Media) -> None:

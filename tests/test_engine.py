@@ -22,7 +22,7 @@ from mediacheck import (
 )
 
 from transcode import generate
-from transcode.errors import OutputCheckError, RenderError
+from transcode.errors import OutputCheckError, SpanError
 from transcode.loudness import measure_programme
 from transcode.pipeline import JobResult, make_renditions
 from transcode.plan import make_plan, make_span
@@ -229,9 +229,9 @@ def test_a_sub_clip_carries_the_timecode_of_its_in_point(media: Media, tmp_path:
 
 def test_a_sub_clip_outside_the_source_is_refused(media: Media) -> None:
     info = probe(media.silent)
-    with pytest.raises(RenderError, match="not inside"):
+    with pytest.raises(SpanError, match="not inside"):
         make_span(info, 1.5, 9.0)
-    with pytest.raises(RenderError, match="not a timecode"):
+    with pytest.raises(SpanError, match="not a timecode"):
         make_span(info, "ten past", None)
 
 

@@ -14,10 +14,10 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import hostile_media
 import pytest
+from api_support import upload, wait_job
 from conftest import make_settings, signed_in
 from fastapi.testclient import TestClient
 
@@ -37,21 +37,6 @@ def services(tmp_path: Path) -> Iterator[Services]:
         yield svc
     finally:
         svc.close()
-
-
-def _upload(client: TestClient, path: Path, **fields: str) -> Any:
-    with path.open("rb") as handle:
-        return client.post("/api/v1/assets", files={"file": (path.name, handle)}, data=fields)
-
-
-def _wait(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
 def _plain(reason: str) -> None:
@@ -74,7 +59,7 @@ def test_two_hundred_mutants_get_plain_answers_and_the_worker_still_completes_a_
     started = time.monotonic()
     with signed_in(TestClient(create_app(services=services, run_workers=False))) as client:  # ingest only: probe, store
         for mutant in mutants:
-            answer = _upload(client, mutant, profiles="proxy")
+            answer = upload(client, mutant, profiles="proxy")
             answers[answer.status_code] += 1
             if answer.status_code == 201:
                 accepted.append(mutant)
@@ -90,17 +75,17 @@ def test_two_hundred_mutants_get_plain_answers_and_the_worker_still_completes_a_
     started = time.monotonic()
     with signed_in(TestClient(create_app(make_settings(tmp_path / "rendering")))) as client:  # the in-process worker
         for mutant in chosen:
-            asset = _upload(client, mutant, profiles="proxy")
+            asset = upload(client, mutant, profiles="proxy")
             assert asset.status_code == 201, asset.text  # the same bytes probe the same way
-            job = _wait(client, asset.json()["jobs"][0]["id"])
+            job = wait_job(client, asset.json()["jobs"][0]["id"])
             outcomes[job["state"]] += 1
             if job["state"] == "failed":
                 _plain(job["error"])
                 reasons.append(job["error"][:160])
             else:
                 assert job["state"] == "done", job
-        good = _upload(client, generate.silent_clip(tmp_path / "good.mp4", seconds=0.5, width=160, height=96))
-        assert _wait(client, good.json()["jobs"][0]["id"])["state"] == "done"
+        good = upload(client, generate.silent_clip(tmp_path / "good.mp4", seconds=0.5, width=160, height=96))
+        assert wait_job(client, good.json()["jobs"][0]["id"])["state"] == "done"
     rendered = time.monotonic() - started
     print(
         f"\ncampaign: {MUTANTS} mutants (seed {SEED}) ingested in {ingested:.1f} s, answers {dict(answers)}; "
@@ -118,7 +103,7 @@ def test_picture_and_duration_bombs_are_refused_at_ingest_or_rendered_within_the
         for side in (30000, 16000, 12000):
             bomb = hostile_media.picture_bomb(tmp_path / f"claims-{side}.mov", side)
             started = time.monotonic()
-            answer = _upload(client, bomb)
+            answer = upload(client, bomb)
             assert answer.status_code == 422, answer.text
             _plain(answer.json()["detail"])
             report.append(f"{bomb.name}: refused at ingest in {time.monotonic() - started:.2f} s")
@@ -128,9 +113,9 @@ def test_picture_and_duration_bombs_are_refused_at_ingest_or_rendered_within_the
         limits = render_limits(info, 1, None, services.settings.render_ceilings)
         assert limits.timeout == 300.0  # two seconds shown by the streams: the floor, not 10⁹ s
         started = time.monotonic()
-        answer = _upload(client, bomb, profiles="proxy")
+        answer = upload(client, bomb, profiles="proxy")
         assert answer.status_code == 201 and abs(answer.json()["duration"] - 2.0) < 0.1, answer.text
-        job = _wait(client, answer.json()["jobs"][0]["id"])
+        job = wait_job(client, answer.json()["jobs"][0]["id"])
         assert job["state"] == "done", job
         report.append(
             f"{bomb.name} (declares 100,000,000 s): rendered as 2 s in {time.monotonic() - started:.2f} s "
@@ -139,9 +124,9 @@ def test_picture_and_duration_bombs_are_refused_at_ingest_or_rendered_within_the
         bomb = hostile_media.frame_bomb(tmp_path / "frame-4000.mov")  # the header says 64×48: only frames lie
         limits = render_limits(probe(bomb), 1, None, services.settings.render_ceilings)
         started = time.monotonic()
-        answer = _upload(client, bomb, profiles="proxy")
+        answer = upload(client, bomb, profiles="proxy")
         assert answer.status_code == 201, answer.text
-        job = _wait(client, answer.json()["jobs"][0]["id"])
+        job = wait_job(client, answer.json()["jobs"][0]["id"])
         assert job["state"] == "done", job  # a picture size changing mid-stream is a new shot, not a fault
         report.append(
             f"{bomb.name} (one 4000×4000 frame in a 64×48 stream): rendered in "

@@ -7,10 +7,10 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import hostile_media
 import pytest
+from api_support import upload, wait_job
 from conftest import Media, make_settings, signed_in
 from fastapi.testclient import TestClient
 from watch_support import assets_of, watchers
@@ -37,21 +37,6 @@ def client(services: Services) -> Iterator[TestClient]:
         yield c
 
 
-def _upload(client: TestClient, path: Path, name: str | None = None, **fields: str) -> Any:
-    with path.open("rb") as handle:
-        return client.post("/api/v1/assets", files={"file": (name or path.name, handle)}, data=fields)
-
-
-def _wait(client: TestClient, job_id: str, timeout: float = 90.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
-
-
 def _no_secrets(text: str, services: Services) -> None:
     for secret in ("/assets/", str(services.settings.home), services.storage.url, "Error:"):
         assert secret not in text, f"{secret!r} in {text!r}"
@@ -62,21 +47,21 @@ def test_a_probe_that_runs_out_of_time_is_busy_503_with_retry_after_not_bad_medi
 ) -> None:
     services.prober.close()
     services.prober = Prober(timeout=0.0001)  # what an overloaded machine does to a probe
-    busy = _upload(client, media.wav)
+    busy = upload(client, media.wav)
     assert busy.status_code == 503, busy.text
     assert int(busy.headers["retry-after"]) > 0
     assert "too busy" in busy.json()["detail"] and "not a media" not in busy.json()["detail"]
     assert client.get("/api/v1/assets").json()["total"] == 0
     services.prober.timeout = 30  # the machine is quiet again: the same file is media after all
-    assert _upload(client, media.wav).status_code == 201
+    assert upload(client, media.wav).status_code == 201
 
 
 def test_rendition_parts_with_backslashes_nul_or_dot_dot_are_not_found_and_name_no_key(
     client: TestClient, services: Services, tmp_path: Path
 ) -> None:
     clip = generate.silent_clip(tmp_path / "b-roll.mp4", seconds=0.5, width=160, height=96)
-    asset = _upload(client, clip, profiles="proxy").json()
-    assert _wait(client, asset["jobs"][0]["id"])["state"] == "done"
+    asset = upload(client, clip, profiles="proxy").json()
+    assert wait_job(client, asset["jobs"][0]["id"])["state"] == "done"
     for part in ("a%5Cb.m4s", "seg%00.m4s", "..%2F..%2Foriginal%2Fb-roll.mp4", "x/%2E%2E/y", "no-such.m4s"):
         answer = client.get(f"/api/v1/assets/{asset['id']}/renditions/proxy/{part}")
         assert answer.status_code == 404, (part, answer.status_code, answer.text)
@@ -87,8 +72,8 @@ def test_a_stored_file_gone_missing_is_reported_without_its_key_or_path(
     client: TestClient, services: Services, tmp_path: Path
 ) -> None:
     clip = generate.silent_clip(tmp_path / "b-roll.mp4", seconds=0.5, width=160, height=96)
-    asset = _upload(client, clip, profiles="proxy").json()
-    assert _wait(client, asset["jobs"][0]["id"])["state"] == "done"
+    asset = upload(client, clip, profiles="proxy").json()
+    assert wait_job(client, asset["jobs"][0]["id"])["state"] == "done"
     (rendition,) = client.get(f"/api/v1/assets/{asset['id']}").json()["renditions"]
     for file in Path(services.storage.url).rglob("*.mp4"):
         if "renditions" in file.parts:
@@ -102,7 +87,7 @@ def test_a_stored_file_gone_missing_is_reported_without_its_key_or_path(
 def test_an_original_named_dot_dot_or_with_separators_is_stored_safely(
     client: TestClient, services: Services, media: Media, name: str
 ) -> None:
-    answer = _upload(client, media.wav, name=name)
+    answer = upload(client, media.wav, name=name)
     assert answer.status_code == 201, answer.text
     _no_secrets(answer.text, services)
 
@@ -111,13 +96,13 @@ def test_picture_and_duration_bombs_are_refused_or_cut_to_what_the_streams_hold(
     client: TestClient, services: Services, tmp_path: Path
 ) -> None:
     for side, words in ((30000, "has no size (0×0)"), (12000, "larger than the 8192 pixels")):
-        refused = _upload(client, hostile_media.picture_bomb(tmp_path / f"bomb{side}.mov", side))
+        refused = upload(client, hostile_media.picture_bomb(tmp_path / f"bomb{side}.mov", side))
         assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
         assert not hostile_media.PYTHON_ERROR.search(refused.text)
-    long = _upload(client, hostile_media.duration_bomb(tmp_path / "claims-3-years.mkv"), profiles="proxy")
+    long = upload(client, hostile_media.duration_bomb(tmp_path / "claims-3-years.mkv"), profiles="proxy")
     assert long.status_code == 201, long.text
     assert abs(long.json()["duration"] - 2.0) < 0.1
-    assert _wait(client, long.json()["jobs"][0]["id"])["state"] == "done"
+    assert wait_job(client, long.json()["jobs"][0]["id"])["state"] == "done"
 
 
 def test_a_watched_file_met_by_a_busy_probe_stays_to_be_tried_again_not_failed(

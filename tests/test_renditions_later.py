@@ -7,12 +7,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import wait_job
 from conftest import Media, make_settings, signed_in
 from fastapi.testclient import TestClient
 
@@ -28,16 +28,6 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["MAM_HOME"] = str(home)
     env["COLUMNS"] = "1000"
     return subprocess.run([str(MAM), *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-def wait_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s")
 
 
 @pytest.fixture
