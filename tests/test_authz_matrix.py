@@ -199,9 +199,7 @@ _BUILDERS |= {
     "POST /api/v1/assets/{asset_id}/links/{profile} [broadcast_hd]": lambda w: Call(
         "POST", f"{_A}/links/broadcast_hd".format(asset=w.asset)
     ),
-    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy]": lambda w: Call(
-        "GET", _link(w, "proxy")
-    ),
+    "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy]": lambda w: Call("GET", _link(w, "proxy")),
     "GET /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [altered]": lambda w: Call(
         "GET", _altered(_link(w, "proxy"))
     ),
