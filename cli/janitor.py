@@ -38,7 +38,9 @@ def janitor(
     Under $MAM_HOME/work: the bytes of multipart uploads whose connection or server died (no
     longer being written and untouched for an hour), resumable (tus) uploads past their
     Upload-Expires (MAM_UPLOAD_EXPIRY_HOURS after their last bytes), and scratch folders of jobs
-    that are not running. Whatever a live upload or running job still holds is kept and listed.
+    that are not running; and stored objects nothing in the catalog refers to (an ingest or render
+    killed between storing and registering), an hour after they were written. Whatever a live upload
+    or running job still holds is kept and listed.
     `mam serve` does the same when it starts and every MAM_JANITOR_INTERVAL_MINUTES.
     """
     try:
@@ -47,7 +49,7 @@ def janitor(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     try:
-        report = sweep(services)
+        report = sweep(services, store=True)
     finally:
         services.close()
     if json_out:

@@ -42,6 +42,8 @@ class Finding:
     key: str
     asset_id: str | None
     detail: str
+    size: int = 0
+    """An orphan's size in bytes."""
 
 
 @dataclass
@@ -113,8 +115,10 @@ def _keyframes(session: Session, asset_id: str) -> Iterable[str]:
     return [k for k in session.scalars(select(ShotRow.keyframe_key).where(ShotRow.asset_id == asset_id)) if k]
 
 
-def check_integrity(services: Services, *, grace: timedelta = ORPHAN_GRACE) -> IntegrityReport:
-    """Compare the catalog with the store (the whole store, listed once)."""
+def check_integrity(
+    services: Services, *, grace: timedelta = ORPHAN_GRACE, now: float | None = None
+) -> IntegrityReport:
+    """Compare the catalog with the store (the whole store, listed once); ``now`` in seconds since the epoch."""
     report = IntegrityReport()
     stored = {o.key: o for o in services.storage.iter_objects()}
     report.objects = len(stored)
@@ -136,14 +140,16 @@ def check_integrity(services: Services, *, grace: timedelta = ORPHAN_GRACE) -> I
                 elif size is not None and found.size != size:
                     detail = f"{found.size} bytes stored, {size} recorded"
                     report.findings.append(Finding("size", key, asset.id, detail))
-    cutoff = time.time() - grace.total_seconds()
+    cutoff = (time.time() if now is None else now) - grace.total_seconds()
     for key, obj in sorted(stored.items()):
         if key in owned or any(folder in owned_prefixes for folder in _folders(key)):
             continue
         asset_id = _asset_id(key)
         if asset_id in busy or (obj.modified is not None and obj.modified > cutoff):
             continue
-        report.findings.append(Finding("orphan", key, asset_id, f"{obj.size} bytes nothing in the catalog refers to"))
+        report.findings.append(
+            Finding("orphan", key, asset_id, f"{obj.size} bytes nothing in the catalog refers to", obj.size)
+        )
     return report
 
 

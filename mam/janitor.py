@@ -7,6 +7,8 @@ Three kinds of leftovers, all under the work folder (``$MAM_HOME/work``):
   ingested within minutes; a file nobody locks and nobody wrote to for :data:`UPLOAD_GRACE` is stale.
 - **tus**: a resumable upload past its ``Upload-Expires`` (``MAM_UPLOAD_EXPIRY_HOURS`` after its
   last bytes), unless a request holds it (:meth:`mam.tus.UploadStore.sweep`).
+- **store** (when the server starts, and ``mam janitor``): stored objects nothing in the catalog refers
+  to, older than :data:`mam.integrity.ORPHAN_GRACE`, found by the integrity check.
 - **scratch**: a job's scratch folder (``job-<job id>``, see ``mam.layout.job_scratch_dir``) whose
   job is not running, left by a killed or failed render. Folders made in the last
   :data:`SCRATCH_GRACE` are left alone (a worker may be claiming the job at this moment). Also a
@@ -30,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from mam.integrity import ORPHAN_GRACE, check_integrity
 from mam.models import Job, JobState
 from mam.services import Services
 from mam.tus.store import UploadStore
@@ -48,7 +51,7 @@ _log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Leftover:
     kind: str
-    """``upload``, ``tus`` or ``scratch``."""
+    """``upload``, ``tus``, ``scratch`` or ``store``."""
     path: str
     bytes: int
     reason: str
@@ -72,18 +75,29 @@ class SweepReport:
         }
 
 
-def sweep(services: Services, *, now: datetime | None = None) -> SweepReport:
-    """Remove, once, every leftover that no live upload or job owns."""
+def sweep(services: Services, *, now: datetime | None = None, store: bool = False) -> SweepReport:
+    """Remove, once, every leftover that no live upload or job owns; with ``store``, also the stored
+    objects nothing in the catalog refers to (:mod:`mam.integrity`: an ingest or render killed between
+    storing and registering; it lists the whole store, so the server does it when it starts)."""
     now = now or datetime.now(UTC)
     work = services.settings.work_dir
     report = SweepReport()
     _sweep_multipart(work / "uploads", now, report)
-    store = UploadStore.of(services.settings)
-    for upload_id, freed in store.sweep(now):
-        report.removed.append(Leftover("tus", str(store.root / upload_id), freed, "past its Upload-Expires"))
+    uploads = UploadStore.of(services.settings)
+    for upload_id, freed in uploads.sweep(now):
+        report.removed.append(Leftover("tus", str(uploads.root / upload_id), freed, "past its Upload-Expires"))
     _sweep_scratch(services, work, now, report)
     _sweep_rewraps(work, now, report)
+    if store:
+        _sweep_store(services, now, report)
     return report
+
+
+def _sweep_store(services: Services, now: datetime, report: SweepReport) -> None:
+    found = check_integrity(services, grace=ORPHAN_GRACE, now=now.timestamp())
+    for orphan in found.of("orphan"):
+        services.storage.delete(orphan.key)
+        report.removed.append(Leftover("store", orphan.key, orphan.size, "stored, but nothing in the catalog has it"))
 
 
 def _age(path: Path, now: datetime) -> timedelta:
@@ -170,9 +184,11 @@ class Janitor:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        first = True
         while not self._stop.is_set():
             try:
-                report = sweep(self.services)
+                report = sweep(self.services, store=first)
+                first = False
             except Exception:  # a failed sweep is retried next time; the server goes on
                 _log.exception("the janitor's sweep failed")
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from mam.ingest import ingest_file
 from mam.integrity import check_integrity, remove_orphans
+from mam.janitor import sweep
 from mam.models import Rendition
 from mam.processing import process_job
 from mam.services import Services, open_services
@@ -132,3 +133,21 @@ def test_a_store_lists_its_objects_with_size_and_time_under_a_prefix(store: Stor
     assert sorted(o.key for o in under_a) == ["t/assets/a/original/f.bin", "t/assets/a/renditions/hls/1/master.m3u8"]
     assert len(everything) == 3
     assert all(o.size == 3 and o.modified is not None and o.modified > 0 for o in everything)
+
+
+def test_the_janitor_removes_store_orphans_only_when_asked_and_once_they_are_old_enough(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    stray = tmp_path / "stray.bin"
+    stray.write_bytes(b"x" * 100)
+    key = "default/assets/killed-ingest/original/clip.mp4"  # stored, then the ingest was killed
+    sqlite_services.storage.put_file(key, stray)
+    later = datetime.now(UTC) + timedelta(hours=2)
+
+    assert sqlite_services.storage.exists(key)
+    assert [r.kind for r in sweep(sqlite_services, now=later).removed] == []  # the periodic rounds list no store
+    assert [r.kind for r in sweep(sqlite_services, store=True).removed] == []  # too young
+    removed = sweep(sqlite_services, now=later, store=True).removed
+
+    assert [(r.kind, r.path, r.bytes) for r in removed] == [("store", key, 100)]
+    assert not sqlite_services.storage.exists(key)

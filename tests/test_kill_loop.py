@@ -148,7 +148,7 @@ def test_killing_the_server_during_uploads_and_renders_leaves_no_orphans_and_a_c
         assert len(states) == ROUNDS
         assert all(state == JobState.DONE for state, _ in states.values()), states
 
-        janitor = sweep(services, now=datetime.now(UTC) + timedelta(days=2))
+        janitor = sweep(services, now=datetime.now(UTC) + timedelta(days=2), store=True)
         work = services.settings.work_dir
         left = [p for p in work.rglob("*") if p.is_file()]
         print(f"janitor removed {len(janitor.removed)} leftovers, {janitor.freed_bytes} bytes; left: {left}")
