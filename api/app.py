@@ -17,7 +17,7 @@ from api.authz import document_permissions
 from api.docs import install_docs, mark_file_uploads
 from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
-from api.routes import analysis, assets, audit, jobs, links, meta, metadata, search, session, shares, tus
+from api.routes import analysis, assets, audit, identity, jobs, links, meta, metadata, search, session, shares, tus
 from api.security import install_security
 from mam.janitor import Janitor
 from mam.services import Services, open_services
@@ -98,6 +98,7 @@ def create_app(
     app.include_router(session.router)
     app.include_router(audit.router)
     app.include_router(links.router)
+    app.include_router(identity.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     install_docs(app, "mam")
 

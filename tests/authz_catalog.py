@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mam.catalog import ensure_tenant
-from mam.identity import create_key, create_user, revoke_key
+from mam.identity import create_key, create_tenant, create_user, revoke_key
 from mam.layout import analysis_prefix, asset_prefix, original_key
 from mam.metadata import add_span, define_field
 from mam.models import Asset, AssetAnalysis, AssetStatus, Job, JobState, Rendition, Share, ShotRow
@@ -196,6 +196,25 @@ class SeededCatalog:
         with self.services.session() as session:
             define_field(session, tenant, name, "text", "seeded", [], False)
         return name
+
+    def key(self, tenant: str, role: str = "viewer") -> str:
+        """A fresh key of ``tenant``; returns its id."""
+        with self.services.session() as session:
+            return create_key(session, self.services.roles, tenant, role, "seeded key").row.id
+
+    def user(self, tenant: str, role: str = "viewer") -> str:
+        """A fresh user of ``tenant`` (password :data:`PASSWORD`); returns its name."""
+        name = f"{tenant}-{uuid.uuid4().hex[:8]}"
+        with self.services.session() as session:
+            create_user(session, self.services.roles, name, tenant, role, PASSWORD)
+        return name
+
+    def child(self, parent: str) -> str:
+        """A fresh tenant below ``parent``; returns its id."""
+        tenant = f"{parent}-{uuid.uuid4().hex[:8]}"
+        with self.services.session() as session:
+            create_tenant(session, tenant, parent=parent)
+        return tenant
 
     def upload(self, tenant: str, length: int = 1000) -> str:
         """An unfinished tus upload of ``tenant`` (nothing received yet)."""

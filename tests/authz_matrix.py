@@ -76,6 +76,15 @@ GET     /api/v1/session                                                    401  
 POST    /api/v1/session                                                    200  200  200  200  200  200  200  200  200
 DELETE  /api/v1/session                                                    401  401  204  204  204  204  204  204  204
 GET     /api/v1/audit                                                      401  401  200  200  403  403  403  403  200
+GET     /api/v1/keys                                                       401  401  200  200  403  403  403  403  200
+POST    /api/v1/keys                                                       401  401  201  201  403  403  403  403  201
+DELETE  /api/v1/keys/{key_id}                                              401  401  404  204  403  403  403  403  204
+GET     /api/v1/users                                                      401  401  200  200  403  403  403  403  200
+POST    /api/v1/users                                                      401  401  201  201  403  403  403  403  201
+POST    /api/v1/users/{name}/disable                                       401  401  404  200  403  403  403  403  200
+GET     /api/v1/tenants                                                    401  401  403  403  403  403  403  403  200
+POST    /api/v1/tenants                                                    401  401  403  403  403  403  403  403  201
+POST    /api/v1/tenants/{tenant_id}/admins                                 401  401  403  403  403  403  403  403  201
 POST    /api/v1/assets/{asset_id}/links/{profile} [proxy]                  401  401  404  200  200  403  200  200  403
 POST    /api/v1/assets/{asset_id}/links/{profile} [broadcast_hd]           401  401  404  200  200  200  403  403  403
 GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy] 200 200 200 200 200 200 200 200 200

@@ -177,6 +177,21 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
     ),
     "DELETE /api/v1/session": lambda w: Call("DELETE", "/api/v1/session"),
     "GET /api/v1/audit": lambda w: Call("GET", "/api/v1/audit"),
+    "GET /api/v1/keys": lambda w: Call("GET", "/api/v1/keys"),
+    "POST /api/v1/keys": lambda w: Call("POST", "/api/v1/keys", json={"name": "playout 2", "role": "playout"}),
+    "DELETE /api/v1/keys/{key_id}": lambda w: Call("DELETE", f"/api/v1/keys/{w.catalog.key(OWN)}"),
+    "GET /api/v1/users": lambda w: Call("GET", "/api/v1/users"),
+    "POST /api/v1/users": lambda w: Call(
+        "POST", "/api/v1/users", json={"name": f"u-{uuid.uuid4().hex[:8]}", "role": "viewer", "password": PASSWORD}
+    ),
+    "POST /api/v1/users/{name}/disable": lambda w: Call("POST", f"/api/v1/users/{w.catalog.user(OWN)}/disable"),
+    "GET /api/v1/tenants": lambda w: Call("GET", "/api/v1/tenants"),
+    "POST /api/v1/tenants": lambda w: Call("POST", "/api/v1/tenants", json={"id": f"county-{uuid.uuid4().hex[:8]}"}),
+    "POST /api/v1/tenants/{tenant_id}/admins": lambda w: Call(
+        "POST",
+        f"/api/v1/tenants/{w.catalog.child(OWN)}/admins",
+        json={"name": f"admin-{uuid.uuid4().hex[:8]}", "password": PASSWORD},
+    ),
 }
 
 

@@ -130,7 +130,9 @@ def test_a_seeded_schemathesis_run_finds_no_server_error_and_no_contract_mismatc
     tmp_path: Path, credential: str
 ) -> None:
     clip = generate.silent_clip(tmp_path / "clip.mp4", seconds=1.0, width=320, height=240)
-    app = create_app(make_settings(tmp_path / "home"))
+    # The run sends over 1,200 requests a minute with one key: the rate limits (tests/test_hardening_http.py)
+    # are off here, or their 429 would stand in for the answers under test.
+    app = create_app(make_settings(tmp_path / "home", MAM_RATE_PER_KEY="0", MAM_RATE_PER_ADDRESS="0"))
     with live_server(app) as base:
         headers = auth_headers(app.state.services)
         asset_id, job_id = _seed_asset(base, clip, headers)
@@ -144,5 +146,5 @@ def test_a_seeded_schemathesis_run_finds_no_server_error_and_no_contract_mismatc
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     generated = re.search(r"(\d+) generated", output)
-    assert generated is not None and 0 < int(generated.group(1)) <= 1500, output
+    assert generated is not None and 0 < int(generated.group(1)) <= 2000, output
     assert "failures" not in output.splitlines()[-1], output

@@ -7,7 +7,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mam.models import ApiKey, Tenant, User
 
-__all__ = ["ApiKeyCreated", "ApiKeyPublic", "SessionCreate", "SessionPublic", "TenantPublic", "UserPublic"]
+__all__ = [
+    "AdminCreate",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyPublic",
+    "SessionCreate",
+    "SessionPublic",
+    "TenantCreate",
+    "TenantPublic",
+    "UserCreate",
+    "UserPublic",
+]
 
 
 class TenantPublic(BaseModel):
@@ -94,3 +105,45 @@ class SessionPublic(BaseModel):
     tenant_id: str
     role: str
     user: UserPublic | None = Field(description="the signed-in person (none for a key or a token)")
+
+
+_PASSWORD = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
+
+
+class ApiKeyCreate(BaseModel):
+    """A new key of the caller's tenant; the answer shows the key itself, once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200, description="what the key is for (e.g. 'playout server 2')")
+    role: str = Field(min_length=1, max_length=32, description="admin, editor, playout, newsroom, viewer...")
+    expires_days: float | None = Field(default=None, gt=0, le=36500, description="days until it expires")
+
+
+class UserCreate(BaseModel):
+    """A new user of the caller's tenant; the password is never repeated in an answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="the sign-in name (unique across tenants)")
+    role: str = Field(min_length=1, max_length=32, description="admin, editor, playout, newsroom, viewer...")
+    password: str = _PASSWORD
+
+
+class AdminCreate(BaseModel):
+    """An administrator of a county, made by the platform operator above it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="the sign-in name (unique across tenants)")
+    password: str = _PASSWORD
+
+
+class TenantCreate(BaseModel):
+    """A new tenant below the caller's (a county below the province)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, description="lowercase letters, digits, '-' and '_'")
+    name: str | None = Field(default=None, max_length=200, description="a readable name (default: the id)")
+    parent: str | None = Field(default=None, max_length=64, description="the tenant above (default: the caller's)")
