@@ -30,7 +30,7 @@ services:
 	@bash .ci/services
 
 test: install services
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
