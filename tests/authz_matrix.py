@@ -85,6 +85,7 @@ POST    /api/v1/users/{name}/disable                                       401  
 GET     /api/v1/tenants                                                    401  401  403  403  403  403  403  403  200
 POST    /api/v1/tenants                                                    401  401  403  403  403  403  403  403  201
 POST    /api/v1/tenants/{tenant_id}/admins                                 401  401  403  403  403  403  403  403  201
+POST    /api/v1/tenants/{tenant_id}/keys                                   401  401  403  403  403  403  403  403  201
 POST    /api/v1/assets/{asset_id}/links/{profile} [proxy]                  401  401  404  200  200  403  200  200  403
 POST    /api/v1/assets/{asset_id}/links/{profile} [broadcast_hd]           401  401  404  200  200  200  403  403  403
 GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy] 200 200 200 200 200 200 200 200 200

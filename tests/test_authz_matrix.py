@@ -192,6 +192,9 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
         f"/api/v1/tenants/{w.catalog.child(OWN)}/admins",
         json={"name": f"admin-{uuid.uuid4().hex[:8]}", "password": PASSWORD},
     ),
+    "POST /api/v1/tenants/{tenant_id}/keys": lambda w: Call(
+        "POST", f"/api/v1/tenants/{w.catalog.child(OWN)}/keys", json={"name": "county admin"}
+    ),
 }
 
 

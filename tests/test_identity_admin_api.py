@@ -226,3 +226,19 @@ def test_a_county_made_at_the_cli_below_the_province_is_managed_by_the_platform(
         "/api/v1/tenants/county-cli/admins", json={"name": "c.admin", "password": PASSWORD}, headers=platform
     )
     assert made.status_code == 201
+
+
+def test_the_platform_makes_an_admin_key_of_its_county_only_and_it_acts_there(client: TestClient) -> None:
+    platform = client_headers(client, "province", "platform")
+    assert client.post("/api/v1/tenants", json={"id": "county-k"}, headers=platform).status_code == 201
+    made = client.post("/api/v1/tenants/county-k/keys", json={"name": "county-k admin"}, headers=platform)
+    assert made.status_code == 201, made.text
+    assert (made.json()["tenant_id"], made.json()["role"]) == ("county-k", "admin")
+    session = client.get("/api/v1/session", headers=_bearer(made.json()["key"]))
+    assert (session.json()["tenant_id"], session.json()["role"]) == ("county-k", "admin")
+    assert client.get("/api/v1/assets", headers=_bearer(made.json()["key"])).status_code == 200
+    for tenant in ("county-b", "province"):  # not a county below the province: not found
+        assert client.post(f"/api/v1/tenants/{tenant}/keys", json={}, headers=platform).status_code == 404
+    created = [e for e in _audit(client, platform) if e["action"] == "key.create" and e["actor_kind"] == "key"]
+    assert [e["target"] for e in created] == [made.json()["id"]]
+    assert made.json()["key"] not in str(created)

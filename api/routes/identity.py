@@ -18,6 +18,7 @@ from mam.identity import list_keys, list_users
 from mam.identity.administration import (
     create_county,
     create_county_admin,
+    create_county_admin_key,
     disable_own_user,
     grant_key,
     grant_user,
@@ -26,6 +27,7 @@ from mam.identity.administration import (
 )
 from mam.public.identity import (
     AdminCreate,
+    AdminKeyCreate,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
@@ -178,3 +180,26 @@ def make_admin(
     """An administrator (role ``admin``) of a tenant below the caller's, who can then sign in there."""
     made = create_county_admin(session, services.roles, principal, tenant_id, body.name, body.password, actor=actor)
     return UserPublic.of(made)
+
+
+@router.post(
+    "/tenants/{tenant_id}/keys",
+    response_model=ApiKeyCreated,
+    status_code=201,
+    name="create_tenant_admin_key",
+    responses=problems(_TENANTS, (404, "no such tenant below the caller's"), 422),
+    dependencies=[require("tenant:manage")],
+)
+def make_admin_key(
+    tenant_id: str,
+    body: AdminKeyCreate,
+    services: ServicesDep,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    actor: CurrentActor,
+) -> ApiKeyCreated:
+    """An administrator's key (role ``admin``) of a tenant below the caller's; ``key`` is shown this once."""
+    made = create_county_admin_key(
+        session, services.roles, principal, tenant_id, body.name, body.expires_days, actor=actor
+    )
+    return ApiKeyCreated(**ApiKeyPublic.of(made.row).model_dump(), key=made.key)

@@ -6,8 +6,8 @@ The rules, each decided before anything is written:
 - everything acts in the caller's own tenant; another tenant's key or user is "not found" (404);
 - a role with ``platform = true`` is granted, revoked or disabled only by a platform principal
   (a tenant administrator cannot make, or unmake, the provincial operator);
-- a platform principal creates tenants only below its own, and administrators only in a tenant whose
-  parent is its own (its counties); any other tenant is "not found".
+- a platform principal creates tenants only below its own, and administrators (users or keys) only in a
+  tenant whose parent is its own (its counties); any other tenant is "not found".
 
 Every write goes through the use cases of :mod:`mam.identity.keys`, :mod:`~mam.identity.users` and
 :mod:`~mam.identity.tenants` with the caller as ``actor``, so the audit trail records it.
@@ -33,6 +33,7 @@ __all__ = [
     "check_grant",
     "create_county",
     "create_county_admin",
+    "create_county_admin_key",
     "disable_own_user",
     "grant_key",
     "grant_user",
@@ -137,9 +138,28 @@ def create_county_admin(
     actor: Actor,
 ) -> User:
     """An ``admin`` user of ``tenant_id``, a tenant whose parent is the caller's; any other is not found."""
+    return create_user(session, roles, name, _county(session, principal, tenant_id), "admin", password, actor=actor)
+
+
+def create_county_admin_key(
+    session: Session,
+    roles: Mapping[str, Role],
+    principal: Principal,
+    tenant_id: str,
+    name: str,
+    expires_days: float | None,
+    *,
+    actor: Actor,
+) -> CreatedKey:
+    """An ``admin`` key of ``tenant_id``, a tenant whose parent is the caller's; any other is not found."""
+    county = _county(session, principal, tenant_id)
+    return create_key(session, roles, county, "admin", name, expires_days, actor=actor)
+
+
+def _county(session: Session, principal: Principal, tenant_id: str) -> str:
     tenant = session.get(Tenant, tenant_id)
     if tenant is None or tenant.parent_id != principal.tenant_id:
         raise NotFoundError(
             f"no tenant {tenant_id[:64]!r} below {principal.tenant_id!r}; GET /api/v1/tenants lists them"
         )
-    return create_user(session, roles, name, tenant_id, "admin", password, actor=actor)
+    return tenant.id

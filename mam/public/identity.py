@@ -9,6 +9,7 @@ from mam.models import ApiKey, Tenant, User
 
 __all__ = [
     "AdminCreate",
+    "AdminKeyCreate",
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyPublic",
@@ -137,6 +138,15 @@ class AdminCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, description="the sign-in name (unique across tenants)")
     password: str = _PASSWORD
+
+
+class AdminKeyCreate(BaseModel):
+    """An administrator's key of a county, made by the platform operator above it (shown once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200, description="what the key is for")
+    expires_days: float | None = Field(default=None, gt=0, le=36500, description="days until it expires")
 
 
 class TenantCreate(BaseModel):
