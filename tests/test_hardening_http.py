@@ -417,7 +417,7 @@ def test_no_key_password_session_cookie_or_link_secret_reaches_a_log_or_an_answe
     url = world.link("proxy")
     answers += [bare.get(url.replace("/proxy", "/broadcast_hd")), bare.get(url, headers={"Range": "bytes=0-0"})]
     secrets = {"wrong password": "my-wrong-secret-7", "password": PASSWORD, "long password": long_password[:40]}
-    secrets |= {"key": key, "key secret": key[12:], "cookie": cookie, "url secret": SECRET}
+    secrets |= {"key": key, "key secret": key[13:], "cookie": cookie, "url secret": SECRET}
     for answer in answers:
         shown = answer.text + str({k: v for k, v in answer.headers.items() if k != "set-cookie"})
         assert [name for name, s in secrets.items() if s in shown] == [], answer.request.url

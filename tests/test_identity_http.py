@@ -168,7 +168,7 @@ def test_secrets_never_reach_the_log_or_an_answer(client: TestClient, caplog: py
     ]
     cookie = client.cookies.get("mam_session")
     assert cookie
-    secrets = ["my-wrong-secret-7", PASSWORD, key, key[12:], cookie]
+    secrets = ["my-wrong-secret-7", PASSWORD, key, key[13:], cookie]
     for answer in answers:
         body = answer.text
         assert not [s for s in secrets if s in body], answer.request.url
