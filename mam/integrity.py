@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mam.models import Asset, AssetAnalysis, Job, JobState, Rendition, ShotRow
@@ -88,31 +88,32 @@ def _asset_id(key: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[1] == "assets" else None
 
 
-def _referenced(session: Session, asset: Asset) -> tuple[dict[str, int | None], list[str]]:
-    """(keys the catalog needs, with the size it recorded where it did; prefixes whose objects it owns)."""
-    keys: dict[str, int | None] = {asset.original_key: asset.size}
-    prefixes: list[str] = []
-    for rendition in session.scalars(select(Rendition).where(Rendition.asset_id == asset.id)):
-        keys[rendition.storage_key] = None
-        if rendition.storage_key.rsplit("/", 1)[-1].startswith("master."):
-            prefixes.append(_folder(rendition.storage_key))  # a folder rendition owns its folder
-    analysis = session.get(AssetAnalysis, asset.id)
-    if analysis is not None:
-        prefixes.append(analysis.storage_prefix.rstrip("/") + "/")
-        if analysis.poster_key:
-            keys[analysis.poster_key] = None
-        for shot in _keyframes(session, asset.id):
-            keys[shot] = None
-    for job in session.scalars(select(Job).where(Job.asset_id == asset.id, Job.state == JobState.DONE)):
-        output = (job.result or {}).get("output")
+def _referenced(session: Session) -> tuple[dict[str, tuple[str, int | None]], set[str]]:
+    """Every key the catalog needs (with its asset, and the size it recorded where it did) and the
+    folders whose objects it owns, read in one query per table (columns only, not whole rows)."""
+    keys: dict[str, tuple[str, int | None]] = {}
+    prefixes: set[str] = set()
+    for asset_id, key, size in session.execute(select(Asset.id, Asset.original_key, Asset.size)):
+        keys[key] = (asset_id, size)
+    for asset_id, key in session.execute(select(Rendition.asset_id, Rendition.storage_key)):
+        keys[key] = (asset_id, None)
+        if key.rsplit("/", 1)[-1].startswith("master."):
+            prefixes.add(_folder(key))  # a folder rendition owns its folder
+    for asset_id, prefix, poster in session.execute(
+        select(AssetAnalysis.asset_id, AssetAnalysis.storage_prefix, AssetAnalysis.poster_key)
+    ):
+        prefixes.add(prefix.rstrip("/") + "/")
+        if poster:
+            keys[poster] = (asset_id, None)
+    for asset_id, keyframe in session.execute(select(ShotRow.asset_id, ShotRow.keyframe_key)):
+        if keyframe:
+            keys[keyframe] = (asset_id, None)
+    for asset_id, result in session.execute(select(Job.asset_id, Job.result).where(Job.state == JobState.DONE)):
+        output = (result or {}).get("output")
         if isinstance(output, dict) and isinstance(output.get("key"), str):
-            keys[output["key"]] = None
-            prefixes.append(_folder(output["key"]))
+            keys[output["key"]] = (asset_id, None)
+            prefixes.add(_folder(output["key"]))
     return keys, prefixes
-
-
-def _keyframes(session: Session, asset_id: str) -> Iterable[str]:
-    return [k for k in session.scalars(select(ShotRow.keyframe_key).where(ShotRow.asset_id == asset_id)) if k]
 
 
 def check_integrity(
@@ -122,33 +123,26 @@ def check_integrity(
     report = IntegrityReport()
     stored = {o.key: o for o in services.storage.iter_objects()}
     report.objects = len(stored)
-    owned: set[str] = set()
-    owned_prefixes: set[str] = set()
-    busy: set[str] = set()
     with services.session() as session:
         active = (JobState.QUEUED, JobState.RUNNING)
         busy = set(session.scalars(select(Job.asset_id).where(Job.state.in_(active))))
-        for asset in session.scalars(select(Asset)):
-            report.assets += 1
-            keys, prefixes = _referenced(session, asset)
-            owned.update(keys)
-            owned_prefixes.update(prefixes)
-            for key, size in keys.items():
-                found = stored.get(key)
-                if found is None:
-                    report.findings.append(Finding("missing", key, asset.id, "the catalog refers to it"))
-                elif size is not None and found.size != size:
-                    detail = f"{found.size} bytes stored, {size} recorded"
-                    report.findings.append(Finding("size", key, asset.id, detail))
+        report.assets = session.scalar(select(func.count()).select_from(Asset)) or 0
+        owned, owned_prefixes = _referenced(session)
+    for key, (asset_id, size) in owned.items():
+        found = stored.get(key)
+        if found is None:
+            report.findings.append(Finding("missing", key, asset_id, "the catalog refers to it"))
+        elif size is not None and found.size != size:
+            report.findings.append(Finding("size", key, asset_id, f"{found.size} bytes stored, {size} recorded"))
     cutoff = (time.time() if now is None else now) - grace.total_seconds()
     for key, obj in sorted(stored.items()):
         if key in owned or any(folder in owned_prefixes for folder in _folders(key)):
             continue
-        asset_id = _asset_id(key)
-        if asset_id in busy or (obj.modified is not None and obj.modified > cutoff):
+        under = _asset_id(key)
+        if under in busy or (obj.modified is not None and obj.modified > cutoff):
             continue
         report.findings.append(
-            Finding("orphan", key, asset_id, f"{obj.size} bytes nothing in the catalog refers to", obj.size)
+            Finding("orphan", key, under, f"{obj.size} bytes nothing in the catalog refers to", obj.size)
         )
     return report
 
