@@ -248,6 +248,7 @@ class PatchWriter:
         if self.start + self.written + len(chunk) > self.info.length:
             raise BadUploadRequestError(f"the body runs past Upload-Length {self.info.length}")
         self._file.write(chunk)
+        self._file.flush()  # what arrived is on disk: a server killed now resumes from it, not from less
         self.written += len(chunk)
         if self._hash is not None:
             self._hash.update(chunk)
