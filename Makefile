@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export MAM_HOME ?= $(CURDIR)/mam-data
 
-.PHONY: install demo test lint typecheck check services bench clean
+.PHONY: install demo test lint typecheck check services system bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ demo: install
 services:
 	@bash .ci/services
 
-test: install services
+## Debian packages the suite needs (chromium, fonts-noto-cjk), installed when missing and running as root.
+system:
+	@bash .ci/system
+
+test: install system services
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: install
