@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -80,6 +81,8 @@ class Asset(Base):
     rights_expiry: Mapped[date | None] = mapped_column(Date, default=None)
     language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # What the analysis heard (migration 0017): None until its sound was analysed; search speech:yes / speech:no.
+    has_speech: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
     renditions: Mapped[list[Rendition]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="Rendition.profile"
