@@ -5,6 +5,7 @@ Importing this package defines every table (``Base.metadata`` is complete)."""
 
 from mam.models.base import AssetStatus, Base, JobState, UTCDateTime, new_id, utcnow
 from mam.models.catalog import Asset, Job, Rendition, Share, Tenant
+from mam.models.events import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mam.models.identity import ApiKey, AuditEntry, User, UserSession
 from mam.models.metadata import (
     AssetAnalysis,
@@ -24,6 +25,7 @@ __all__ = [
     "AssetStatus",
     "AuditEntry",
     "Base",
+    "Event",
     "FieldDefinition",
     "FieldKind",
     "Job",
@@ -39,6 +41,9 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "new_id",
     "utcnow",
 ]
