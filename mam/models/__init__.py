@@ -17,6 +17,7 @@ from mam.models.metadata import (
     SpanKind,
     SubtitleCue,
 )
+from mam.models.screen_text import ScreenTextLine
 
 __all__ = [
     "ApiKey",
@@ -31,6 +32,7 @@ __all__ = [
     "Job",
     "JobState",
     "Rendition",
+    "ScreenTextLine",
     "SearchEntry",
     "Share",
     "ShotRow",
