@@ -35,6 +35,8 @@ Permission = Literal[
     "user:manage",
     "audit:read",
     "tenant:manage",
+    "event:read",
+    "webhook:manage",
 ]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 
