@@ -14,7 +14,16 @@ from av.filter.context import FilterContext
 
 from transcode.mediainfo import MediaInfo
 
-__all__ = ["MIX_FORMAT", "USUAL_LAYOUTS", "AudioSource", "add_sources", "audio_source", "known_layout", "mix_head"]
+__all__ = [
+    "MIX_FORMAT",
+    "USUAL_LAYOUTS",
+    "AudioSource",
+    "add_sources",
+    "audio_source",
+    "known_layout",
+    "meter_head",
+    "mix_head",
+]
 
 USUAL_LAYOUTS = {
     1: "mono",
@@ -90,4 +99,15 @@ def mix_head(graph: av.filter.Graph, sources: Sequence[FilterContext], mode: str
         sources[0].link_to(head, 0, 0)
     fixed = graph.add("aformat", MIX_FORMAT)
     head.link_to(fixed, 0, 0)
+    return fixed
+
+
+def meter_head(graph: av.filter.Graph, sources: Sequence[FilterContext], mode: str) -> FilterContext:
+    """What the loudness meter measures: the programme mix, except that a mono source stays one
+    channel (BS.1770 sums the channels' power, so the same channel on both sides of a pair reads
+    3.01 LU louder than the source is)."""
+    if mode != "mono":
+        return mix_head(graph, sources, mode)
+    fixed = graph.add("aformat", MIX_FORMAT.replace("channel_layouts=stereo", "channel_layouts=mono"))
+    sources[0].link_to(fixed, 0, 0)
     return fixed

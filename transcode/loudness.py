@@ -2,6 +2,11 @@
 
 Used twice around a render: on the source (pass one, to compute each output's gain) and on every
 output (to check it landed on its target). Only audio is decoded.
+
+A mono source is measured as BS.1770 defines it for one channel (what ffmpeg's ``ebur128`` and
+``pyloudnorm`` report for it). The renditions carry it on both channels of a stereo pair, which a
+meter reads 3.01 LU louder: that playback figure is kept apart as ``dual_mono``, and it is the one
+the outputs' gain is computed from.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ import av.filter
 from av.audio.frame import AudioFrame
 from av.filter.context import FilterContext
 
-from transcode.audiomix import add_sources, audio_source, mix_head
+from transcode.audiomix import add_sources, audio_source, meter_head
 from transcode.errors import UnreadableMediaError, media_reason
 from transcode.inputs import label, open_input
 from transcode.mediainfo import MediaInfo
 
-__all__ = ["Loudness", "measure_programme"]
+__all__ = ["DUAL_MONO_LU", "Loudness", "measure_programme"]
 
 _PAST_OUT_POINT = 0.5
 """Seconds read beyond a span's end, so that every stream has reached it."""
+DUAL_MONO_LU = 10 * math.log10(2)
+"""One channel played on both channels of a pair: twice the power in BS.1770's channel sum."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +44,24 @@ class Loudness:
     """Loudness range, LU."""
     true_peak: float
     """Highest true peak over all channels, dBTP."""
+    dual_mono: float | None = None
+    """A mono source only: its integrated loudness played as dual mono (the same channel on both
+    sides of a stereo pair, as the renditions carry it), LUFS; ``integrated`` is the one-channel figure."""
+
+    @property
+    def playback(self) -> float:
+        """The integrated loudness of the programme mix the renditions carry (stereo)."""
+        return self.dual_mono if self.dual_mono is not None else self.integrated
 
     def to_dict(self) -> dict[str, float]:
-        return {
+        figures = {
             "integrated": round(self.integrated, 2),
             "range": round(self.range, 2),
             "true_peak": round(self.true_peak, 2),
         }
+        if self.dual_mono is not None:
+            figures["dual_mono"] = round(self.dual_mono, 2)
+        return figures
 
 
 def _db(linear: float) -> float:
@@ -80,7 +98,7 @@ def measure_programme(
         if start > 0 or end is not None:
             trimmed = [_trim(graph, source, span) for source in sources]
         meter = graph.add("ebur128", "peak=true:metadata=1")
-        mix_head(graph, trimmed, mix.mode).link_to(meter, 0, 0)
+        meter_head(graph, trimmed, mix.mode).link_to(meter, 0, 0)
         sink = graph.add("abuffersink")
         meter.link_to(sink, 0, 0)
         graph.configure()
@@ -126,10 +144,12 @@ def measure_programme(
         drain()
     if "lavfi.r128.I" not in last:
         return None
+    integrated = float(last["lavfi.r128.I"])
     return Loudness(
-        integrated=float(last["lavfi.r128.I"]),
+        integrated=integrated,
         range=float(last.get("lavfi.r128.LRA", "0")),
         true_peak=_db(float(last.get("lavfi.r128.true_peak", "0"))),
+        dual_mono=integrated + DUAL_MONO_LU if mix.mode == "mono" else None,
     )
 
 

@@ -91,7 +91,7 @@ def loudness_gain(measured: Loudness | None, target: float) -> float:
     """Gain in dB that brings the measured programme to ``target``; none for silence."""
     if measured is None or measured.integrated <= _SILENT_LUFS:
         return 0.0
-    return max(_MIN_GAIN_DB, min(_MAX_GAIN_DB, target - measured.integrated))
+    return max(_MIN_GAIN_DB, min(_MAX_GAIN_DB, target - measured.playback))  # a mono source plays dual mono
 
 
 @dataclass(frozen=True)

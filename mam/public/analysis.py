@@ -119,7 +119,11 @@ class QcMeasurements(BaseModel):
     transitions: list[dict[str, Any]] = Field(default_factory=list, description="cuts, dissolves and fades found")
     interlace: InterlaceMeasurement | None = None
     audio: AudioMeasurements | None = None
-    loudness: dict[str, float] | None = Field(None, description="integrated (LUFS), range (LU), true_peak (dBTP)")
+    loudness: dict[str, float] | None = Field(
+        None,
+        description="integrated (LUFS), range (LU), true_peak (dBTP); for a mono source also dual_mono, its "
+        "loudness played on both channels of a stereo pair (LUFS)",
+    )
 
 
 class QcReport(BaseModel):

@@ -35,9 +35,16 @@ class JobKind(StrEnum):
 
 
 class LoudnessPublic(BaseModel):
-    integrated: float = Field(description="programme loudness, LUFS (ITU-R BS.1770)")
+    integrated: float = Field(
+        description="programme loudness, LUFS (ITU-R BS.1770; a mono source as one channel, as BS.1770 defines it)"
+    )
     range: float = Field(description="loudness range, LU")
     true_peak: float = Field(description="dBTP")
+    dual_mono: float | None = Field(
+        None,
+        description="a mono source only: its loudness played as dual mono (the same channel on both sides of a "
+        "stereo pair, as the renditions carry it, 3.01 LU over integrated), LUFS",
+    )
 
 
 class OutputVideo(BaseModel):
