@@ -63,8 +63,15 @@ def create(body: SessionCreate, request: Request, response: Response, services: 
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+    role = services.roles[user.role]
     return SessionPublic(
-        csrf_token=done.csrf_token, principal=f"user:{user.name}", tenant_id=user.tenant_id, role=user.role, user=user
+        csrf_token=done.csrf_token,
+        principal=f"user:{user.name}",
+        tenant_id=user.tenant_id,
+        role=user.role,
+        user=user,
+        permissions=sorted(role.permissions),
+        renditions=list(role.renditions),
     )
 
 
@@ -79,6 +86,8 @@ def read(credential: CurrentCredential) -> SessionPublic:
         tenant_id=principal.tenant_id,
         role=principal.role.name,
         user=user,
+        permissions=sorted(principal.role.permissions),
+        renditions=list(principal.role.renditions),
     )
 
 

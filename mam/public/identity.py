@@ -106,6 +106,10 @@ class SessionPublic(BaseModel):
     tenant_id: str
     role: str
     user: UserPublic | None = Field(description="the signed-in person (none for a key or a token)")
+    permissions: list[str] = Field(
+        default_factory=list, description="what this role may do (roles/roles.toml), e.g. asset:create"
+    )
+    renditions: list[str] = Field(default_factory=list, description="globs of the profiles it may read")
 
 
 _PASSWORD = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
