@@ -5,7 +5,26 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export MAM_HOME ?= $(CURDIR)/mam-data
 
-.PHONY: install demo test lint typecheck check services system bench clean
+.PHONY: install demo test lint typecheck check services system bench clean web web-schema
+
+## The web workspace (web/): npm ci when the lockfile changed, the build (vue-tsc, then vite) when anything
+## under web/ changed; mam serve serves web/dist (MAM_WEB_DIST elsewhere).
+WEB_STAMP   := web/.stamp
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -name .stamp -prune -o -type f -print 2>/dev/null)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+$(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+## The API client's types (web/src/api/schema.d.ts) from the app's OpenAPI document, after an API change.
+web-schema: $(STAMP) web/node_modules/.package-lock.json
+	MAM_HOME=$$(mktemp -d) $(BIN)/python -c "import json, sys; from api.app import create_app; json.dump(create_app().openapi(), sys.stdout)" > web/openapi.json
+	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts && rm openapi.json
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +32,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
 
 ## Generate sample footage, ingest it and render it in-process; leaves everything in $(MAM_HOME).
 demo: install
@@ -52,4 +71,4 @@ bench: install
 	$(BIN)/python benchmarks/shots.py
 
 clean:
-	rm -rf $(VENV) mam-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) mam-data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist $(WEB_STAMP)

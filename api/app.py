@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 
 from api.auth import CredentialsInUrl, document_security
 from api.authz import document_permissions
@@ -19,6 +16,7 @@ from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
 from api.routes import analysis, assets, audit, identity, jobs, links, meta, metadata, search, session, shares, tus
 from api.security import install_security
+from api.web import install_web
 from mam.janitor import Janitor
 from mam.services import Services, open_services
 from mam.settings import Settings
@@ -26,9 +24,6 @@ from mam.watch import watch_from_settings
 from workers.runtime import JobRunner, attach_broker
 
 __all__ = ["create_app", "operation_id"]
-
-_STATIC = Path(__file__).resolve().parent / "static"
-
 
 def operation_id(route: APIRoute) -> str:
     """The route's name in camelCase (``list_assets`` -> ``listAssets``): what generated clients call it."""
@@ -99,7 +94,6 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(links.router)
     app.include_router(identity.router)
-    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     install_docs(app, "mam")
 
     def openapi() -> dict[str, Any]:
@@ -112,9 +106,5 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        """The web page: search, upload, follow jobs, play proxies, export sub-clips."""
-        return FileResponse(_STATIC / "index.html")
-
+    install_web(app, settings.web_dist)  # the workspace (web/dist) at /, whatever no route answers
     return app

@@ -74,6 +74,7 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_WATCH_CONFIG": "TOML file of watch folders run by `mam watch` and `mam serve` "
     "(default $MAM_HOME/watch.toml; no file, no watching)",
     "MAM_ROLES_FILE": "TOML file of the roles and their permissions (default: the shipped roles/roles.toml)",
+    "MAM_WEB_DIST": "the built web workspace that mam serve serves at / (default: web/dist of the source tree)",
     "MAM_SESSION_HOURS": "a signed-in browser's session lasts this long (default 12)",
     "MAM_SIGNIN_MAX_FAILURES": "failed sign-ins of one account within the window before it is refused with 429 "
     "(default 5); an address may fail four times as often",
@@ -215,6 +216,8 @@ class Settings:
     render_memory_bytes: int = 8192 * 1024 * 1024
     watch_config: Path | None = None
     roles_file: Path | None = None
+    web_dist: Path | None = None
+    """The built web workspace (``MAM_WEB_DIST``); None: ``web/dist`` of the source tree."""
     session_hours: float = 12.0
     signin_max_failures: int = 5
     signin_window_seconds: float = 900.0
@@ -303,6 +306,7 @@ class Settings:
             probe_timeout=float(max(1, _int(env, "MAM_PROBE_TIMEOUT_SECONDS", 30))),
             watch_config=Path(watch).expanduser() if (watch := env.get("MAM_WATCH_CONFIG")) else None,
             roles_file=Path(roles).expanduser() if (roles := env.get("MAM_ROLES_FILE")) else None,
+            web_dist=Path(dist).expanduser() if (dist := env.get("MAM_WEB_DIST")) else None,
             session_hours=float(max(1, _int(env, "MAM_SESSION_HOURS", 12))),
             signin_max_failures=max(1, _int(env, "MAM_SIGNIN_MAX_FAILURES", 5)),
             signin_window_seconds=max(1, _int(env, "MAM_SIGNIN_WINDOW_MINUTES", 15)) * 60.0,

@@ -198,15 +198,6 @@ def test_a_sub_clip_export_is_frame_exact_and_leaves_the_asset_alone(client: Tes
     assert client.post(f"/api/v1/assets/{asset['id']}/exports", json={"profile": "radio"}).status_code == 422
 
 
-def test_the_web_page_and_its_script_are_served(client: TestClient) -> None:
-    page = client.get("/")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<script src="/static/app.js">' in page.text
-    script = client.get("/static/app.js")
-    assert script.status_code == 200 and "/api/v1" in script.text
-    assert client.get("/static/style.css").status_code == 200
-
-
 def test_shots_keyframes_storyboard_and_qc_come_with_the_render(client: TestClient, tmp_path: Path) -> None:
     from analysis_media import shots_clip
 
