@@ -14,7 +14,21 @@ from api.authz import document_permissions
 from api.docs import install_docs, mark_file_uploads
 from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
-from api.routes import analysis, assets, audit, identity, jobs, links, meta, metadata, search, session, shares, tus
+from api.routes import (
+    analysis,
+    assets,
+    audit,
+    identity,
+    jobs,
+    links,
+    meta,
+    metadata,
+    search,
+    session,
+    share_targets,
+    shares,
+    tus,
+)
 from api.security import install_security
 from api.web import install_web
 from mam.janitor import Janitor
@@ -90,6 +104,7 @@ def create_app(
     app.include_router(tus.router)
     app.include_router(analysis.router)
     app.include_router(shares.router)
+    app.include_router(share_targets.router)
     app.include_router(session.router)
     app.include_router(audit.router)
     app.include_router(links.router)

@@ -53,7 +53,7 @@ from mam.public.search import (
     SearchResponse,
     marked,
 )
-from mam.public.shares import ShareCreate, SharePublic
+from mam.public.shares import ShareCreate, SharePublic, ShareTarget
 from mam.public.timecode import timecode
 
 __all__ = [
@@ -104,6 +104,7 @@ __all__ = [
     "Segment",
     "ShareCreate",
     "SharePublic",
+    "ShareTarget",
     "ShotList",
     "ShotPublic",
     "SpanCreate",

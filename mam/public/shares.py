@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from mam.models import Share
+from mam.models import Share, Tenant
 
-__all__ = ["ShareCreate", "SharePublic"]
+__all__ = ["ShareCreate", "SharePublic", "ShareTarget"]
 
 
 class ShareCreate(BaseModel):
@@ -25,3 +25,14 @@ class SharePublic(BaseModel):
     @classmethod
     def of(cls, share: Share) -> SharePublic:
         return cls(asset_id=share.asset_id, tenant_id=share.tenant_id, created_at=share.created_at)
+
+
+class ShareTarget(BaseModel):
+    """A tenant (media centre) an asset can be shared with."""
+
+    id: str
+    name: str = Field(description="the centre's name, as people call it")
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> ShareTarget:
+        return cls(id=tenant.id, name=tenant.name or tenant.id)
