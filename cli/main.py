@@ -291,30 +291,81 @@ def serve(
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **SERVE_OPTIONS)
 
 
-@app.command()
+@app.command(epilog=_EPILOG)
 def worker(
-    threads: Annotated[int | None, typer.Option(help="Jobs run at once (default MAM_WORKER_THREADS).")] = None,
+    lanes: Annotated[
+        str | None,
+        typer.Option(
+            help="Lanes this worker takes, comma-separated, among urgent, normal and bulk (default MAM_WORKER_LANES, "
+            "all three). A free slot takes the oldest job of the highest lane waiting; e.g. --lanes urgent keeps "
+            "a machine for breaking news."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "--threads",
+            min=1,
+            help="Heavy jobs (renders, exports) run at once (default MAM_WORKER_THREADS, 1: a render uses every core).",
+        ),
+    ] = None,
+    light_threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Threads for light work (webhook deliveries, notifications), never taken by a render "
+            "(default MAM_WORKER_LIGHT_THREADS, 2).",
+        ),
+    ] = None,
+    grace: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="On SIGTERM or Ctrl-C: seconds a running job has to finish before it is given back to the queue "
+            "(default MAM_WORKER_GRACE_SECONDS, 60). A second signal gives it back at once.",
+        ),
+    ] = None,
 ) -> None:
-    """Run render jobs from the broker until interrupted (start several for more throughput)."""
+    """Run jobs from the broker until stopped (start several, on several machines, for more throughput).
+
+    SIGTERM (or Ctrl-C): no new job is taken; the running one finishes within the grace period or is
+    given back, queued again for another worker; then the worker exits 0.
+    """
+    from mam.jobs.lanes import parse_lanes
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = _services()
-    broker = attach_broker(services)
-    runner = JobRunner(services, broker, threads=threads)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    runner.start()
-    kind = (
-        "embedded (jobs queued in this catalog)" if services.settings.embedded_broker else services.settings.broker_url
-    )
     settings = services.settings
+    try:
+        taken = parse_lanes(lanes or ",".join(settings.worker_lanes))
+    except MamError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    broker = attach_broker(services, taken)
+    runner = JobRunner(services, broker, threads=concurrency, light_threads=light_threads)
+    stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        if stop.is_set():  # a second signal: give the running job back now
+            services.handing_back.set()
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    runner.start()
+    kind = "embedded (jobs queued in this catalog)" if settings.embedded_broker else settings.broker_url
+    grace_seconds = settings.worker_grace_seconds if grace is None else grace
     err.print(
-        f"mam worker: broker {kind}, {runner.worker.worker_threads} thread(s), "
-        f"lease {settings.job_lease_seconds:g} s, sweep every {settings.job_sweep_seconds:g} s; Ctrl-C to stop"
+        f"mam worker: broker {kind}, lanes {','.join(taken)}, {runner.concurrency} slot(s) "
+        f"+ {runner.light_worker.worker_threads} light thread(s), lease {settings.job_lease_seconds:g} s, "
+        f"sweep every {settings.job_sweep_seconds:g} s, grace {grace_seconds:g} s; Ctrl-C to stop"
     )
     stop.wait()
-    runner.stop()
+    err.print("mam worker: stopping (no new jobs; the running one finishes or is given back)")
+    runner.stop(grace)
     services.close()
+    err.print("mam worker: stopped")
 
 
 @app.command()

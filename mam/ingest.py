@@ -22,6 +22,7 @@ from mam.catalog import find_asset_by_checksum
 from mam.errors import BusyError, IngestError, JobRequestError
 from mam.hashing import checksum_file
 from mam.jobs import ProfileChoice, create_asset_with_job, queue_renditions, resolve_profiles
+from mam.jobs.lanes import parse_lane
 from mam.layout import content_type as content_type_of
 from mam.layout import original_key
 from mam.limits import descriptive_problems
@@ -70,6 +71,7 @@ def ingest_file(
     metadata: Mapping[str, Any] | None = None,
     where_applicable: bool = False,
     actor: Actor | None = None,
+    lane: str | None = None,
 ) -> IngestResult:
     """Register ``path`` as an asset of ``tenant_id`` and queue its renditions.
 
@@ -80,6 +82,7 @@ def ingest_file(
     requested profiles its asset lacks are queued on it (``duplicate`` is then true).
     ``metadata``: descriptive fields (core and ``custom``, mam/metadata) set on the new asset.
     ``actor``: who uploaded it, recorded in the audit trail with the asset (or with the duplicate's request).
+    ``lane``: urgent, normal (default) or bulk, the lane of the job (:mod:`mam.jobs.lanes`).
     """
     tenant = tenant_id or services.settings.default_tenant
     filename = filename or path.name
@@ -87,6 +90,10 @@ def ingest_file(
     if problems:
         raise IngestError(f"{filename[:100]}: " + "; ".join(problems))
     choice = _checked(lambda: resolve_profiles(services, profiles, where_applicable=where_applicable), filename)
+    try:
+        lane = parse_lane(lane).value
+    except JobRequestError as exc:
+        raise IngestError(f"{filename[:100]}: {exc}") from exc
     if not path.is_file():
         raise IngestError(f"{filename[:100]}: there is no file to ingest (it was moved or removed)")
     try:
@@ -100,7 +107,7 @@ def ingest_file(
     with services.session() as session:
         existing = find_asset_by_checksum(session, tenant, sums.sha256)
         if existing is not None:
-            return _duplicate(services, session, existing, choice, actor)
+            return _duplicate(services, session, existing, choice, actor, lane)
     asset_id = new_id()
     key = original_key(tenant, asset_id, filename)
     content_type = content_type_of(filename)
@@ -125,14 +132,14 @@ def ingest_file(
         try:
             if metadata:
                 apply_descriptive(session, asset, metadata)
-            job = create_asset_with_job(session, asset, choice.names, actor=actor)
+            job = create_asset_with_job(session, asset, choice.names, actor=actor, lane=lane)
         except IntegrityError:
             session.rollback()
             services.storage.delete(key)
             existing = find_asset_by_checksum(session, tenant, sums.sha256)
             if existing is None:
                 raise
-            return _duplicate(services, session, existing, choice, actor)
+            return _duplicate(services, session, existing, choice, actor, lane)
         except BaseException:
             services.storage.delete(key)
             raise
@@ -151,10 +158,10 @@ def _checked(resolve: Callable[[], ProfileChoice], filename: str) -> ProfileChoi
 
 
 def _duplicate(
-    services: Services, session: Session, asset: Asset, choice: ProfileChoice, actor: Actor | None
+    services: Services, session: Session, asset: Asset, choice: ProfileChoice, actor: Actor | None, lane: str | None
 ) -> IngestResult:
     """The tenant holds this content already: queue the requested profiles its asset lacks."""
     upload = {"filename": asset.original_filename, "size": asset.size, "sha256": asset.sha256, "duplicate": True}
     audit = (actor, AuditAction.ASSET_UPLOAD, {**upload, "profiles": list(choice.names)}) if actor else None
-    asked = queue_renditions(services, session, asset, choice.names, choice.skipped, audit=audit)
+    asked = queue_renditions(services, session, asset, choice.names, choice.skipped, audit=audit, lane=lane)
     return IngestResult(asset, asked.job, duplicate=True, skipped_profiles=choice.skipped, queued_profiles=asked.queued)

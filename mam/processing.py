@@ -75,7 +75,11 @@ class _Reporter:
         return self.cancelled.is_set()
 
     def check(self) -> bool:
-        """Read the job's state now; True if it was cancelled."""
+        """Read the job's state now; True if it was cancelled (or this process is giving it back)."""
+        if self.services.handing_back.is_set():
+            self.taken_over = True  # given back as it stands: the next attempt makes the same keys
+            self.cancelled.set()
+            return True
         with self.services.session() as session:
             job = session.get(Job, self.job_id, populate_existing=True)
             if job is None or job.state == JobState.CANCELLED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from threading import Event
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +44,8 @@ class Services:
     """Probes untrusted files in a sandboxed child process (ingest's first look at the bytes)."""
     roles: Mapping[str, Role] = field(default_factory=load_roles)
     """The roles a principal may have (``MAM_ROLES_FILE``, default roles/roles.toml)."""
+    handing_back: Event = field(default_factory=Event)
+    """Set when this process stops and its grace period ran out: running jobs stop and are given back."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:

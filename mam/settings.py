@@ -18,6 +18,7 @@ from transcode.limits import ProbeLimits, RenderCeilings
 __all__ = ["MAX_LINK_SECONDS", "MAX_PRESIGN_SECONDS", "SETTINGS_HELP", "Settings"]
 
 DEFAULT_PROFILES = ("proxy", "web_720p", "poster")
+WORKER_LANES = ("urgent", "normal", "bulk")
 
 SETTINGS_HELP: dict[str, str] = {
     "MAM_HOME": "where the embedded catalog, storage and scratch files live (default ./mam-data)",
@@ -27,10 +28,18 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_S3_ENDPOINT_URL": "endpoint of an S3-compatible store (MinIO, Ceph, OSS...); unset for AWS",
     "MAM_S3_REGION": "S3 region name (optional)",
     "MAM_S3_CREATE_BUCKET": "1 to create the bucket when it does not exist (default 0)",
-    "MAM_BROKER_URL": "redis://host:port/db for a Redis broker shared by `mam worker` processes; "
-    "unset (or 'embedded') to run jobs in-process",
-    "MAM_BROKER_NAMESPACE": "dramatiq key namespace in Redis (default mam)",
-    "MAM_WORKER_THREADS": "jobs one worker process runs at once (default 1: a render uses every core)",
+    "MAM_BROKER_URL": "redis://host:port/db for a Redis broker, or amqp://user:password@host:5672/vhost for "
+    "RabbitMQ, shared by `mam worker` processes; unset (or 'embedded') to run jobs in-process",
+    "MAM_BROKER_NAMESPACE": "prefix of the broker's queues (<namespace>-urgent, -normal, -bulk, -light) and, on "
+    "Redis, of its keys (default mam)",
+    "MAM_WORKER_THREADS": "heavy jobs (renders, exports) one worker process runs at once (default 1: a render "
+    "uses every core); `mam worker --concurrency`",
+    "MAM_WORKER_LANES": "the lanes a worker takes, comma-separated, among urgent, normal and bulk (default all "
+    "three); `mam worker --lanes`",
+    "MAM_WORKER_LIGHT_THREADS": "threads of a worker for light work (webhook deliveries, notifications), never "
+    "taken by a render (default 2)",
+    "MAM_WORKER_GRACE_SECONDS": "on SIGTERM a worker takes no new job and gives its running job this long to "
+    "finish, then gives it back to the queue (not counted as an attempt) and exits 0 (default 60)",
     "MAM_PROFILES_DIR": "directory of *.toml output profiles (default: the shipped profiles/)",
     "MAM_DEFAULT_PROFILES": "profiles rendered when none are asked for (default proxy,web_720p,poster)",
     "MAM_DEFAULT_TENANT": "tenant of the embedded default (default: default)",
@@ -136,6 +145,15 @@ OIDC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512
 """The signature algorithms single sign-on may accept: public-key ones only (never none, never HS*)."""
 
 
+def _lanes(raw: str, name: str) -> tuple[str, ...]:
+    """Lanes named in ``raw`` (comma-separated), most urgent first, each once."""
+    names = {n.strip().lower() for n in raw.split(",") if n.strip()}
+    unknown = sorted(names - set(WORKER_LANES))
+    if unknown or not names:
+        raise ConfigError(f"{name}={raw!r}: name lanes among urgent, normal and bulk, comma-separated")
+    return tuple(lane for lane in WORKER_LANES if lane in names)
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -196,6 +214,9 @@ class Settings:
     broker_url: str | None = None
     broker_namespace: str = "mam"
     worker_threads: int = 1
+    worker_lanes: tuple[str, ...] = WORKER_LANES
+    worker_light_threads: int = 2
+    worker_grace_seconds: float = 60.0
     profiles_dir: Path | None = None
     default_profiles: tuple[str, ...] = DEFAULT_PROFILES
     default_tenant: str = "default"
@@ -268,8 +289,11 @@ class Settings:
         broker = env.get("MAM_BROKER_URL") or None
         if broker in ("embedded", "memory"):
             broker = None
-        if broker is not None and not broker.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"MAM_BROKER_URL={broker!r}: use redis://host:port/db, or unset it for in-process jobs")
+        if broker is not None and not broker.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://")):
+            raise ConfigError(
+                f"MAM_BROKER_URL={broker!r}: use redis://host:port/db or amqp://user:password@host:5672/vhost, "
+                "or unset it for in-process jobs"
+            )
         profiles_dir = env.get("MAM_PROFILES_DIR")
         defaults = tuple(p.strip() for p in (env.get("MAM_DEFAULT_PROFILES") or "").split(",") if p.strip())
         oidc_issuer = _oidc_url(env, "MAM_OIDC_ISSUER")
@@ -286,6 +310,9 @@ class Settings:
             broker_url=broker,
             broker_namespace=env.get("MAM_BROKER_NAMESPACE") or "mam",
             worker_threads=max(1, _int(env, "MAM_WORKER_THREADS", 1)),
+            worker_lanes=_lanes(env.get("MAM_WORKER_LANES") or ",".join(WORKER_LANES), "MAM_WORKER_LANES"),
+            worker_light_threads=max(1, _int(env, "MAM_WORKER_LIGHT_THREADS", 2)),
+            worker_grace_seconds=float(max(0, _int(env, "MAM_WORKER_GRACE_SECONDS", 60))),
             profiles_dir=Path(profiles_dir).expanduser() if profiles_dir else None,
             default_profiles=defaults or DEFAULT_PROFILES,
             default_tenant=env.get("MAM_DEFAULT_TENANT") or "default",

@@ -1,23 +1,34 @@
-"""Start and stop a dramatiq Worker for the configured broker, with the sweep that keeps every job
-moving: each worker process looks in the catalog every ``MAM_JOB_SWEEP_SECONDS`` and sends again
-what the broker lost (a broker restarted empty) or what a dead worker held (its lease ran out)."""
+"""Start and stop a worker: a dramatiq Worker for heavy work (its lanes' queues, ``concurrency``
+slots), one for light work (its own broker and threads), and beside them
+
+- the **sweep**, every ``MAM_JOB_SWEEP_SECONDS``: send again what the broker lost (a broker
+  restarted empty) or what a dead worker held (its lease ran out);
+- the **idle look**, every second while a slot is free and nothing waits in this process: a job of
+  this worker's lanes that could run, whose message went out over a second ago, is sent again: its
+  message waits in a busy worker's prefetch (dramatiq's consumers fetch ahead from every queue), and
+  the new one comes to a free slot;
+- the **graceful stop**: no new work is taken, a running job has ``MAM_WORKER_GRACE_SECONDS`` to
+  finish, then it is given back (queued again, the attempt not counted) and the process ends.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 from dramatiq import Broker, Worker
 
 from mam.jobs import JobPolicy, give_up_abandoned, jobs_to_send, take_send
+from mam.jobs.lanes import LANES, Lane, waiting_job
 from mam.models import utcnow
 from mam.services import Services
 from workers.actors import declare_actors
-from workers.broker import make_broker, message_held
+from workers.broker import make_broker, make_light_broker, message_held, queue_of
 from workers.middleware import JobAttempts, Send
 
-__all__ = ["JobRunner", "attach_broker", "sweep"]
+__all__ = ["JobRunner", "LightActors", "attach_broker", "attach_light_broker", "sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +36,30 @@ _UNKNOWN_BROKER_RESEND = timedelta(minutes=10)
 """On a broker that cannot say whether it still holds a message, a queued job is sent again this
 long after its last message (a duplicate costs one skipped message: jobs are claimed once)."""
 
+IDLE_LOOK_SECONDS = 1.0
+"""How often a worker with a free slot looks in the catalog for a job it was not offered."""
 
-def attach_broker(services: Services) -> Broker:
-    """Make the broker named by the settings, declare the actors and the job policy's middleware on
-    it (sets ``services.enqueue``)."""
+LightActors = Callable[[Broker, Services], object]
+"""Declares light actors (webhook delivery, notifications) on the light broker."""
+
+
+def attach_broker(services: Services, lanes: Sequence[Lane] = LANES) -> Broker:
+    """Make the broker named by the settings, declare the render actors and the job policy's
+    middleware on it (sets ``services.enqueue``). ``lanes``: those this process's slots take."""
     broker = make_broker(services.settings)
-    actor, send = declare_actors(broker, services)
-    broker.add_middleware(JobAttempts(services, {actor.actor_name}, send))
+    holder: list[JobAttempts] = []
+    actors, send = declare_actors(broker, services, lambda offered: holder[0].claimed(offered))
+    attempts = JobAttempts(services, {a.actor_name for a in actors.values()}, send, tuple(lanes))
+    holder.append(attempts)
+    broker.add_middleware(attempts)
+    return broker
+
+
+def attach_light_broker(services: Services, declare: Iterable[LightActors] = ()) -> Broker:
+    """The light broker, with the light actors ``declare`` puts on it."""
+    broker = make_light_broker(services.settings)
+    for each in declare:
+        each(broker, services)
     return broker
 
 
@@ -51,7 +79,7 @@ def sweep(services: Services, broker: Broker) -> int:
             log.warning("job %s failed: its worker died on its last attempt", job_id)
         for job in jobs_to_send(session, policy):
             if not job.lost_worker and job.message_id is not None:
-                held = message_held(broker, job.message_id)
+                held = message_held(broker, services.settings, job.message_id)
                 if held is None and services.settings.embedded_broker:
                     held = attempts.held(job.message_id)
                 if held is None:
@@ -67,26 +95,52 @@ def sweep(services: Services, broker: Broker) -> int:
 
 
 class JobRunner:
-    """A dramatiq Worker consuming the render queue in this process, and the sweep beside it.
+    """The heavy and light dramatiq Workers of this process, the sweep and the idle look beside them.
 
-    The sweep runs at start and every ``MAM_JOB_SWEEP_SECONDS``: on the embedded broker it also
-    picks up jobs queued by other processes (e.g. ``mam ingest`` without ``--wait``)."""
+    ``threads``: heavy slots (jobs at once; default ``MAM_WORKER_THREADS``); the lanes are those
+    ``broker`` was attached with. The sweep runs at start and every ``MAM_JOB_SWEEP_SECONDS``: on the
+    embedded broker it also picks up jobs queued by other processes (e.g. ``mam ingest`` without
+    ``--wait``)."""
 
-    def __init__(self, services: Services, broker: Broker, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        broker: Broker,
+        threads: int | None = None,
+        *,
+        light: Broker | None = None,
+        light_threads: int | None = None,
+    ) -> None:
+        settings = services.settings
         self.services = services
         self.broker = broker
-        self.worker = Worker(broker, worker_threads=threads or services.settings.worker_threads, worker_timeout=250)
-        self.sweep_seconds = services.settings.job_sweep_seconds
+        self.attempts = _policy_middleware(broker)
+        self.lanes = self.attempts.lanes
+        self.concurrency = threads or settings.worker_threads
+        queues = {queue_of(settings, lane) for lane in self.lanes}
+        self.worker = Worker(broker, queues=queues, worker_threads=self.concurrency, worker_timeout=250)
+        # fetch no further ahead than the slots: the backlog stays in the broker for any free worker
+        self.worker.queue_prefetch = self.concurrency
+        self.light = light if light is not None else attach_light_broker(services)
+        self.light_worker = Worker(
+            self.light, worker_threads=light_threads or settings.worker_light_threads, worker_timeout=250
+        )
+        self.sweep_seconds = settings.job_sweep_seconds
+        self.policy = JobPolicy.from_settings(settings)
         self._stopping = threading.Event()
-        self._sweeper: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self, resend: bool = True) -> None:
-        """Start consuming; with ``resend``, sweep now and every ``MAM_JOB_SWEEP_SECONDS``."""
+        """Start consuming; with ``resend``, sweep now and every ``MAM_JOB_SWEEP_SECONDS``, and look
+        for jobs not offered to a free slot every second."""
         self.worker.start()
+        self.light_worker.start()
         if resend:
             self._sweep_once()
-            self._sweeper = threading.Thread(target=self._sweep, name="mam-job-sweep", daemon=True)
-            self._sweeper.start()
+            for name, loop in (("mam-job-sweep", self._sweep), ("mam-idle-look", self._idle_look)):
+                thread = threading.Thread(target=loop, name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def resend(self) -> int:
         """Sweep once now: send again what the broker lost or a dead worker held."""
@@ -102,9 +156,40 @@ class JobRunner:
         while not self._stopping.wait(self.sweep_seconds):
             self._sweep_once()
 
-    def stop(self) -> None:
+    def look_once(self) -> str | None:
+        """If a slot is free and nothing waits in this process: send again the best job of this
+        worker's lanes that could run and was sent over a second ago. Returns its id."""
+        if self.attempts.running >= self.concurrency or self.worker.work_queue.qsize():
+            return None
+        with self.services.session() as session:
+            job = waiting_job(session, self.lanes, self.policy, utcnow() - timedelta(seconds=IDLE_LOOK_SECONDS))
+            if job is None or not take_send(session, job):  # of several idle workers, one sends
+                return None
+        self.attempts.send(job.id, None)
+        log.info("sent job %s again: a slot is free here and its message waits elsewhere", job.id)
+        return job.id
+
+    def _idle_look(self) -> None:
+        while not self._stopping.wait(IDLE_LOOK_SECONDS):
+            try:
+                self.look_once()
+            except Exception:
+                log.warning("looking for a job for a free slot failed", exc_info=True)
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop taking work; give a running job ``grace`` seconds (default ``MAM_WORKER_GRACE_SECONDS``)
+        to finish, then give it back (queued again, sent again, the attempt not counted)."""
+        grace = self.services.settings.worker_grace_seconds if grace is None else grace
         self._stopping.set()
-        if self._sweeper is not None:
-            self._sweeper.join()
-        self.worker.stop()
+        for thread in self._threads:
+            thread.join()
+        timer = threading.Timer(grace, self.services.handing_back.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            self.worker.stop(timeout=int((grace + 120) * 1000))
+        finally:
+            timer.cancel()
+        self.light_worker.stop(timeout=30_000)
         self.broker.close()
+        self.light.close()

@@ -11,10 +11,12 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 
 from mam.errors import JobRequestError, MamError
-from mam.jobs.lifecycle import claim_job, end_failed_attempt, renew_lease
+from mam.jobs.lanes import Lane, claim_next
+from mam.jobs.lifecycle import claim_job, end_failed_attempt, hand_back, renew_lease
 from mam.jobs.policy import JobPolicy
 from mam.models import Job
 from mam.services import Services
@@ -37,11 +39,21 @@ class Attempt:
     Media that cannot be rendered (a :class:`~transcode.errors.TranscodeError`), or a request that
     no longer holds (a profile removed since: :class:`~mam.errors.JobRequestError`), fails the job at
     once; any other error is a passing fault, retried after the policy's backoff until the job's
-    attempts are used up."""
+    attempts are used up.
 
-    def __init__(self, services: Services, job_id: str, policy: JobPolicy | None = None) -> None:
+    With ``lanes`` (a worker's slot), the job claimed may be a higher lane's instead of ``job_id``
+    (:func:`mam.jobs.lanes.claim_next`): :attr:`job_id` is then the claimed one, :attr:`offered` the
+    one asked for. A job still running when the process's grace period runs out
+    (``services.handing_back``) is given back (:attr:`handed_back`) instead of finished."""
+
+    def __init__(
+        self, services: Services, job_id: str, policy: JobPolicy | None = None, lanes: Sequence[Lane] = ()
+    ) -> None:
         self.services = services
         self.job_id = job_id
+        self.offered = job_id
+        self.lanes = tuple(lanes)
+        self.handed_back = False
         self.policy = policy or JobPolicy.from_settings(services.settings)
         self.number = 0
         """The attempt's number (the job's attempts once claimed); 0 if not claimed."""
@@ -55,12 +67,15 @@ class Attempt:
     def begin(self) -> bool:
         """Claim the job; False (and :attr:`state` says why) if it is not ours to run."""
         with self.services.session() as session:
-            job = claim_job(session, self.job_id, self.policy, worker_name())
+            if self.lanes:
+                job = claim_next(session, self.offered, self.lanes, self.policy, worker_name())
+            else:
+                job = claim_job(session, self.job_id, self.policy, worker_name())
             if job is None:
                 current = session.get(Job, self.job_id, populate_existing=True)
                 self.state = current.state if current is not None else "missing"
                 return False
-            self.number, self.state = job.attempts, job.state
+            self.number, self.state, self.job_id = job.attempts, job.state, job.id
         self._heartbeat = threading.Thread(target=self._renew, name=f"mam-lease-{self.job_id[:8]}", daemon=True)
         self._heartbeat.start()
         return True
@@ -82,6 +97,11 @@ class Attempt:
         if self._heartbeat is not None:
             self._heartbeat.join()
             self._heartbeat = None
+        if error is None and self.number and self.services.handing_back.is_set():
+            with self.services.session() as session:
+                self.handed_back = hand_back(session, self.job_id, self.number)
+            if self.handed_back:
+                log.info("job %s given back: this worker is stopping", self.job_id)
         if error is None or self.number == 0:
             return None
         permanent = permanent or isinstance(error, (TranscodeError, JobRequestError))

@@ -29,6 +29,7 @@ __all__ = [
     "fail_job",
     "get_job",
     "give_up_abandoned",
+    "hand_back",
     "renew_lease",
     "set_job_progress",
 ]
@@ -249,6 +250,26 @@ def end_failed_attempt(
         return None
     session.commit()
     return delay
+
+
+def hand_back(session: Session, job_id: str, attempt: int) -> bool:
+    """A stopping worker gives its running job back (its grace period ran out): queued again at once,
+    the attempt not counted (it did not fail). False if the job is no longer this attempt's."""
+    if not _change_job(
+        session,
+        job_id,
+        (JobState.RUNNING,),
+        Job.attempts == attempt,
+        state=JobState.QUEUED,
+        attempts=Job.attempts - 1,
+        lease_until=None,
+        worker=None,
+        progress=0.0,
+        error=None,
+    ):
+        return False
+    session.commit()
+    return True
 
 
 def give_up_abandoned(session: Session, policy: JobPolicy, job_id: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset, rendered_profiles
 from mam.errors import ConflictError, JobRequestError
+from mam.jobs.lanes import parse_lane
 from mam.jobs.profiles import resolve_profiles
 from mam.models import Asset, AssetStatus, Job, JobState, new_id
 from mam.services import Services
@@ -55,17 +56,17 @@ class RenditionRequest:
 
 
 def create_asset_with_job(
-    session: Session, asset: Asset, profiles: Sequence[str], *, actor: Actor | None = None
+    session: Session, asset: Asset, profiles: Sequence[str], *, actor: Actor | None = None, lane: str | None = None
 ) -> Job | None:
-    """Insert the asset and, if there is anything to render, its job, in one transaction (with ``actor``,
-    and the upload's audit entry).
+    """Insert the asset and, if there is anything to render, its job (in ``lane``, default normal), in one
+    transaction (with ``actor``, and the upload's audit entry).
 
     Raises IntegrityError if the tenant already holds the same content (the caller dedupes).
     """
     session.add(asset)
     job = None
     if profiles:
-        job = Job(id=new_id(), asset=asset, profiles=list(profiles))
+        job = Job(id=new_id(), asset=asset, profiles=list(profiles), lane=parse_lane(lane).value)
         session.add(job)
     else:
         asset.status = AssetStatus.READY
@@ -85,9 +86,11 @@ def queue_renditions(
     skipped: Sequence[str] = (),
     *,
     audit: tuple[Actor, AuditAction, Mapping[str, Any]] | None = None,
+    lane: str | None = None,
 ) -> RenditionRequest:
-    """Queue one render job for the ``wanted`` profiles (names already resolved) that are neither made
-    from the asset's current original nor already in a queued or running job.
+    """Queue one render job (in ``lane``, default normal) for the ``wanted`` profiles (names already
+    resolved) that are neither made from the asset's current original nor already in a queued or
+    running job.
 
     ``audit``: who asked, as what action, with what facts: recorded (with what was queued) in the commit."""
     present = rendered_profiles(session, asset)
@@ -95,7 +98,7 @@ def queue_renditions(
     missing = [p for p in wanted if p not in present and p not in pending]
     job = None
     if missing:
-        job = Job(id=new_id(), asset=asset, profiles=missing)
+        job = Job(id=new_id(), asset=asset, profiles=missing, lane=parse_lane(lane).value)
         session.add(job)
         if asset.status == AssetStatus.FAILED:
             asset.status, asset.error = AssetStatus.PROCESSING, None
@@ -127,6 +130,7 @@ def request_renditions(
     *,
     where_applicable: bool = False,
     actor: Actor | None = None,
+    lane: str | None = None,
 ) -> RenditionRequest:
     """Queue the renditions of ``names`` the tenant's asset lacks (made or on their way already: left be).
 
@@ -138,11 +142,17 @@ def request_renditions(
         services, names, MediaInfo.model_validate(asset.mediainfo), where_applicable=where_applicable
     )
     audit = (actor, AuditAction.RENDITIONS_REQUEST, {"profiles": list(choice.names)}) if actor else None
-    return queue_renditions(services, session, asset, choice.names, choice.skipped, audit=audit)
+    return queue_renditions(services, session, asset, choice.names, choice.skipped, audit=audit, lane=lane)
 
 
 def retry_asset(
-    services: Services, session: Session, tenant_id: str, asset_id: str, *, actor: Actor | None = None
+    services: Services,
+    session: Session,
+    tenant_id: str,
+    asset_id: str,
+    *,
+    actor: Actor | None = None,
+    lane: str | None = None,
 ) -> RenditionRequest:
     """Ask again for what the asset's failed or cancelled render jobs were to make (and is still missing).
 
@@ -154,7 +164,7 @@ def retry_asset(
         raise ConflictError(f"asset {asset_id} has no failed or cancelled render to retry")
     names = list(dict.fromkeys(p for j in ended for p in j.profiles if p in services.profiles))
     audit = (actor, AuditAction.RENDITIONS_REQUEST, {"profiles": names, "retry": True}) if actor else None
-    return queue_renditions(services, session, asset, names, audit=audit)
+    return queue_renditions(services, session, asset, names, audit=audit, lane=lane)
 
 
 def request_export(
@@ -167,6 +177,7 @@ def request_export(
     end: float | str | None = None,
     *,
     actor: Actor | None = None,
+    lane: str | None = None,
 ) -> Job:
     """Queue a frame-accurate sub-clip export of the tenant's asset with one profile.
 
@@ -181,7 +192,9 @@ def request_export(
     except SpanError as exc:
         raise JobRequestError(str(exc)) from exc
     asked = {"request": {"start": start, "end": end}}
-    job = Job(id=new_id(), asset=asset, kind="export", profiles=[chosen.name], result=asked)
+    job = Job(
+        id=new_id(), asset=asset, kind="export", profiles=[chosen.name], result=asked, lane=parse_lane(lane).value
+    )
     session.add(job)
     if actor is not None:
         details = {"job_id": job.id, "profile": chosen.name, "start": start, "end": end}

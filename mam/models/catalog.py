@@ -147,6 +147,8 @@ class Job(Base):
     """When the job's last message was handed to the broker (for a delayed one: when it is due)."""
     message_id: Mapped[str | None] = mapped_column(String(64), default=None)
     """The broker's id of that message, to ask the broker whether it still holds it."""
+    lane: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal", index=True)
+    """urgent, normal or bulk (migration 0018): a free worker slot takes the highest lane's job first."""
 
     asset: Mapped[Asset] = relationship(back_populates="jobs")
 
