@@ -16,7 +16,7 @@ from mam.errors import ConfigError
 from mam.identity.roles import Role, load_roles
 from mam.search.index import install_index_hook
 from mam.settings import Settings
-from mam.storage import Storage, open_storage
+from mam.storage import S3Retries, Storage, open_storage
 from transcode.analysis.qc import QCProfile, load_qc_profiles
 from transcode.profiles import Profile, load_profiles
 from transcode.sandbox import Prober
@@ -71,6 +71,9 @@ def open_services(settings: Settings, *, run_migrations: bool = True) -> Service
         endpoint_url=settings.s3_endpoint_url,
         region=settings.s3_region,
         create_bucket=settings.s3_create_bucket,
+        retries=S3Retries(
+            settings.s3_max_attempts, settings.s3_retry_mode, settings.s3_connect_timeout, settings.s3_read_timeout
+        ),
     )
     prober = Prober(timeout=settings.probe_timeout, limits=settings.probe_limits)
     services = Services(

@@ -9,8 +9,9 @@ from mam.errors import ConfigError
 from mam.storage.base import Storage, StoredObject
 from mam.storage.local import LocalStorage
 from mam.storage.s3 import S3Storage
+from mam.storage.s3_uploads import S3Retries
 
-__all__ = ["LocalStorage", "S3Storage", "Storage", "StoredObject", "open_storage"]
+__all__ = ["LocalStorage", "S3Retries", "S3Storage", "Storage", "StoredObject", "open_storage"]
 
 _ACCEPTED = "accepted forms: 's3://bucket[/prefix]', 'file:///absolute/path', or a filesystem path"
 
@@ -21,11 +22,12 @@ def open_storage(
     endpoint_url: str | None = None,
     region: str | None = None,
     create_bucket: bool = False,
+    retries: S3Retries | None = None,
 ) -> Storage:
     """Open the store that ``url`` names.
 
     ``s3://bucket/prefix`` gives an :class:`S3Storage` (``endpoint_url``, ``region`` and
-    ``create_bucket`` apply to it only); ``file:///abs/path`` or a plain path gives a
+    ``create_bucket`` and ``retries`` apply to it only); ``file:///abs/path`` or a plain path gives a
     :class:`LocalStorage`, creating the directory if needed.
     """
     text = url.strip() if isinstance(url, str) else ""
@@ -44,6 +46,7 @@ def open_storage(
             endpoint_url=endpoint_url,
             region=region,
             create_bucket=create_bucket,
+            retries=retries,
         )
     if scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):

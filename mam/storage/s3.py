@@ -3,6 +3,8 @@
 Objects become visible only when an upload completes (S3 semantics, multipart included), so
 ``put_file`` never exposes a partial object. Every botocore failure is raised as ``StorageError``
 naming the bucket, key, endpoint and what to check.
+
+Retries and the abort of multipart uploads that cannot finish: :mod:`mam.storage.s3_uploads`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from urllib.parse import quote
 import boto3
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -30,12 +31,13 @@ from botocore.exceptions import (
 from mam.errors import ConfigError, StorageError, StorageNotFoundError
 from mam.storage.base import StoredObject
 from mam.storage.keys import check_key, located
+from mam.storage.s3_uploads import OpenUploads, S3Retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, ObjectIdentifierTypeDef
 
-__all__ = ["S3Storage"]
+__all__ = ["S3Retries", "S3Storage"]
 
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
@@ -62,6 +64,7 @@ class S3Storage:
         endpoint_url: str | None = None,
         region: str | None = None,
         create_bucket: bool = False,
+        retries: S3Retries | None = None,
     ) -> None:
         if not bucket or "/" in bucket:
             raise ConfigError(f"S3 bucket name {bucket!r} is empty or contains '/'")
@@ -73,12 +76,8 @@ class S3Storage:
         self.region = region
         self._bucket_seen = False
         self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
-        config = Config(
-            signature_version="s3v4",
-            connect_timeout=10,
-            read_timeout=60,
-            retries={"max_attempts": 3, "mode": "standard"},
-        )
+        self.retries = retries or S3Retries()
+        config = self.retries.config()
         try:
             self._client: S3Client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
         except (BotoCoreError, ValueError) as exc:
@@ -86,6 +85,7 @@ class S3Storage:
                 f"cannot configure an S3 client for {self.url} (endpoint {self._endpoint}, "
                 f"region {region or 'default'}): {exc}"
             ) from exc
+        self._uploads = OpenUploads(self._client, bucket)
         if create_bucket:
             self._ensure_bucket()
 
@@ -183,10 +183,13 @@ class S3Storage:
         try:
             self._client.upload_file(str(source), self.bucket, full_key, ExtraArgs=extra or None, Config=_TRANSFER)
         except (BotoCoreError, ClientError, Boto3Error) as exc:
+            self._uploads.abort(full_key)
             self._fail("upload", key, exc)
         except OSError as exc:
+            self._uploads.abort(full_key)
             error = StorageError(f"cannot read a file to upload it: {exc.strerror or 'it cannot be read'}")
             raise located(error, key, f"{self.url} (from {source})") from exc
+        self._uploads.settled(full_key)
         return StoredObject(key=key, size=size)
 
     def get_file(self, key: str, destination: Path) -> None:

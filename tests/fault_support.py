@@ -1,0 +1,144 @@
+"""Helpers of the fault tests: a Redis server of the test's own (to restart it), the PostgreSQL
+connections of one database (to drop them), and `mam worker` clusters (tests/test_job_policy.py's
+:class:`Cluster`) on them."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from test_job_policy import Cluster, wait_for
+
+from mam.models import Job, Rendition
+from mam.services import open_services
+from mam.settings import Settings
+from workers.runtime import attach_broker
+
+__all__ = ["RedisServer", "cluster_on", "drop_connections", "poll", "renditions_per_asset", "stop_clusters"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """``redis-server`` on a free port, keeping nothing on disk: a restart comes back empty."""
+
+    def __init__(self, log: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (apt-get install redis-server)")
+        self.binary, self.log, self.port = binary, log, _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as sink:
+            self.proc = subprocess.Popen(
+                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=sink,
+                stderr=sink,
+            )
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        try:
+            wait_for(lambda: _pings(client), 20, f"redis-server on port {self.port} to answer")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # with no save points, nothing is written: it comes back empty
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def cluster_on(tmp_path: Path, broker_url: str, database_url: str, **settings: str) -> Cluster:
+    """A :class:`Cluster` (no worker started yet) with short leases, sweeps and backoffs."""
+    env = {
+        "MAM_HOME": str(tmp_path / "home"),
+        "MAM_DATABASE_URL": database_url,
+        "MAM_BROKER_URL": broker_url,
+        "MAM_BROKER_NAMESPACE": f"mam-faults-{uuid.uuid4().hex[:10]}",
+        "MAM_JOB_LEASE_SECONDS": "3",
+        "MAM_JOB_SWEEP_SECONDS": "1",
+        "MAM_JOB_BACKOFF_SECONDS": "1",
+        "MAM_JOB_MAX_ATTEMPTS": "3",
+        "MAM_WORKER_THREADS": "1",
+        **settings,
+    }
+    services = open_services(Settings.from_env(env))
+    return Cluster(env, services, attach_broker(services), tmp_path)
+
+
+def stop_cluster(cluster: Cluster) -> None:
+    for proc in cluster.workers.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in cluster.workers.values():
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    cluster.broker.close()
+    cluster.services.close()
+
+
+def stop_clusters(made: list[Cluster]) -> None:
+    for cluster in made:
+        stop_cluster(cluster)
+
+
+def drop_connections(database_url: str) -> int:
+    """``pg_terminate_backend`` every other connection to the database ``database_url`` names; how many."""
+    name = make_url(database_url).database
+    admin = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).scalar_one()
+        return int(dropped)
+    finally:
+        admin.dispose()
+
+
+def renditions_per_asset(cluster: Cluster, job_ids: list[str]) -> list[int]:
+    """How many renditions each asset of ``job_ids`` has, sorted."""
+    with cluster.services.session() as session:
+        counts = session.execute(
+            select(Rendition.asset_id, func.count())
+            .join(Job, Job.asset_id == Rendition.asset_id)
+            .where(Job.id.in_(job_ids))
+            .group_by(Rendition.asset_id)
+        ).all()
+    return sorted(int(n) for _, n in counts)
+
+
+def poll(probe: Callable[[], bool], timeout: float, what: str, cluster: Cluster) -> float:
+    """Wait for ``probe`` like :meth:`Cluster.wait`; the seconds it took."""
+    started = time.monotonic()
+    cluster.wait(probe, timeout, what)
+    return time.monotonic() - started
