@@ -9,7 +9,8 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,15 @@ from mam.services import open_services
 from mam.settings import Settings
 from workers.runtime import attach_broker
 
-__all__ = ["RedisServer", "cluster_on", "drop_connections", "poll", "renditions_per_asset", "stop_clusters"]
+__all__ = [
+    "RedisServer",
+    "cluster_on",
+    "drop_connections",
+    "poll",
+    "refusing_connections",
+    "renditions_per_asset",
+    "stop_clusters",
+]
 
 
 def _free_port() -> int:
@@ -122,6 +131,23 @@ def drop_connections(database_url: str) -> int:
             ).scalar_one()
         return int(dropped)
     finally:
+        admin.dispose()
+
+
+@contextmanager
+def refusing_connections(database_url: str) -> Iterator[None]:
+    """The database takes no connection (``ALLOW_CONNECTIONS false``) and every open one is dropped,
+    until the block ends."""
+    name = make_url(database_url).database
+    admin = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        drop_connections(database_url)
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         admin.dispose()
 
 
