@@ -33,6 +33,13 @@ def export(
     ] = None,
     end: Annotated[str | None, typer.Option("--out", help="Out-point (exclusive): seconds or HH:MM:SS:FF.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Copy the result to this file.")] = None,
+    lane: Annotated[
+        str | None,
+        typer.Option(
+            help="Lane of the job: urgent (breaking news: the next free worker slot takes it), normal (default) "
+            "or bulk (archive imports: when nothing more urgent waits)."
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Make a frame-accurate sub-clip of an asset with one profile, e.g. a TV cut of a news item.
@@ -44,7 +51,7 @@ def export(
     try:  # the same checks, errors and messages as POST /api/v1/assets/{id}/exports
         with services.session() as session:
             local = Actor.local(tenant)
-            job_id = request_export(services, session, tenant, asset_id, profile, start, end, actor=local).id
+            job_id = request_export(services, session, tenant, asset_id, profile, start, end, actor=local, lane=lane).id
     except MamError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

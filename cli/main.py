@@ -18,6 +18,7 @@ from cli.waiting import IngestOutcome, collect_files, ingest_paths, print_summar
 from mam.catalog import ensure_tenant, get_analysis, get_asset, list_assets, list_shots
 from mam.errors import MamError, NotFoundError
 from mam.jobs import resolve_profiles
+from mam.jobs.lanes import parse_lane
 from mam.services import Services, open_services
 from mam.settings import SETTINGS_HELP, Settings
 from transcode.errors import TranscodeError
@@ -69,6 +70,13 @@ def ingest(
             "--recursive", "-r", help="Also ingest sub-folders (hidden and temporary files are skipped); no tables."
         ),
     ] = False,
+    lane: Annotated[
+        str | None,
+        typer.Option(
+            help="Lane of the jobs: urgent (breaking news: the next free worker slot takes it), normal (default) "
+            "or bulk (archive imports: when nothing more urgent waits)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Register media files as assets and queue their renditions.
@@ -77,8 +85,9 @@ def ingest(
     catalog for `mam serve` or `mam worker`.
     """
     services = _services()
-    try:  # an unknown profile is refused before any file is read
+    try:  # an unknown profile or lane is refused before any file is read
         resolve_profiles(services, profile or None)
+        parse_lane(lane)
     except MamError as exc:
         err.print(f"[red]error:[/red] {exc}")
         services.close()
@@ -101,6 +110,7 @@ def ingest(
             console=err,
             quiet=json_out,
             tenant_id=tenant,
+            lane=lane,
         )
         jobs = [o.job_id for o in outcomes if o.job_id]
         if wait and jobs:

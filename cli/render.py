@@ -69,6 +69,13 @@ def render(
     wait: Annotated[
         bool, typer.Option(help="Wait for the renders, with progress; exit 1 if one was not made.")
     ] = False,
+    lane: Annotated[
+        str | None,
+        typer.Option(
+            help="Lane of the job: urgent (breaking news: the next free worker slot takes it), normal (default) "
+            "or bulk (archive imports: when nothing more urgent waits)."
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Make more renditions of an asset, e.g. `mam render ID -p vertical` for a story going to short video.
@@ -81,7 +88,8 @@ def render(
     tenant = services.settings.default_tenant
     try:  # the same checks, errors and messages as POST /api/v1/assets/{id}/renditions
         with services.session() as session:
-            asked = request_renditions(services, session, tenant, asset_id, profile, actor=Actor.local(tenant))
+            local = Actor.local(tenant)
+            asked = request_renditions(services, session, tenant, asset_id, profile, actor=local, lane=lane)
             summary = RenditionsRequested.of(asked)
             waiting_for = [
                 j.id

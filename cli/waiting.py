@@ -60,6 +60,7 @@ def ingest_paths(
     console: Console,
     quiet: bool,
     tenant_id: str | None = None,
+    lane: str | None = None,
 ) -> list[IngestOutcome]:
     """Ingest ``files`` (paired with their sidecars) for ``tenant_id`` (default MAM_DEFAULT_TENANT), one
     bar step each; a file that fails is an outcome with its reason, and the others go on."""
@@ -74,7 +75,7 @@ def ingest_paths(
             try:
                 local = Actor.local(tenant)
                 ingested = ingest_item(
-                    services, item, tenant_id=tenant, title=title, tags=tags, profiles=profiles, actor=local
+                    services, item, tenant_id=tenant, title=title, tags=tags, profiles=profiles, actor=local, lane=lane
                 )
                 result = ingested.result
                 if ingested.refused:

@@ -25,6 +25,7 @@ from mam.errors import NotFoundError
 from mam.ingest import ingest_file
 from mam.jobs import RenditionRequest, request_export, request_renditions, resolve_profiles, retry_asset
 from mam.layout import rendition_part_key
+from mam.models import JobLane
 from mam.public import (
     AssetDeleted,
     AssetList,
@@ -35,7 +36,9 @@ from mam.public import (
     JobPublic,
     RenditionsCreate,
     RenditionsRequested,
+    RetryCreate,
 )
+from mam.public.requests import LANE_FIELD
 
 __all__ = ["router"]
 
@@ -96,6 +99,7 @@ async def create_asset(
             "before the file is sent",
         ),
     ] = None,
+    lane: Annotated[JobLane, Form(description=LANE_FIELD)] = JobLane.NORMAL,
 ) -> Response:
     """Upload a media file: an unknown profile is refused (422) before the file is copied or looked at,
     one that cannot be made from it once it is probed, both before anything is stored. Content the
@@ -116,6 +120,7 @@ async def create_asset(
             profiles=names,
             filename=file.filename or path.name,
             actor=actor,
+            lane=lane,
         )
     finally:
         path.unlink(missing_ok=True)
@@ -287,7 +292,9 @@ def create_export(
     The profile and the in/out points are checked at once: an unknown profile, one this asset cannot feed,
     a timecode no clock shows (``10:00:99:00``), an in-point not before the out-point or a span outside
     the source is a 422 whose detail gives the valid range; nothing is queued."""
-    job = request_export(services, session, tenant, asset_id, body.profile, body.start, body.end, actor=actor)
+    job = request_export(
+        services, session, tenant, asset_id, body.profile, body.start, body.end, actor=actor, lane=body.lane
+    )
     return JobPublic.of(job)
 
 
@@ -327,7 +334,9 @@ def request_more_renditions(
 ) -> JSONResponse:
     """Make more renditions of an asset later (e.g. ``vertical`` for a story that goes to short video):
     only the profiles neither made nor already queued get a job."""
-    return _requested(request_renditions(services, session, tenant, asset_id, body.profiles, actor=actor))
+    return _requested(
+        request_renditions(services, session, tenant, asset_id, body.profiles, actor=actor, lane=body.lane)
+    )
 
 
 @router.post(
@@ -341,16 +350,23 @@ def request_more_renditions(
             (403, "shared with the caller: only its owner retries it"),
             404,
             (409, "no render of the asset failed or was cancelled"),
+            (422, "an invalid body (a lane other than urgent, normal or bulk)"),
         ),
     },
     dependencies=[require("job:request")],
 )
 def retry(
-    asset_id: str, session: SessionDep, services: ServicesDep, tenant: CurrentTenant, actor: CurrentActor
+    asset_id: str,
+    session: SessionDep,
+    services: ServicesDep,
+    tenant: CurrentTenant,
+    actor: CurrentActor,
+    body: RetryCreate | None = None,
 ) -> JSONResponse:
     """Ask again for what the asset's failed or cancelled render jobs were to make (a new job, for the
-    profiles still missing; the failed job keeps its reason)."""
-    return _requested(retry_asset(services, session, tenant, asset_id, actor=actor))
+    profiles still missing; the failed job keeps its reason). The body may name the lane."""
+    lane = body.lane if body is not None else None
+    return _requested(retry_asset(services, session, tenant, asset_id, actor=actor, lane=lane))
 
 
 def _starts(request: Request) -> bool:

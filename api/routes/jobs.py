@@ -18,7 +18,7 @@ from mam.errors import ConflictError, StorageNotFoundError
 from mam.identity.access import authorize_rendition
 from mam.jobs import cancel_job, get_job
 from mam.jobs.queries import list_jobs
-from mam.models import JobState
+from mam.models import JobLane, JobState
 from mam.public import JobList, JobPublic
 
 __all__ = ["router"]
@@ -34,11 +34,14 @@ def list_all(
     tenant: CurrentTenant,
     state: Annotated[list[JobState] | None, Query(description="only jobs in this state (repeat for several)")] = None,
     asset_id: Annotated[str | None, Query(description="only this asset's jobs")] = None,
+    lane: Annotated[list[JobLane] | None, Query(description="only jobs in this lane (repeat for several)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobList:
     """The jobs on the tenant's own assets, newest first, a page at a time (``total`` counts every page)."""
-    page = list_jobs(session, tenant, states=state or (), asset_id=asset_id, limit=limit, offset=offset)
+    page = list_jobs(
+        session, tenant, states=state or (), asset_id=asset_id, limit=limit, offset=offset, lanes=lane or ()
+    )
     return JobList.of(page)
 
 

@@ -174,7 +174,7 @@ async def create(
     request: Request, services: ServicesDep, store: StoreDep, tenant: CurrentTenant, actor: CurrentActor
 ) -> Response:
     """Start an upload: Upload-Length (refused with 413 over MAM_MAX_UPLOAD_MB) and Upload-Metadata
-    (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``sha256``)."""
+    (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``lane``, ``sha256``)."""
     length = _whole(request, "upload-length")
     if length is None:
         raise BadUploadRequestError("Upload-Length is required (Upload-Defer-Length is not supported)")

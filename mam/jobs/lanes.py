@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from mam.errors import JobRequestError
 from mam.jobs.lifecycle import claim_job
 from mam.jobs.policy import JobPolicy, claimable
 from mam.jobs.sending import Unsent
-from mam.models import Job, JobState, utcnow
+from mam.models import Job, JobLane, JobState, utcnow
 
 __all__ = ["LANES", "Lane", "claim_next", "lane_rank", "parse_lane", "parse_lanes", "waiting_job"]
 
@@ -29,19 +28,8 @@ _CANDIDATES = 5
 worker may claim each of them first)."""
 
 
-class Lane(StrEnum):
-    URGENT = "urgent"
-    """Breaking news (重大新闻先发): taken before anything else by the next free slot."""
-    NORMAL = "normal"
-    """Everyday work (the default)."""
-    BULK = "bulk"
-    """Archive imports and backfills: taken when nothing more urgent waits."""
-
-    @property
-    def rank(self) -> int:
-        """0 for urgent, 1 for normal, 2 for bulk: lower runs first."""
-        return LANES.index(self)
-
+Lane = JobLane
+"""A job's lane (the catalog's :class:`mam.models.JobLane`)."""
 
 LANES: tuple[Lane, ...] = (Lane.URGENT, Lane.NORMAL, Lane.BULK)
 """Every lane, most urgent first."""

@@ -3,7 +3,7 @@ states), ``catalog`` (tenants, assets, renditions, jobs, shares), ``metadata`` (
 subtitles, search entries, analysis and shots) and ``identity`` (keys, users, sessions, the audit trail).
 Importing this package defines every table (``Base.metadata`` is complete)."""
 
-from mam.models.base import AssetStatus, Base, JobState, UTCDateTime, new_id, utcnow
+from mam.models.base import AssetStatus, Base, JobLane, JobState, UTCDateTime, new_id, utcnow
 from mam.models.catalog import Asset, Job, Rendition, Share, Tenant
 from mam.models.events import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mam.models.identity import ApiKey, AuditEntry, User, UserSession
@@ -30,6 +30,7 @@ __all__ = [
     "FieldDefinition",
     "FieldKind",
     "Job",
+    "JobLane",
     "JobState",
     "Rendition",
     "ScreenTextLine",

@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["AssetStatus", "Base", "JobState", "UTCDateTime", "new_id", "utcnow"]
+__all__ = ["AssetStatus", "Base", "JobLane", "JobState", "UTCDateTime", "new_id", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -38,6 +38,22 @@ class JobState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class JobLane(StrEnum):
+    """Which job a free worker slot takes first: urgent, then normal, then bulk (:mod:`mam.jobs.lanes`)."""
+
+    URGENT = "urgent"
+    """Breaking news (重大新闻先发): taken before anything else by the next free slot."""
+    NORMAL = "normal"
+    """Everyday work (the default)."""
+    BULK = "bulk"
+    """Archive imports and backfills: taken when nothing more urgent waits."""
+
+    @property
+    def rank(self) -> int:
+        """0 for urgent, 1 for normal, 2 for bulk: lower runs first."""
+        return ("urgent", "normal", "bulk").index(self.value)
 
 
 def _utc(value: datetime | None) -> datetime | None:

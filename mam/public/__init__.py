@@ -43,7 +43,7 @@ from mam.public.jobs import (
 )
 from mam.public.metadata import CuePublic, FieldIn, FieldPublic, ImportResult, SpanCreate, SpanIn, SpanPublic
 from mam.public.profiles import ProfilePublic
-from mam.public.requests import RenditionsCreate, RenditionsRequested
+from mam.public.requests import RenditionsCreate, RenditionsRequested, RetryCreate
 from mam.public.search import (
     FacetCount,
     FacetsPublic,
@@ -100,6 +100,7 @@ __all__ = [
     "RenditionPublic",
     "RenditionsCreate",
     "RenditionsRequested",
+    "RetryCreate",
     "SearchResponse",
     "Segment",
     "ShareCreate",

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mam import limits
 from mam.metadata.fields import CORE_FIELDS
-from mam.models import Asset, AssetStatus, Rendition
+from mam.models import Asset, AssetStatus, JobLane, Rendition
 from mam.public.jobs import JobPublic
 from mam.public.values import CalendarDate, Number
 from transcode.mediainfo import MediaInfo
@@ -181,6 +181,9 @@ class ExportCreate(BaseModel):
     profile: str
     start: Number | str | None = Field(None, description="in-point: seconds from the start, or HH:MM:SS:FF")
     end: Number | str | None = Field(None, description="out-point (exclusive): seconds or HH:MM:SS:FF")
+    lane: JobLane = Field(
+        JobLane.NORMAL, description="the job's lane: urgent, normal (default) or bulk; a free worker takes urgent first"
+    )
 
 
 class AssetDeleted(BaseModel):

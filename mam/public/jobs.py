@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
-from mam.models import Job, JobState
+from mam.models import Job, JobLane, JobState
 
 if TYPE_CHECKING:
     from mam.jobs.queries import JobPage
@@ -131,6 +131,7 @@ class JobPublic(BaseModel):
     kind: JobKind
     profiles: list[str]
     state: JobState
+    lane: JobLane = Field(description="urgent, normal or bulk: a free worker takes the highest lane's job first")
     progress: float = Field(description="0 to 1")
     attempts: int
     error: str | None = Field(description="why it failed, for a person to act on")
@@ -155,6 +156,7 @@ class JobPublic(BaseModel):
             kind=JobKind(job.kind),
             profiles=job.profiles,
             state=JobState(job.state),
+            lane=JobLane(job.lane or JobLane.NORMAL),
             progress=job.progress,
             attempts=job.attempts,
             error=job.error,

@@ -7,14 +7,20 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mam.models import JobLane
 from mam.public.jobs import JobPublic
 
 if TYPE_CHECKING:
     from mam.jobs.requests import RenditionRequest
 
-__all__ = ["RenditionsCreate", "RenditionsRequested"]
+__all__ = ["LANE_FIELD", "RenditionsCreate", "RenditionsRequested", "RetryCreate"]
 
 ProfileName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+LANE_FIELD = (
+    "the job's lane: urgent (breaking news: the next free worker slot takes it), normal (default) or bulk "
+    "(archive imports, backfills: taken when nothing more urgent waits)"
+)
 
 
 class RenditionsCreate(BaseModel):
@@ -23,6 +29,15 @@ class RenditionsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profiles: list[ProfileName] = Field(min_length=1, max_length=50, examples=[["vertical", "radio"]])
+    lane: JobLane = Field(JobLane.NORMAL, description=LANE_FIELD)
+
+
+class RetryCreate(BaseModel):
+    """How to retry (an empty body, or none, retries in the normal lane)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lane: JobLane = Field(JobLane.NORMAL, description=LANE_FIELD)
 
 
 class RenditionsRequested(BaseModel):

@@ -86,6 +86,7 @@ def ingest_item(
     profiles: Sequence[str] | None = None,
     where_applicable: bool = False,
     actor: Actor | None = None,
+    lane: str | None = None,
 ) -> SidecarIngest:
     """Ingest ``item.media`` with the metadata of ``item.sidecar`` (if any). Raises IngestError.
 
@@ -131,6 +132,7 @@ def ingest_item(
             metadata=fields or None,
             where_applicable=where_applicable,
             actor=actor,
+            lane=lane,
         )
     return SidecarIngest(result, meta, tuple(problems), refused, rewrapped=source != item.media)
 

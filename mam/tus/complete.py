@@ -11,6 +11,7 @@ from mam.errors import IngestError, MamError
 from mam.hashing import checksum_file
 from mam.ingest import ingest_file
 from mam.jobs import resolve_profiles
+from mam.jobs.lanes import parse_lane
 from mam.services import Services
 from mam.tus.errors import ChecksumMismatchError
 from mam.tus.headers import split_list
@@ -31,6 +32,7 @@ def check_creation(services: Services, metadata: Mapping[str, str]) -> None:
     names = split_list(metadata.get("profiles"))
     if names:
         resolve_profiles(services, names)
+    parse_lane(metadata.get("lane"))  # an unknown lane: 422 now
 
 
 def complete_upload(
@@ -38,8 +40,9 @@ def complete_upload(
 ) -> UploadInfo:
     """Ingest a complete upload (once: an upload already ingested is returned as it is).
 
-    The metadata may carry ``title``, ``description``, ``tags`` and ``profiles`` (comma-separated)
-    and ``sha256``: the whole file's hex digest, checked before anything is registered. A file
+    The metadata may carry ``title``, ``description``, ``tags``, ``profiles`` (comma-separated),
+    ``lane`` (urgent, normal or bulk) and ``sha256``: the whole file's hex digest, checked before
+    anything is registered. A file
     that fails verification or is not media is removed with its upload and the error is raised.
     Any other failure (the store or catalog unavailable) is raised and tried again by the next
     ``HEAD``, :data:`COMPLETION_ATTEMPTS` times in all; then the bytes are removed and the upload
@@ -68,6 +71,7 @@ def _complete(services: Services, store: UploadStore, info: UploadInfo, actor: A
             tags=split_list(meta.get("tags")),
             profiles=split_list(meta.get("profiles")) or None,
             filename=info.filename,
+            lane=meta.get("lane") or None,
             actor=actor,
         )
     except (IngestError, ChecksumMismatchError):

@@ -8,6 +8,7 @@
     path = "/srv/drop/recorder-1"      # the folder to watch
     tenant = "county-a"                # whose assets the files become (default: MAM_DEFAULT_TENANT)
     profiles = ["proxy", "web_720p"]   # what to render (default: MAM_DEFAULT_PROFILES)
+    lane = "bulk"                      # urgent | normal (default) | bulk: the lane of its jobs
     quiet_seconds = 10                 # size and mtime unchanged this long = the file is complete
     late_sidecar_seconds = 600         # a sidecar landing this long after its media is merged into its asset
     after = "move"                     # keep | move (to done/) | delete (once the original is stored)
@@ -29,6 +30,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mam.errors import ConfigError
+from mam.models import JobLane
 
 __all__ = ["After", "FolderMetadata", "WatchConfig", "WatchFolder", "load_watch_config"]
 
@@ -49,6 +51,8 @@ class WatchFolder(_Model):
     path: Path
     tenant: str | None = None
     profiles: tuple[str, ...] | None = None
+    lane: JobLane = JobLane.NORMAL
+    """The lane of the jobs of this folder's files (an archive import: bulk; a breaking-news drop: urgent)."""
     quiet_seconds: Annotated[float, Field(ge=0.05, le=86400)] = 5.0
     """A file is complete once its size and modification time have not changed for this long."""
     late_sidecar_seconds: Annotated[float, Field(ge=0, le=30 * 86400)] = 600.0

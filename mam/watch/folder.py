@@ -152,6 +152,7 @@ class FolderWatcher:
                 profiles=self.folder.profiles,
                 where_applicable=True,  # the folder's list is for every file: made where it applies
                 actor=self._actor,
+                lane=self.folder.lane,
             )
             result = ingested.result
             if self.folder.share_with:  # a feed folder: ingested once, shared with its subscribers
