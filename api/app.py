@@ -18,6 +18,7 @@ from api.routes import (
     analysis,
     assets,
     audit,
+    events,
     identity,
     jobs,
     links,
@@ -28,9 +29,11 @@ from api.routes import (
     share_targets,
     shares,
     tus,
+    webhooks,
 )
 from api.security import install_security
 from api.web import install_web
+from mam.events import EventBus
 from mam.janitor import Janitor
 from mam.services import Services, open_services
 from mam.settings import Settings
@@ -65,6 +68,9 @@ def create_app(
             runner = JobRunner(svc, broker)
             runner.start()
         app.state.services = svc
+        bus = EventBus(svc.engine, svc.sessions)  # hands new events to the SSE streams of this process
+        bus.start()
+        app.state.event_bus = bus
         watcher = watch_from_settings(svc)  # watch folders, when MAM_WATCH_CONFIG names some
         if watcher is not None:
             watcher.start()
@@ -73,6 +79,7 @@ def create_app(
         try:
             yield
         finally:
+            bus.stop()
             janitor.stop()
             if watcher is not None:
                 watcher.stop()
@@ -107,6 +114,8 @@ def create_app(
     app.include_router(share_targets.router)
     app.include_router(session.router)
     app.include_router(audit.router)
+    app.include_router(events.router)
+    app.include_router(webhooks.router)
     app.include_router(links.router)
     app.include_router(identity.router)
     install_docs(app, "mam")

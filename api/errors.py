@@ -43,6 +43,7 @@ from mam.errors import (
     SearchError,
     ShareError,
     StorageError,
+    WebhookError,
 )
 from mam.identity.keys import looks_like_key
 from mam.public.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, excerpt
@@ -93,6 +94,7 @@ _KINDS: list[tuple[type[Exception], _Kind]] = [
     (MetadataTooLargeError, _Kind(431, "metadata-too-large", "Upload-Metadata too large")),
     (IngestError, _Kind(422, "not-ingestible", "Cannot be ingested")),
     (JobRequestError, _Kind(422, "request-refused", "Request refused")),
+    (WebhookError, _Kind(422, "webhook-refused", "Webhook refused")),
     (MetadataError, _Kind(422, "invalid-metadata", "Invalid metadata")),
     (SearchError, _Kind(422, "invalid-search", "Invalid search")),
     (ProfileError, _Kind(422, "profile-refused", "Profile refused")),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mam.audit import Actor, AuditAction, changed, record
 from mam.errors import ForbiddenError, NotFoundError
+from mam.events import EventType, emit_asset
 from mam.metadata.fields import CORE_FIELDS, apply_descriptive
 from mam.models import Asset, AssetAnalysis, Rendition, ShotRow, Tenant
 from mam.search import SearchRequest, search
@@ -148,6 +149,7 @@ def update_asset(
         apply_descriptive(session, asset, changes.descriptive)
     if actor is not None:
         record(session, actor, AuditAction.ASSET_UPDATE, target=asset.id, details=changed(before, _described(asset)))
+    emit_asset(session, EventType.ASSET_UPDATED, asset)
     session.commit()
     return asset
 

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset
 from mam.errors import ConflictError
+from mam.events import EventType, asset_audience, emit
 from mam.jobs import cancel_job
 from mam.layout import asset_prefix
 from mam.models import (
@@ -103,11 +104,14 @@ def delete_asset(services: Services, tenant_id: str, asset_id: str, *, actor: Ac
     with services.session() as session:
         asset = get_asset(session, tenant_id, asset_id)  # still there (a concurrent delete answers "not found")
         gone = {"title": asset.title, "original_filename": asset.original_filename, "sha256": asset.sha256}
+        notice = {"asset_id": asset_id, "owner": tenant_id, "title": asset.title, "status": "deleted"}
+        audience = asset_audience(session, asset_id)  # before the shares go
         session.expunge_all()
         counts = _delete_rows(session, asset_id)
         if actor is not None:
             details = {**gone, "renditions": counts["renditions"], "shares": counts["shares"], "objects": objects}
             record(session, actor, AuditAction.ASSET_DELETE, target=asset_id, details=details)
+        emit(session, EventType.ASSET_DELETED, tenant_id, asset_id, notice, also_to=audience)
         session.commit()
     return Deletion(
         asset_id=asset_id,

@@ -23,6 +23,7 @@
     ├── PermissionDeniedError     the caller's role does not allow the action (in its own tenant)
     ├── RateLimitedError          too many failed sign-ins (or requests): try again after ``retry_after``
     ├── LinkError                 a signed link that is malformed, altered, expired or for another path
+    ├── WebhookError              a webhook URL that is not http(s) (or private, when refused), unknown event types
     └── ConfigError               a MAM_* setting is missing or malformed
 """
 
@@ -51,6 +52,7 @@ __all__ = [
     "SidecarError",
     "StorageError",
     "StorageNotFoundError",
+    "WebhookError",
 ]
 
 
@@ -157,6 +159,11 @@ class RateLimitedError(MamError):
 class LinkError(MamError):
     """A signed link (a rendition or HLS folder played without headers) is refused: malformed, altered,
     expired, or signed for another path. The message says which, never the expected signature."""
+
+
+class WebhookError(MamError):
+    """A webhook endpoint is refused: a URL that is not http(s), names no host, or (with
+    MAM_WEBHOOK_ALLOW_PRIVATE=0) a private address; or event types that do not exist."""
 
 
 class ConfigError(MamError):

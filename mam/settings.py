@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mam.errors import ConfigError
+from mam.events.config import EVENT_SETTINGS_HELP, EventSettings
 from transcode.limits import ProbeLimits, RenderCeilings
 
 __all__ = ["MAX_LINK_SECONDS", "MAX_PRESIGN_SECONDS", "SETTINGS_HELP", "Settings"]
@@ -117,6 +118,7 @@ SETTINGS_HELP: dict[str, str] = {
     "(default 600); a token signed by a key not yet known fetches them once at once (at most every 30 s)",
     "MAM_OIDC_TIMEOUT_SECONDS": "single sign-on: how long fetching the provider's discovery document or keys may "
     "take (default 5)",
+    **EVENT_SETTINGS_HELP,
 }
 
 MAX_PRESIGN_SECONDS = 3600
@@ -276,6 +278,8 @@ class Settings:
     link_seconds: int = 3600
     rate_per_key: int = 1200
     rate_per_address: int = 3000
+    events: EventSettings = field(default_factory=EventSettings)
+    """The event stream's and webhooks' settings (``MAM_EVENT_*``, ``MAM_WEBHOOK_*``)."""
 
     @property
     def probe_limits(self) -> ProbeLimits:
@@ -375,4 +379,5 @@ class Settings:
             link_seconds=min(MAX_LINK_SECONDS, max(10, _int(env, "MAM_LINK_SECONDS", 3600))),
             rate_per_key=max(0, _int(env, "MAM_RATE_PER_KEY", 1200)),
             rate_per_address=max(0, _int(env, "MAM_RATE_PER_ADDRESS", 3000)),
+            events=EventSettings.from_env(env),
         )

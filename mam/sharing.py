@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset
 from mam.errors import NotFoundError, ShareError
+from mam.events import EventType, emit_share
 from mam.models import Share, Tenant
 
 __all__ = ["list_shares", "share_asset", "unshare_asset"]
@@ -49,6 +50,7 @@ def share_asset(
         session.add(Share(asset_id=asset_id, tenant_id=tenant_id))
     if granted and actor is not None:
         record(session, actor, AuditAction.SHARE_CREATE, target=asset_id, details={"tenants": granted})
+    emit_share(session, EventType.SHARE_GRANTED, get_asset(session, owner_id, asset_id), granted)
     try:
         session.commit()
     except IntegrityError:  # the same share granted at the same moment by another request
@@ -70,4 +72,5 @@ def unshare_asset(
     session.delete(share)  # through the session, so the search index forgets the tenant in the same commit
     if actor is not None:
         record(session, actor, AuditAction.SHARE_REVOKE, target=asset_id, details={"tenant": tenant_id})
+    emit_share(session, EventType.SHARE_REVOKED, get_asset(session, owner_id, asset_id), [tenant_id])
     session.commit()

@@ -93,6 +93,14 @@ GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy] 200 
 GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [altered] 403 403 403 403 403 403 403 403 403
 GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [hls] 200 200 200 200 200 200 200 200 200
 GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile}/{path} [proxy] 403 403 403 403 403 403 403 403 403
+GET     /api/v1/events                                                     401  401  200  200  200  403  200  200  403
+GET     /api/v1/webhooks                                                   401  401  200  200  403  403  403  403  403
+POST    /api/v1/webhooks                                                   401  401  201  201  403  403  403  403  403
+GET     /api/v1/webhooks/{webhook_id}                                      401  401  404  200  403  403  403  403  403
+PATCH   /api/v1/webhooks/{webhook_id}                                      401  401  404  200  403  403  403  403  403
+DELETE  /api/v1/webhooks/{webhook_id}                                      401  401  404  204  403  403  403  403  403
+GET     /api/v1/webhooks/{webhook_id}/deliveries                           401  401  404  200  403  403  403  403  403
+POST    /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver   401  401  404  202  403  403  403  403  403
 """
 
 

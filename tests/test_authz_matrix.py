@@ -78,8 +78,42 @@ def _unshare(w: World) -> Call:
     return Call("DELETE", f"/api/v1/assets/{w.asset}/shares/{THIRD}")
 
 
+def _webhook(w: World) -> str:
+    """A fresh webhook of the own tenant (to a port nothing answers on; no worker delivers here)."""
+    from mam.webhooks import create_endpoint
+
+    with w.catalog.services.session() as session:
+        return create_endpoint(session, OWN, "http://127.0.0.1:9/hook", ["asset.updated"])[0].id
+
+
+def _delivery(w: World) -> str:
+    """``webhooks/{id}/deliveries/{delivery}``: a webhook of the own tenant with one delivery (an event)."""
+    from mam.catalog import AssetChanges, update_asset
+    from mam.models import WebhookDelivery
+
+    webhook = _webhook(w)
+    with w.catalog.services.session() as session:
+        update_asset(session, OWN, w.asset, AssetChanges(title="事件 matrix"))
+        delivery = session.query(WebhookDelivery).filter_by(endpoint_id=webhook).one()
+    return f"{webhook}/deliveries/{delivery.id}"
+
+
 _A = "/api/v1/assets/{asset}"
 _BUILDERS: dict[str, Callable[[World], Call]] = {
+    "GET /api/v1/events": lambda w: Call("GET", "/api/v1/events?after=0&timeout=0.2"),
+    "GET /api/v1/webhooks": lambda w: Call("GET", "/api/v1/webhooks"),
+    "POST /api/v1/webhooks": lambda w: Call("POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/h"}),
+    "GET /api/v1/webhooks/{webhook_id}": lambda w: Call("GET", f"/api/v1/webhooks/{_webhook(w)}"),
+    "PATCH /api/v1/webhooks/{webhook_id}": lambda w: Call(
+        "PATCH", f"/api/v1/webhooks/{_webhook(w)}", json={"active": False}
+    ),
+    "DELETE /api/v1/webhooks/{webhook_id}": lambda w: Call("DELETE", f"/api/v1/webhooks/{_webhook(w)}"),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": lambda w: Call(
+        "GET", f"/api/v1/webhooks/{_webhook(w)}/deliveries"
+    ),
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": lambda w: Call(
+        "POST", f"/api/v1/webhooks/{_delivery(w)}/redeliver"
+    ),
     "POST /api/v1/assets": lambda w: Call(
         "POST", "/api/v1/assets", files={"file": ("clip.mp4", w.catalog.clip.read_bytes())}, data={"profiles": "nope"}
     ),

@@ -27,6 +27,7 @@ from mam.services import Services
 from workers.actors import declare_actors
 from workers.broker import make_broker, make_light_broker, message_held, queue_of
 from workers.middleware import JobAttempts, Send
+from workers.webhooks import declare_webhooks
 
 __all__ = ["JobRunner", "LightActors", "attach_broker", "attach_light_broker", "sweep"]
 
@@ -55,8 +56,8 @@ def attach_broker(services: Services, lanes: Sequence[Lane] = LANES) -> Broker:
     return broker
 
 
-def attach_light_broker(services: Services, declare: Iterable[LightActors] = ()) -> Broker:
-    """The light broker, with the light actors ``declare`` puts on it."""
+def attach_light_broker(services: Services, declare: Iterable[LightActors] = (declare_webhooks,)) -> Broker:
+    """The light broker, with the light actors ``declare`` puts on it (by default webhook delivery)."""
     broker = make_light_broker(services.settings)
     for each in declare:
         each(broker, services)

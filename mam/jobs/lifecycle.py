@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from mam.catalog import rendered_profiles
 from mam.errors import ConflictError, NotFoundError
+from mam.events import EventType, emit_job, emit_job_progress, emit_renditions
 from mam.jobs.policy import JobPolicy, claimable
 from mam.models import Asset, AssetStatus, Job, JobState, Rendition, utcnow
 
@@ -70,8 +71,10 @@ def claim_job(session: Session, job_id: str, policy: JobPolicy, worker: str | No
         give_up_abandoned(session, policy, job_id)
         return None
     job = session.get(Job, job_id, populate_existing=True)
-    if job is not None and job.kind == "render":
-        job.asset.status = AssetStatus.PROCESSING
+    if job is not None:
+        if job.kind == "render":
+            job.asset.status = AssetStatus.PROCESSING
+        emit_job(session, EventType.JOB_STARTED, job)
         session.commit()
     return job
 
@@ -108,6 +111,7 @@ def set_job_progress(
         .execution_options(synchronize_session=False)
     )
     session.commit()
+    emit_job_progress(session, job_id)  # at most one event a second per job
     return session.scalar(select(Job.state).where(Job.id == job_id))
 
 
@@ -151,6 +155,7 @@ def cancel_job(session: Session, tenant_id: str, job_id: str) -> Job:
         current = [r for r in asset.renditions if r.source_sha256 == asset.sha256]
         asset.status = AssetStatus.READY if current else AssetStatus.FAILED
         asset.error = None if current else "processing was cancelled before any rendition was made"
+    emit_job(session, EventType.JOB_CANCELLED, job)
     session.commit()
     return job
 
@@ -176,11 +181,14 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], renditio
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
         made = rendered_profiles(session, job.asset)
-        session.add_all(r for r in renditions if r.profile not in made)
+        fresh = [r for r in renditions if r.profile not in made]
+        session.add_all(fresh)
         if job.kind == "render":
             job.asset.status = AssetStatus.READY
             job.asset.error = None
         try:
+            emit_renditions(session, job, fresh)
+            emit_job(session, EventType.JOB_DONE, job)
             session.commit()
             return True
         except IntegrityError:  # another job registered one of them meanwhile: keep theirs
@@ -207,6 +215,8 @@ def fail_job(session: Session, job_id: str, reason: str, attempt: int | None = N
     job = session.get(Job, job_id, populate_existing=True)
     if job is not None and job.kind == "render":
         _settle_asset(job, reason)
+    if job is not None:
+        emit_job(session, EventType.JOB_FAILED, job)
     session.commit()
     return True
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset, rendered_profiles
 from mam.errors import ConflictError, JobRequestError
+from mam.events import EventType, emit_asset, emit_job
 from mam.jobs.lanes import parse_lane
 from mam.jobs.profiles import resolve_profiles
 from mam.models import Asset, AssetStatus, Job, JobState, new_id
@@ -74,6 +75,9 @@ def create_asset_with_job(
         upload = {"filename": asset.original_filename, "size": asset.size, "sha256": asset.sha256}
         details = {**upload, "duplicate": False, "profiles": list(profiles), "job_id": job.id if job else None}
         record(session, actor, AuditAction.ASSET_UPLOAD, target=asset.id, details=details)
+    emit_asset(session, EventType.ASSET_CREATED, asset)
+    if job is not None:
+        emit_job(session, EventType.JOB_QUEUED, job)
     session.commit()
     return job
 
@@ -114,6 +118,8 @@ def queue_renditions(
         actor, action, facts = audit
         queued = {"job_id": job.id if job else None, "queued": missing, "present": list(asked.present)}
         record(session, actor, action, target=asset.id, details={**facts, **queued, "pending": list(asked.pending)})
+    if job is not None:
+        emit_job(session, EventType.JOB_QUEUED, job)
     if missing or audit is not None:
         session.commit()
     if job is not None:
@@ -199,6 +205,7 @@ def request_export(
     if actor is not None:
         details = {"job_id": job.id, "profile": chosen.name, "start": start, "end": end}
         record(session, actor, AuditAction.EXPORT_REQUEST, target=asset.id, details=details)
+    emit_job(session, EventType.JOB_QUEUED, job)
     session.commit()
     services.enqueue(job.id)
     return job

@@ -1,0 +1,153 @@
+"""GET /api/v1/events: the caller's tenant's events as server-sent events (permission ``event:read``).
+
+Each event is ``id: N``, ``event: <type>`` and one ``data:`` line of JSON (:class:`EventPublic`).
+``Last-Event-ID`` (what a browser's EventSource sends when it reconnects) or ``?after=N`` resumes
+after event N: the stored events after it first, then the live ones, without a gap or a repeat.
+Without either, the stream starts with what happens next. A comment line is sent while idle
+(``MAM_EVENT_HEARTBEAT_SECONDS``), and the stream ends after ``?timeout=`` seconds (default and
+most ``MAM_EVENT_STREAM_SECONDS``): the client reconnects with the last id it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from api.auth import CurrentPrincipal
+from api.authz import require
+from api.deps import ServicesDep
+from api.errors import problems
+from mam.events import EventBus, EventRecord, EventType, events_after
+from mam.public.events import EventPublic
+from mam.services import Services
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+_BACKLOG_PAGE = 500
+_QUEUE = 2000
+"""Events waiting for a slow client; beyond, the stream reads them again from the catalog."""
+_RETRY_MS = 3000
+
+
+def _frame(record: EventRecord) -> str:
+    data = EventPublic.of(record).model_dump_json()
+    return f"id: {record.id}\nevent: {record.type}\ndata: {data}\n\n"
+
+
+def _backlog(services: Services, tenant_id: str, after: int, types: list[str]) -> list[EventRecord]:
+    with services.session() as session:
+        rows = events_after(session, after, tenant_id=tenant_id, types=types, limit=_BACKLOG_PAGE)
+        return [EventRecord.of(row) for row in rows]
+
+
+class _Inbox:
+    """The live events of one stream, handed over from the bus's thread to the stream's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, types: list[str]) -> None:
+        self.loop = loop
+        self.types = set(types)
+        self.queue: asyncio.Queue[EventRecord] = asyncio.Queue(_QUEUE)
+        self.overflowed = False
+
+    def offer(self, record: EventRecord) -> None:  # on the bus's thread
+        if not self.types or record.type in self.types:
+            self.loop.call_soon_threadsafe(self._put, record)
+
+    def _put(self, record: EventRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+async def _stream(
+    services: Services, bus: EventBus, tenant_id: str, after: int | None, types: list[str], seconds: float
+) -> AsyncIterator[str]:
+    inbox = _Inbox(asyncio.get_running_loop(), types)
+    unsubscribe = bus.subscribe(tenant_id, inbox.offer)  # before the backlog is read: nothing falls between
+    heartbeat = services.settings.events.heartbeat_seconds
+    deadline = time.monotonic() + seconds
+    try:
+        yield f"retry: {_RETRY_MS}\n: events of {tenant_id}\n\n"
+        last = after
+        while last is not None:  # the stored events after the client's last one, then the live ones
+            page = await run_in_threadpool(_backlog, services, tenant_id, last, types)
+            for record in page:
+                yield _frame(record)
+            last = page[-1].id if page else last
+            if len(page) < _BACKLOG_PAGE:
+                break
+        while (left := deadline - time.monotonic()) > 0:
+            if inbox.overflowed and last is not None:  # a slow client: catch up from the catalog
+                inbox.overflowed = False
+                while not inbox.queue.empty():
+                    inbox.queue.get_nowait()
+                page = await run_in_threadpool(_backlog, services, tenant_id, last, types)
+                for record in page:
+                    yield _frame(record)
+                last = page[-1].id if page else last
+                continue
+            try:
+                record = await asyncio.wait_for(inbox.queue.get(), timeout=min(heartbeat, left))
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if last is not None and record.id <= last:
+                continue
+            yield _frame(record)
+            last = record.id
+    finally:
+        unsubscribe()
+
+
+def _last_id(header: str | None, after: int | None) -> int | None:
+    return int(header) if header else after
+
+
+@router.get(
+    "",
+    name="stream_events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "a server-sent event stream (text/event-stream) of the tenant's events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **problems((403, "the caller's role may not follow events (event:read)"), 422),
+    },
+    dependencies=[require("event:read")],
+)
+async def stream_events(
+    request: Request,
+    services: ServicesDep,
+    principal: CurrentPrincipal,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**62, description="resume after this event id (0: every stored event)")
+    ] = None,
+    type: Annotated[list[EventType] | None, Query(description="only events of this type (repeat for several)")] = None,
+    timeout: Annotated[
+        float | None, Query(gt=0, le=86400, description="end the stream after this many seconds")
+    ] = None,
+    last_event_id: Annotated[
+        str | None, Header(pattern=r"^[0-9]{1,18}$", description="resume after this event id (EventSource sends it)")
+    ] = None,
+) -> StreamingResponse:
+    """The caller's tenant's events (asset, job, rendition and share), resumable; see the module docstring."""
+    start = _last_id(last_event_id, after)
+    longest = services.settings.events.stream_seconds
+    seconds = min(timeout, longest) if timeout is not None else longest
+    bus: EventBus = request.app.state.event_bus
+    types = [str(t) for t in type or []]
+    return StreamingResponse(
+        _stream(services, bus, principal.tenant_id, start, types, seconds),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
