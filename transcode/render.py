@@ -10,6 +10,7 @@ written to the plan's paths; on any failure every output of the run is deleted.
 from __future__ import annotations
 
 import contextlib
+import errno
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -194,6 +195,8 @@ def render(plan: RenderPlan, progress: ProgressCallback | None = None, extra: Se
             branch.finish()
     except av.error.FFmpegError as exc:
         _cleanup(outputs, plan)
+        if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):  # the disk, not the media: a passing fault
+            raise OSError(exc.errno, "No space left on device") from exc
         raise RenderError(f"rendering {plan.source.name} failed: {media_reason(exc)}") from exc
     except BaseException:
         _cleanup(outputs, plan)

@@ -7,6 +7,7 @@ A worker's middleware (``workers/middleware.py``) wraps every job message in an 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -117,12 +118,20 @@ class Attempt:
         return delay
 
 
+DISK_FULL = (
+    "the work disk is full (no space left where the worker renders, $MAM_HOME/work): free space there or give "
+    "the worker a larger disk, then ask for the renditions again; nothing was registered"
+)
+
+
 def human_reason(error: BaseException) -> str:
     """What a person reads of a failed attempt: our own errors' messages are written for people;
     the system's refusals are said in its words; anything else is a fault of ours, detailed in the log
     (never an exception's name or a path)."""
     if isinstance(error, (MamError, TranscodeError)):
         return str(error)
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DISK_FULL
     if isinstance(error, OSError) and error.strerror:
         return f"the system refused an operation: {error.strerror.lower()}"
     if isinstance(error, TimeoutError | ConnectionError):
