@@ -14,6 +14,7 @@ from api.authz import document_permissions
 from api.docs import install_docs, mark_file_uploads
 from api.errors import document_problems, install_error_handlers, problems
 from api.limits import BodyLimit
+from api.metrics import install_metrics
 from api.routes import (
     analysis,
     assets,
@@ -103,6 +104,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)  # 413 before the body is read
     app.add_middleware(CredentialsInUrl)  # a key in the URL: 401, and blanked before the access log prints it
     install_security(app, settings)  # rate limits, CORS, security headers: outside everything else
+    install_metrics(app)  # GET /metrics, and every request timed by its route (outermost of all)
     app.include_router(assets.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)

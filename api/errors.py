@@ -9,6 +9,7 @@ schema into the OpenAPI document in place of FastAPI's own validation error.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from http import HTTPStatus
 from typing import Any, NamedTuple
@@ -56,6 +57,8 @@ from mam.tus import (
     UploadTooLargeError,
 )
 from transcode.errors import ProfileError, TranscodeError
+
+_log = logging.getLogger("mam.api")
 
 __all__ = [
     "ProblemFileResponse",
@@ -217,7 +220,10 @@ def install_error_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` with problem details."""
 
     async def package_error(request: Request, exc: Exception) -> ProblemResponse:
-        return error_response(exc)
+        answer = error_response(exc)
+        if answer.status_code >= 500:  # the store or the catalog failed: the operator's business
+            _log.warning("%s %s answered %d: %s", request.method, request.url.path, answer.status_code, exc)
+        return answer
 
     async def invalid_request(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, RequestValidationError)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from mam.catalog import ensure_tenant, get_analysis, get_asset, list_assets, lis
 from mam.errors import MamError, NotFoundError
 from mam.jobs import resolve_profiles
 from mam.jobs.lanes import parse_lane
+from mam.logs import safe_url
 from mam.services import Services, open_services
 from mam.settings import SETTINGS_HELP, Settings
 from transcode.errors import TranscodeError
@@ -292,13 +292,13 @@ def serve(
     """Run the HTTP API (OpenAPI at /docs); on the embedded broker it also runs the jobs."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()  # a malformed setting is reported here, before the server starts
+    __import__("cli.observe").observe.start_observing("serve", settings, host=host, port=port)  # uvicorn's too
     __import__("cli.identity").identity.announce_first_administrator(settings)  # empty catalog: print admin once
     # By name, so that cli/ imports nothing of api/ (the factory reads the same MAM_* settings).
     from cli.server import SERVE_OPTIONS  # headers up to 1 MiB are read; larger ones get 431, not a reset
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **SERVE_OPTIONS)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_config=None, **SERVE_OPTIONS)
 
 
 @app.command(epilog=_EPILOG)
@@ -336,6 +336,9 @@ def worker(
             "(default MAM_WORKER_GRACE_SECONDS, 60). A second signal gives it back at once.",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's job metrics for Prometheus here (default MAM_METRICS_PORT).")
+    ] = None,
 ) -> None:
     """Run jobs from the broker until stopped (start several, on several machines, for more throughput).
 
@@ -344,9 +347,9 @@ def worker(
     """
     from mam.jobs.lanes import parse_lanes
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = _services()
     settings = services.settings
+    stop_metrics = __import__("cli.observe").observe.start_observing("worker", settings, metrics_port)
     try:
         taken = parse_lanes(lanes or ",".join(settings.worker_lanes))
     except MamError as exc:
@@ -364,7 +367,7 @@ def worker(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
     runner.start()
-    kind = "embedded (jobs queued in this catalog)" if settings.embedded_broker else settings.broker_url
+    kind = "embedded (jobs queued in this catalog)" if settings.embedded_broker else safe_url(settings.broker_url)
     grace_seconds = settings.worker_grace_seconds if grace is None else grace
     err.print(
         f"mam worker: broker {kind}, lanes {','.join(taken)}, {runner.concurrency} slot(s) "
@@ -374,6 +377,7 @@ def worker(
     stop.wait()
     err.print("mam worker: stopping (no new jobs; the running one finishes or is given back)")
     runner.stop(grace)
+    stop_metrics()
     services.close()
     err.print("mam worker: stopped")
 

@@ -49,6 +49,11 @@ SETTINGS_HELP: dict[str, str] = {
     "taken by a render (default 2)",
     "MAM_WORKER_GRACE_SECONDS": "on SIGTERM a worker takes no new job and gives its running job this long to "
     "finish, then gives it back to the queue (not counted as an attempt) and exits 0 (default 60)",
+    "MAM_LOG_FORMAT": "text (readable key=value lines, the default) or json (one JSON object a line)",
+    "MAM_LOG_LEVEL": "least severe log level written: debug, info (default), warning, error",
+    "MAM_METRICS_PORT": "`mam worker` serves its job metrics (Prometheus) on this port; 0 or unset: none",
+    "MAM_METRICS_HOST": "the address `mam worker` serves its metrics on (default 127.0.0.1; 0.0.0.0 for every "
+    "interface)",
     "MAM_PROFILES_DIR": "directory of *.toml output profiles (default: the shipped profiles/)",
     "MAM_DEFAULT_PROFILES": "profiles rendered when none are asked for (default proxy,web_720p,poster)",
     "MAM_DEFAULT_TENANT": "tenant of the embedded default (default: default)",
@@ -181,6 +186,14 @@ def _s3_retry_mode(env: Mapping[str, str]) -> str:
     return mode
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (the first is the default), case aside."""
+    value = (env.get(name) or allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r}: use one of {', '.join(allowed)}")
+    return value
+
+
 def _oidc_map(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
     """A JSON object of strings to strings, given inline or as the path of a JSON file."""
     raw = (env.get(name) or "").strip()
@@ -238,6 +251,10 @@ class Settings:
     worker_lanes: tuple[str, ...] = WORKER_LANES
     worker_light_threads: int = 2
     worker_grace_seconds: float = 60.0
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     profiles_dir: Path | None = None
     default_profiles: tuple[str, ...] = DEFAULT_PROFILES
     default_tenant: str = "default"
@@ -340,6 +357,10 @@ class Settings:
             worker_lanes=_lanes(env.get("MAM_WORKER_LANES") or ",".join(WORKER_LANES), "MAM_WORKER_LANES"),
             worker_light_threads=max(1, _int(env, "MAM_WORKER_LIGHT_THREADS", 2)),
             worker_grace_seconds=float(max(0, _int(env, "MAM_WORKER_GRACE_SECONDS", 60))),
+            log_format=_choice(env, "MAM_LOG_FORMAT", ("text", "json")),
+            log_level=_choice(env, "MAM_LOG_LEVEL", ("info", "debug", "warning", "error")).upper(),
+            metrics_port=max(0, _int(env, "MAM_METRICS_PORT", 0)),
+            metrics_host=(env.get("MAM_METRICS_HOST") or "").strip() or "127.0.0.1",
             profiles_dir=Path(profiles_dir).expanduser() if profiles_dir else None,
             default_profiles=defaults or DEFAULT_PROFILES,
             default_tenant=env.get("MAM_DEFAULT_TENANT") or "default",

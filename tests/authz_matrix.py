@@ -47,6 +47,7 @@ GET     /api/v1/jobs/{job_id}/output [proxy export]                        401  
 GET     /api/v1/jobs/{job_id}/output [broadcast_hd export]                 401  401  404  200  200  403  403  403  403
 GET     /api/v1/profiles                                                   200  200  200  200  200  200  200  200  200
 GET     /healthz                                                           200  200  200  200  200  200  200  200  200
+GET     /metrics                                                           401  401  403  403  403  403  403  403  200
 GET     /api/v1/search                                                     401  401  200  200  200  403  200  200  403
 GET     /api/v1/fields                                                     401  401  200  200  200  403  200  200  403
 PUT     /api/v1/fields/{name}                                              401  401  200  200  403  403  403  403  403

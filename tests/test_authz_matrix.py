@@ -211,6 +211,7 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
         "POST", "/api/v1/session", json={"name": f"{OWN}-editor", "password": PASSWORD}
     ),
     "DELETE /api/v1/session": lambda w: Call("DELETE", "/api/v1/session"),
+    "GET /metrics": lambda w: Call("GET", "/metrics"),
     "GET /api/v1/audit": lambda w: Call("GET", "/api/v1/audit"),
     "GET /api/v1/keys": lambda w: Call("GET", "/api/v1/keys"),
     "POST /api/v1/keys": lambda w: Call("POST", "/api/v1/keys", json={"name": "playout 2", "role": "playout"}),

@@ -35,6 +35,7 @@ Permission = Literal[
     "user:manage",
     "audit:read",
     "tenant:manage",
+    "metrics:read",
     "event:read",
     "webhook:manage",
 ]

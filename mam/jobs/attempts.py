@@ -19,6 +19,7 @@ from mam.errors import JobRequestError, MamError
 from mam.jobs.lanes import Lane, claim_next
 from mam.jobs.lifecycle import claim_job, end_failed_attempt, hand_back, renew_lease
 from mam.jobs.policy import JobPolicy
+from mam.jobs.telemetry import JobStart, job_ended, job_started
 from mam.models import Job
 from mam.services import Services
 from transcode.errors import TranscodeError
@@ -64,6 +65,7 @@ class Attempt:
         """Why the attempt failed, once ended with an error."""
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._start: JobStart | None = None
 
     def begin(self) -> bool:
         """Claim the job; False (and :attr:`state` says why) if it is not ours to run."""
@@ -77,6 +79,7 @@ class Attempt:
                 self.state = current.state if current is not None else "missing"
                 return False
             self.number, self.state, self.job_id = job.attempts, job.state, job.id
+            self._start = job_started(job)  # a log line and the metrics of mam.metrics
         self._heartbeat = threading.Thread(target=self._renew, name=f"mam-lease-{self.job_id[:8]}", daemon=True)
         self._heartbeat.start()
         return True
@@ -104,6 +107,7 @@ class Attempt:
             if self.handed_back:
                 log.info("job %s given back: this worker is stopping", self.job_id)
         if error is None or self.number == 0:
+            self._report(None, None)
             return None
         permanent = permanent or isinstance(error, (TranscodeError, JobRequestError))
         self.reason = human_reason(error)
@@ -115,7 +119,16 @@ class Attempt:
                 current = session.get(Job, self.job_id, populate_existing=True)
                 if current is not None and current.error:
                     self.reason = current.error
+        self._report(error, delay)
         return delay
+
+    def _report(self, error: BaseException | None, delay: timedelta | None) -> None:
+        """The attempt's end, in the log and the metrics (never a reason for the job to fail)."""
+        if self._start is not None:
+            try:
+                job_ended(self.services, self._start, error, self.reason, delay)
+            except Exception:
+                log.warning("reporting the end of job %s failed", self.job_id, exc_info=True)
 
 
 DISK_FULL = (
