@@ -194,7 +194,12 @@ def get_rendition(session: Session, tenant_id: str, asset_id: str, profile: str)
 
 
 def replace_analysis(session: Session, analysis: AssetAnalysis, shots: Sequence[ShotRow]) -> AssetAnalysis:
-    """Record an asset's analysis, replacing the rows of an earlier one."""
+    """Record an asset's analysis, replacing the rows of an earlier one; the asset's ``has_speech``
+    becomes what this analysis heard (None: it had no sound to listen to)."""
+    asset = session.get(Asset, analysis.asset_id)
+    if asset is not None:
+        sound = (analysis.measurements or {}).get("sound")
+        asset.has_speech = bool(sound["has_speech"]) if sound else None
     session.execute(delete(ShotRow).where(ShotRow.asset_id == analysis.asset_id))
     session.execute(delete(AssetAnalysis).where(AssetAnalysis.asset_id == analysis.asset_id))
     session.add(analysis)

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from av.audio.frame import AudioFrame
+
 from transcode.analysis.audio_qc import AudioMeter
 from transcode.analysis.branch import AnalysisBranch, InterlaceBranch
 from transcode.analysis.result import AnalysisResult
+from transcode.analysis.speech import VoiceActivity, sound_report
 from transcode.branches import Branch
 from transcode.loudness import Loudness, measure_programme
 from transcode.mediainfo import MediaInfo
@@ -63,6 +66,7 @@ def make_renditions(
     span: Span | None = None,
     analyze: bool = True,
 ) -> JobResult:
+    speech: bool = True,
     """Make and check every output; on any failure no output file is left behind.
 
     With ``analyze`` (and no ``span``), shots, keyframes, storyboard and QC ride the same decode
@@ -77,9 +81,10 @@ def make_renditions(
     loudness = None
     if info.audio and (meter is not None or any(p.loudness is not None for p, _ in outputs)):
         loudness = measure_programme(
+    voice = VoiceActivity() if meter is not None and speech else None  # speech, music/other, silence
             source,
             info,
-            observe=meter.offer if meter else None,
+            observe=_listeners(meter, voice),
             start=span.start if span else 0.0,
             end=span.end if span else None,
             progress=lambda f: report(_MEASURE_SHARE * f),
@@ -88,7 +93,7 @@ def make_renditions(
     plan = make_plan(source, info, outputs, loudness, span)
     branches = _analysis_branches(plan, outputs) if analyze else []
     rendered = render(plan, progress=lambda f: report(_MEASURE_SHARE + _RENDER_SHARE * f), extra=branches)
-    analysis = _analysis(plan, branches, meter, loudness) if analyze else None
+    analysis = _analysis(plan, branches, meter, loudness, voice) if analyze else None
     checks = []
     try:
         for out in plan.outputs:
@@ -113,9 +118,25 @@ def _analysis_branches(plan: RenderPlan, outputs: list[tuple[Profile, Path]]) ->
 
 
 def _analysis(
-    plan: RenderPlan, branches: list[Branch], meter: AudioMeter | None, loudness: Loudness | None
+    plan: RenderPlan,
+    branches: list[Branch],
+    meter: AudioMeter | None,
+    loudness: Loudness | None,
+    voice: VoiceActivity | None = None,
 ) -> AnalysisResult:
     pictures = next((b for b in branches if isinstance(b, AnalysisBranch)), None)
+def _listeners(meter: AudioMeter | None, voice: VoiceActivity | None) -> Callable[[AudioFrame], None] | None:
+    """What hears every frame of the loudness pass: sound QC, and voice activity beside it."""
+    if meter is None or voice is None:
+        return meter.offer if meter is not None else None
+
+    def both(frame: AudioFrame) -> None:
+        meter.offer(frame)
+        voice.offer(frame)
+
+    return both
+
+
     result = pictures.result if pictures else AnalysisResult(duration=plan.info.duration)
     fields = next((b for b in branches if isinstance(b, InterlaceBranch)), None)
     if fields is not None:
@@ -124,3 +145,6 @@ def _analysis(
     result.audio = meter.result() if meter else None
     result.loudness = loudness.to_dict() if loudness else None
     return result
+    if voice is not None and result.audio is not None:
+        result.sound = sound_report(voice, result.audio["silence"], result.audio["seconds"])
+        result.seconds += voice.seconds

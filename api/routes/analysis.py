@@ -13,7 +13,7 @@ from api.errors import problems
 from api.files import serve_stored
 from mam.catalog import get_analysis, list_shots
 from mam.errors import NotFoundError
-from mam.public import QcReport, ShotList
+from mam.public import QcReport, ShotList, SpeechPublic
 from transcode.analysis.qc import judge
 from transcode.errors import ProfileError
 
@@ -53,6 +53,13 @@ def get_qc_report(
 
 @router.get(
     "/{asset_id}/storyboard.vtt",
+@router.get("/{asset_id}/speech", response_model=SpeechPublic, name="get_speech", responses=problems(404))
+def get_speech(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> SpeechPublic:
+    """Speech, other sound (music, ambience) and silence along the asset, with timecodes, for its timeline."""
+    _, analysis = get_analysis(session, tenant, asset_id)
+    return SpeechPublic.of(analysis)
+
+
     response_class=Response,
     responses={200: _file("text/vtt"), **problems(400, 404, 416, 503)},
 )

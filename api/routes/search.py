@@ -31,7 +31,10 @@ def search_assets(
     session: SessionDep,
     tenant: CurrentTenant,
     q: Annotated[
-        str, Query(description='words, "phrases", programme:/tag:/reporter:/place:/title: filters; pinyin too')
+        str,
+        Query(
+            description='words, "phrases", programme:/tag:/reporter:/place:/title: filters, speech:yes/no; pinyin too'
+        ),
     ] = "",
     programme: Annotated[str | None, Query(description="栏目 contains")] = None,
     tag: Annotated[str | None, Query()] = None,
@@ -43,6 +46,9 @@ def search_assets(
     duration_min: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     duration_max: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     sort: Annotated[
+    speech: Annotated[
+        bool | None, Query(description="true: the analysis heard speech (speech:yes); false: it heard none")
+    ] = None,
         str,
         Query(
             pattern="^(" + "|".join(SORTS) + ")$",
@@ -59,6 +65,8 @@ def search_assets(
         p for p in (q, _quoted("programme", programme), _quoted("tag", tag), _quoted("reporter", reporter)) if p
     )
     result = search(
+    if speech is not None:
+        text = f"{text} speech:{'yes' if speech else 'no'}".strip()
         session,
         tenant,
         SearchRequest(

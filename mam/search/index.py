@@ -36,7 +36,7 @@ from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
 from mam.search.backends import backend_for
 from mam.search.counts import forget
 from mam.search.ids import BLOCK_BITS, block_of
-from mam.search.tokens import Field, document_tokens, tenant_token
+from mam.search.tokens import Field, document_tokens, speech_token, tenant_token
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -62,6 +62,7 @@ _ASSET_FIELDS = (
     "custom",
     "tenant_id",
     "created_at",
+    "has_speech",
 )
 
 
@@ -72,7 +73,7 @@ _WATCHED: dict[type, tuple[str, ...]] = {
 }
 
 
-_FILTERED = ("title", "tags", "programme", "reporter", "place", "tenant_id")
+_FILTERED = ("title", "tags", "programme", "reporter", "place", "tenant_id", "has_speech")
 """Asset columns whose change re-tokenises the asset's spans and cues too."""
 ENTRY_COLUMNS = ("status", "media_kind", "shoot_date", "duration", "programme", "tags")
 """Asset columns copied to each of its entries: those a search filters on (migration 0009) and the
@@ -99,12 +100,19 @@ def asset_tokens(asset: Asset) -> list[str]:
         Field(asset.original_filename or ""),
         *(Field(str(v)) for v in (asset.custom or {}).values() if isinstance(v, str)),
     ]
-    return document_tokens(fields)[:MAX_TOKENS]
+    return [*_heard(asset.has_speech), *document_tokens(fields)][:MAX_TOKENS]
 
 
-def inherited_tokens(title: str, tags: list[str], programme: str, reporter: str, place: str) -> list[str]:
+def _heard(has_speech: bool | None) -> list[str]:
+    """``speech:yes`` / ``speech:no`` (the analysis heard speech, or listened and heard none)."""
+    return [] if has_speech is None else [speech_token(has_speech)]
+
+
+def inherited_tokens(
+    title: str, tags: list[str], programme: str, reporter: str, place: str, has_speech: bool | None = None
+) -> list[str]:
     """The asset's field-prefixed tokens that each of its spans and cues carries (no plain words)."""
-    return document_tokens(_filter_fields(title, tags, programme, reporter, place, False))
+    return [*_heard(has_speech), *document_tokens(_filter_fields(title, tags, programme, reporter, place, False))]
 
 
 def span_tokens(span: Span) -> list[str]:
@@ -210,7 +218,7 @@ class _Owner:
         return list(self._inherited)
 
 
-_OWNER_COLUMNS = (Asset.title, Asset.tags, Asset.programme, Asset.reporter, Asset.place)
+_OWNER_COLUMNS = (Asset.title, Asset.tags, Asset.programme, Asset.reporter, Asset.place, Asset.has_speech)
 _COPIED = len(ENTRY_COLUMNS)
 
 

@@ -2,7 +2,8 @@
 
 Syntax: words and ``"quoted phrases"`` (all must match); ``programme:`` (``栏目:``), ``tag:``
 (``标签:``), ``reporter:`` (``记者:``), ``place:`` (``地点:``) and ``title:`` filters; ``status:``,
-``type:``, ``date:2024-01-01..2024-03-31`` and ``duration:30..120`` (seconds). A run of Chinese
+``type:``, ``date:2024-01-01..2024-03-31``, ``duration:30..120`` (seconds) and ``speech:yes`` /
+``speech:no`` (``语音:有`` / ``语音:无``: what the analysis heard). A run of Chinese
 characters is matched as written (contiguous); a Latin word also matches pinyin (``xiangxiang``) and
 pinyin initials (``xx``).
 """
@@ -19,7 +20,7 @@ from mam.errors import SearchError
 from mam.search.expr import All, Any_, Expr, Phrase, Tok
 from mam.search.normalize import normalise
 from mam.search.pinyin import is_initials, segmentations
-from mam.search.tokens import Unit, units_of
+from mam.search.tokens import Unit, speech_token, units_of
 
 __all__ = ["FILTER_PREFIXES", "MAX_QUERY_CHARS", "ParsedQuery", "parse_query"]
 
@@ -41,6 +42,11 @@ _ALIASES = {
     "状态": "status",
     "日期": "date",
     "时长": "duration",
+    "语音": "speech",
+}
+_SPEECH = {
+    **dict.fromkeys(("yes", "true", "1", "有", "是"), True),
+    **dict.fromkeys(("no", "false", "0", "无", "否"), False),
 }
 _TERM = re.compile(r'(?:(?P<field>[^\s:"]+):)?(?:"(?P<quoted>[^"]*)"?|“(?P<cn>[^”]*)”?|(?P<bare>\S+))')
 
@@ -55,6 +61,8 @@ class ParsedQuery:
     date_to: date | None = None
     duration_min: float | None = None
     duration_max: float | None = None
+    speech: bool | None = None
+    """``speech:yes`` / ``speech:no``: assets the analysis heard speech in, or listened to and heard none."""
 
     @property
     def words(self) -> list[str]:
@@ -81,7 +89,8 @@ class ParsedQuery:
         return _any([_phrase(joined, ""), _phrase(merged, "")])
 
     def filter_expr(self) -> Expr | None:
-        return _all([_term(units, FILTER_PREFIXES[name]) for name, units in self.filters])
+        heard = [Tok(speech_token(self.speech))] if self.speech is not None else []
+        return _all([*(_term(units, FILTER_PREFIXES[name]) for name, units in self.filters), *heard])
 
 
 def _all(items: list[Expr | None]) -> Expr | None:
@@ -160,7 +169,7 @@ def parse_query(text: str) -> ParsedQuery:
         name = (match.group("field") or "").lower()
         name = _ALIASES.get(name, name)
         value = match.group("quoted") or match.group("cn") or match.group("bare") or ""
-        if match.group("field") and name not in (*FILTER_PREFIXES, "status", "type", "date", "duration"):
+        if match.group("field") and name not in (*FILTER_PREFIXES, "status", "type", "date", "duration", "speech"):
             value = f"{match.group('field')}:{value}"  # not a field: search the text as written
             name = ""
         if name in ("date", "duration"):
@@ -175,6 +184,11 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         if name == "type":
             parsed.media_type = value.lower()
+            continue
+        if name == "speech":
+            if value.lower() not in _SPEECH:
+                raise SearchError(f"speech:{value[:_EXCERPT_CHARS]!r}: write speech:yes or speech:no")
+            parsed.speech = _SPEECH[value.lower()]
             continue
         units = units_of(normalise(value))
         if not units:

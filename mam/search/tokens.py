@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from mam.search.normalize import normalise
 from mam.search.pinyin import initials_of, syllables_of
 
-__all__ = ["CJK_CLASS", "Field", "Unit", "document_tokens", "plain_tokens", "tenant_token", "units_of"]
+__all__ = [
+    "CJK_CLASS",
+    "Field",
+    "Unit",
+    "document_tokens",
+    "plain_tokens",
+    "speech_token",
+    "tenant_token",
+    "units_of",
+]
 
 CJK_CLASS = (
     "\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -118,3 +127,9 @@ def document_tokens(fields: list[Field]) -> list[str]:
 def tenant_token(tenant_id: str, assets_only: bool = False) -> str:
     """The token every entry of ``tenant_id`` carries (``ta_``: only its asset metadata entries)."""
     return ("ta_" if assets_only else "tn_") + tenant_id.encode().hex()
+
+
+def speech_token(has_speech: bool) -> str:
+    """``sp_yes`` or ``sp_no``: what the analysis heard, carried by every entry of an asset it listened
+    to (an asset never heard carries neither), for ``speech:yes`` and ``speech:no``."""
+    return "sp_yes" if has_speech else "sp_no"

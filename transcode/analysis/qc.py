@@ -46,6 +46,12 @@ class InterlaceLimits(_Strict):
     mismatch: Literal["pass", "warn", "fail"] = "warn"
 
 
+class SpeechLimits(_Strict):
+    expected: bool = False
+    """The programme is meant to hold speech (news, interviews): less than ``min_seconds`` of it is a warning."""
+    min_seconds: float = 1.0
+
+
 class QCProfile(_Strict):
     name: str
     title: str
@@ -55,6 +61,7 @@ class QCProfile(_Strict):
     silence: DurationLimits
     clipping: ClippingLimits
     interlace: InterlaceLimits = InterlaceLimits()
+    speech: SpeechLimits = SpeechLimits()
 
 
 def default_qc_profiles_dir() -> Path:
@@ -126,6 +133,20 @@ def _loudness(measured: dict[str, float] | None, limits: LoudnessLimits) -> list
     return checks
 
 
+def _speech(sound: dict[str, Any] | None, heard: bool, limits: SpeechLimits) -> dict[str, Any]:
+    """Speech where the profile expects it: none (or no sound at all) is a warning."""
+    limit = f"expected: warn under {limits.min_seconds:g} s of speech"
+    if sound is None:
+        if heard:  # analysed before voice activity was listened for
+            return _check("speech", "pass", None, limit, "not measured")
+        return _check("speech", "warn", 0.0, limit, "no audio: the programme is expected to hold speech")
+    spoken = float(sound.get("speech_seconds", 0.0))
+    if spoken < limits.min_seconds:
+        return _check("speech", "warn", spoken, limit, "no speech heard in a programme expected to hold it")
+    pieces = sum(1 for s in sound.get("segments", []) if s.get("kind") == "speech")
+    return _check("speech", "pass", spoken, limit, f"{pieces} stretch(es) of speech")
+
+
 def judge(measurements: dict[str, Any], profile: QCProfile) -> dict[str, Any]:
     """A QC report of ``measurements`` against ``profile``."""
     checks = []
@@ -149,5 +170,7 @@ def judge(measurements: dict[str, Any], profile: QCProfile) -> dict[str, Any]:
         status: Status = "fail" if events >= limits.fail_events else "warn" if events >= limits.warn_events else "pass"
         checks.append(_check("clipping", status, events, f"warn >= {limits.warn_events}, fail >= {limits.fail_events}"))
     checks += _loudness(measurements.get("loudness"), profile.loudness) if audio is not None else []
+    if profile.speech.expected:
+        checks.append(_speech(measurements.get("sound"), audio is not None, profile.speech))
     verdict = max((c["status"] for c in checks), key=lambda s: _ORDER[s], default="pass")
     return {"profile": profile.name, "title": profile.title, "verdict": verdict, "checks": checks}

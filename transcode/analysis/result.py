@@ -53,6 +53,8 @@ class AnalysisResult:
     interlace: dict[str, Any] = field(default_factory=dict)
     audio: dict[str, Any] | None = None
     loudness: dict[str, float] | None = None
+    sound: dict[str, Any] | None = None
+    """Speech, music/other and silence over the whole programme (``transcode.analysis.speech``)."""
     poster: Path | None = None
     storyboard: list[Path] = field(default_factory=list)
     storyboard_vtt: Path | None = None
@@ -76,6 +78,7 @@ class AnalysisResult:
 
     def summary(self) -> dict[str, Any]:
         return {
+            "sound": self.sound,
             "shots": len(self.shots),
             "cuts": sum(s.transition == "cut" for s in self.shots),
             "dissolves": sum(t["kind"] == "dissolve" for t in self.transitions),
