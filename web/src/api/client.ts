@@ -65,8 +65,10 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Headers a write needs (for code that makes its own requests, e.g. tus-js-client). */
 export async function writeHeaders(): Promise<Record<string, string>> {
   if (csrfToken === null) {
-    const who = await request<Schemas["SessionPublic"]>("GET", "/session");
-    csrfToken = who.csrf_token ?? null;
+    // A page opened already signed in: ask the session for its token. Nobody signed in (signing in
+    // is itself a POST): nothing to send.
+    const response = await fetch(API + "/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (response.ok) csrfToken = ((await response.json()) as Schemas["SessionPublic"]).csrf_token ?? null;
   }
   return csrfToken === null ? {} : { [CSRF_HEADER]: csrfToken };
 }

@@ -98,6 +98,7 @@ const en: ShellMessages = {
     speed: "{rate}/s",
     openAsset: "Open the asset",
     forbidden: "Your role may not upload assets",
+    unfinished: "“{name}” was not finished: add the same file again to resume it",
   },
   jobs: {
     title: "Jobs",

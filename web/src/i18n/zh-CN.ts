@@ -96,6 +96,7 @@ const zhCN = {
     speed: "{rate}/秒",
     openAsset: "打开素材",
     forbidden: "当前角色无权上传素材",
+    unfinished: "“{name}”上次未传完：再次添加同一文件即可继续",
   },
   jobs: {
     title: "任务",
