@@ -190,8 +190,8 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
     ),
     "GET /api/v1/assets/{asset_id}/shots": lambda w: Call("GET", f"{_A}/shots".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/qc": lambda w: Call("GET", f"{_A}/qc".format(asset=w.asset)),
-    "GET /api/v1/assets/{asset_id}/storyboard.vtt": lambda w: Call("GET", f"{_A}/storyboard.vtt".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/speech": lambda w: Call("GET", f"{_A}/speech".format(asset=w.asset)),
+    "GET /api/v1/assets/{asset_id}/storyboard.vtt": lambda w: Call("GET", f"{_A}/storyboard.vtt".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/storyboard/{number}.jpg": lambda w: Call(
         "GET", f"{_A}/storyboard/0.jpg".format(asset=w.asset)
     ),

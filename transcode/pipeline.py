@@ -65,8 +65,8 @@ def make_renditions(
     progress: Callable[[float], None] | None = None,
     span: Span | None = None,
     analyze: bool = True,
-) -> JobResult:
     speech: bool = True,
+) -> JobResult:
     """Make and check every output; on any failure no output file is left behind.
 
     With ``analyze`` (and no ``span``), shots, keyframes, storyboard and QC ride the same decode
@@ -78,10 +78,10 @@ def make_renditions(
 
     analyze = analyze and span is None and bool(outputs)
     meter = AudioMeter() if analyze and info.audio else None
+    voice = VoiceActivity() if meter is not None and speech else None  # speech, music/other, silence
     loudness = None
     if info.audio and (meter is not None or any(p.loudness is not None for p, _ in outputs)):
         loudness = measure_programme(
-    voice = VoiceActivity() if meter is not None and speech else None  # speech, music/other, silence
             source,
             info,
             observe=_listeners(meter, voice),
@@ -117,14 +117,6 @@ def _analysis_branches(plan: RenderPlan, outputs: list[tuple[Profile, Path]]) ->
     return [AnalysisBranch(folder, rate, plan.start_timecode, plan.timecode_base), InterlaceBranch()]
 
 
-def _analysis(
-    plan: RenderPlan,
-    branches: list[Branch],
-    meter: AudioMeter | None,
-    loudness: Loudness | None,
-    voice: VoiceActivity | None = None,
-) -> AnalysisResult:
-    pictures = next((b for b in branches if isinstance(b, AnalysisBranch)), None)
 def _listeners(meter: AudioMeter | None, voice: VoiceActivity | None) -> Callable[[AudioFrame], None] | None:
     """What hears every frame of the loudness pass: sound QC, and voice activity beside it."""
     if meter is None or voice is None:
@@ -137,14 +129,22 @@ def _listeners(meter: AudioMeter | None, voice: VoiceActivity | None) -> Callabl
     return both
 
 
+def _analysis(
+    plan: RenderPlan,
+    branches: list[Branch],
+    meter: AudioMeter | None,
+    loudness: Loudness | None,
+    voice: VoiceActivity | None = None,
+) -> AnalysisResult:
+    pictures = next((b for b in branches if isinstance(b, AnalysisBranch)), None)
     result = pictures.result if pictures else AnalysisResult(duration=plan.info.duration)
     fields = next((b for b in branches if isinstance(b, InterlaceBranch)), None)
     if fields is not None:
         result.interlace = fields.verdict(plan.source_field_order)
         result.seconds += fields.seconds
     result.audio = meter.result() if meter else None
-    result.loudness = loudness.to_dict() if loudness else None
-    return result
     if voice is not None and result.audio is not None:
         result.sound = sound_report(voice, result.audio["silence"], result.audio["seconds"])
         result.seconds += voice.seconds
+    result.loudness = loudness.to_dict() if loudness else None
+    return result

@@ -51,8 +51,6 @@ def get_qc_report(
     return QcReport.of(asset_id, report, analysis.measurements)
 
 
-@router.get(
-    "/{asset_id}/storyboard.vtt",
 @router.get("/{asset_id}/speech", response_model=SpeechPublic, name="get_speech", responses=problems(404))
 def get_speech(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> SpeechPublic:
     """Speech, other sound (music, ambience) and silence along the asset, with timecodes, for its timeline."""
@@ -60,6 +58,8 @@ def get_speech(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> Spe
     return SpeechPublic.of(analysis)
 
 
+@router.get(
+    "/{asset_id}/storyboard.vtt",
     response_class=Response,
     responses={200: _file("text/vtt"), **problems(400, 404, 416, 503)},
 )

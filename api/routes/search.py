@@ -45,10 +45,10 @@ def search_assets(
     date_to: Annotated[CalendarDate | None, Query(description="shoot date on or before (YYYY-MM-DD)")] = None,
     duration_min: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     duration_max: Annotated[float | None, Query(ge=0, description="seconds")] = None,
-    sort: Annotated[
     speech: Annotated[
         bool | None, Query(description="true: the analysis heard speech (speech:yes); false: it heard none")
     ] = None,
+    sort: Annotated[
         str,
         Query(
             pattern="^(" + "|".join(SORTS) + ")$",
@@ -64,9 +64,9 @@ def search_assets(
     text = " ".join(
         p for p in (q, _quoted("programme", programme), _quoted("tag", tag), _quoted("reporter", reporter)) if p
     )
-    result = search(
     if speech is not None:
         text = f"{text} speech:{'yes' if speech else 'no'}".strip()
+    result = search(
         session,
         tenant,
         SearchRequest(

@@ -74,11 +74,11 @@ class AnalysisResult:
             "interlace": self.interlace,
             "audio": self.audio,
             "loudness": self.loudness,
+            "sound": self.sound,
         }
 
     def summary(self) -> dict[str, Any]:
         return {
-            "sound": self.sound,
             "shots": len(self.shots),
             "cuts": sum(s.transition == "cut" for s in self.shots),
             "dissolves": sum(t["kind"] == "dissolve" for t in self.transitions),
