@@ -15,6 +15,7 @@ from test_job_policy import Cluster
 from mam.ingest import ingest_file
 from mam.models import JobState
 from transcode import generate
+from workers.middleware import JobAttempts
 
 
 @pytest.fixture
@@ -82,3 +83,22 @@ def test_a_broker_restarted_empty_with_jobs_queued_and_running_loses_none_and_ru
 
 def _all_done(cluster: Cluster, ids: list[str]) -> bool:
     return all(cluster.job(i).state == JobState.DONE for i in ids)
+
+
+def test_one_job_delivered_five_times_to_two_workers_is_run_once_and_makes_one_rendition(
+    redis_url: str, postgres_url: str, clusters: list[Cluster], tmp_path: Path
+) -> None:
+    cluster = cluster_on(tmp_path, redis_url, postgres_url)
+    clusters.append(cluster)
+    cluster.start_worker()
+    cluster.start_worker()
+    clip = generate.silent_clip(tmp_path / "clip.mp4", seconds=3.0, width=320, height=240)
+    job = ingest_file(cluster.services, clip, profiles=["proxy"]).job
+    assert job is not None
+    send = next(m for m in cluster.broker.middleware if isinstance(m, JobAttempts)).send
+    for _ in range(4):  # the same job id, four more messages: both workers get some
+        send(job.id, None)
+    done = cluster.wait_job(job.id, lambda j: j.state in (JobState.DONE, JobState.FAILED), 120, "the job")
+    time.sleep(1.0)  # the duplicates drain (each skipped: the job is done)
+    assert cluster.job(job.id).state == JobState.DONE and done.attempts == 1, done.error
+    assert renditions_per_asset(cluster, [job.id]) == [1]
