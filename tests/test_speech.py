@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def test_a_render_job_hears_speech_music_and_silence_where_they_are(spoken: JobR
         # windows to fall after the voice stops: measured up to 0.2 s late, never early
         assert start - 0.1 <= piece["start"] <= start + 0.35 and end - 0.1 <= piece["end"] <= end + 0.35, pieces
     assert pieces[-1]["end"] == pytest.approx(10.0, abs=0.01)
-    assert all(a["end"] == b["start"] for a, b in zip(pieces, pieces[1:], strict=False)), "no gaps"
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(pieces)), "no gaps"
     sound = spoken.analysis.sound if spoken.analysis else None
     assert sound is not None and sound["has_speech"] and 4.0 <= sound["speech_seconds"] <= 5.2
     assert spoken.analysis is not None and spoken.analysis.measurements()["sound"] == sound
@@ -131,7 +132,9 @@ def _speech_check(result: JobResult, profile: QCProfile) -> list[dict[str, Any]]
     return [c for c in judge(result.analysis.measurements(), profile)["checks"] if c["check"] == "speech"]
 
 
-def test_a_qc_profile_that_expects_speech_warns_for_a_programme_without_any(spoken: JobResult, music: JobResult) -> None:
+def test_a_qc_profile_that_expects_speech_warns_for_a_programme_without_any(
+    spoken: JobResult, music: JobResult
+) -> None:
     profile = _expecting_speech()
     ((heard,),) = [_speech_check(spoken, profile)]
     assert heard["status"] == "pass" and heard["value"] >= 4.0
