@@ -21,6 +21,7 @@ from mam.layout import (
     storyboard_vtt_key,
 )
 from mam.models import Asset, AssetAnalysis, ShotRow
+from mam.screen_text import replace_text
 from mam.services import Services
 from transcode.analysis.qc import judge
 from transcode.analysis.result import AnalysisResult
@@ -85,4 +86,8 @@ def store_analysis(
         storyboard_interval=analysis.storyboard_interval,
     )
     with services.session() as session:
-        return replace_analysis(session, row, shots)
+        stored = replace_analysis(session, row, shots)
+    if analysis.text is not None:  # text was read: the lines replace those of an earlier reading
+        with services.session() as session:
+            replace_text(session, session.get(Asset, asset.id) or asset, analysis.text)
+    return stored

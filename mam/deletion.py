@@ -35,6 +35,7 @@ from mam.models import (
     Job,
     JobState,
     Rendition,
+    ScreenTextLine,
     SearchEntry,
     Share,
     ShotRow,
@@ -77,6 +78,7 @@ def _delete_rows(session: Session, asset_id: str) -> dict[str, int]:
     tables: list[tuple[str, type, ColumnElement[bool]]] = [
         ("search_entries", SearchEntry, SearchEntry.asset_id == asset_id),
         ("cues", SubtitleCue, SubtitleCue.asset_id == asset_id),
+        ("screen_text", ScreenTextLine, ScreenTextLine.asset_id == asset_id),
         ("spans", Span, Span.asset_id == asset_id),
         ("shots", ShotRow, ShotRow.asset_id == asset_id),
         ("analysis", AssetAnalysis, AssetAnalysis.asset_id == asset_id),

@@ -284,6 +284,7 @@ def render_job(services: Services, job_id: str, on_progress: Callable[[float], N
                 on_progress=reporter,
                 cancel=reporter.is_cancelled,
                 span=span,
+                ocr=_reads_text(services, job.asset.tenant_id),
             )
             _stop_if_cancelled(reporter)
             if span is not None:
@@ -307,6 +308,12 @@ def render_job(services: Services, job_id: str, on_progress: Callable[[float], N
         return JobOutcome(job_id, "cancelled")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _reads_text(services: Services, tenant_id: str) -> bool | None:
+    """True when the tenant reads on-screen text in every render job (MAM_OCR_TENANTS); None: as the profiles say."""
+    tenants = services.settings.ocr_tenants
+    return True if "*" in tenants or tenant_id in tenants else None
 
 
 def _stop_if_cancelled(reporter: _Reporter) -> None:

@@ -92,6 +92,8 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_PROBE_TIMEOUT_SECONDS": "how long ingest's probe of one file may take before the server answers "
     "'busy, try again' (default 30)",
     "MAM_QC_PROFILE": "threshold profile QC reports are judged against (default gy_t_282_2014; or ebu_r128)",
+    "MAM_OCR_TENANTS": "comma-separated tenants whose render jobs read on-screen text (OCR), whatever their "
+    "profiles; * for every tenant (default: none; a profile's [analysis] ocr = true turns it on per job)",
     "MAM_RENDER_MEMORY_MB": "address-space ceiling of a render's child process in MiB; each render gets what its "
     "picture size and outputs need, up to this (default 8192)",
     "MAM_WATCH_CONFIG": "TOML file of watch folders run by `mam watch` and `mam serve` "
@@ -272,6 +274,8 @@ class Settings:
     max_duration_seconds: float = 24 * 3600.0
     probe_timeout: float = 30.0
     qc_profile: str = "gy_t_282_2014"
+    ocr_tenants: frozenset[str] = frozenset()
+    """Tenants whose render jobs read on-screen text (``*``: every tenant)."""
     render_memory_bytes: int = 8192 * 1024 * 1024
     watch_config: Path | None = None
     roles_file: Path | None = None
@@ -373,6 +377,7 @@ class Settings:
             job_lease_seconds=float(max(3, _int(env, "MAM_JOB_LEASE_SECONDS", 30))),
             job_sweep_seconds=float(max(1, _int(env, "MAM_JOB_SWEEP_SECONDS", 10))),
             qc_profile=env.get("MAM_QC_PROFILE") or "gy_t_282_2014",
+            ocr_tenants=frozenset(t.strip() for t in (env.get("MAM_OCR_TENANTS") or "").split(",") if t.strip()),
             render_timeout_factor=float(max(1, _int(env, "MAM_RENDER_TIMEOUT_FACTOR", 10))),
             render_memory_bytes=max(1024, _int(env, "MAM_RENDER_MEMORY_MB", 8192)) * 1024 * 1024,
             render_timeout_max_seconds=max(1, _int(env, "MAM_RENDER_TIMEOUT_MAX_HOURS", 24)) * 3600.0,

@@ -69,6 +69,9 @@ GET     /api/v1/assets/{asset_id}/qc                                       401  
 GET     /api/v1/assets/{asset_id}/speech                                   401  401  404  200  200  403  200  200  403
 GET     /api/v1/assets/{asset_id}/storyboard.vtt                           401  401  404  200  200  403  200  200  403
 GET     /api/v1/assets/{asset_id}/storyboard/{number}.jpg                  401  401  404  200  200  403  200  200  403
+GET     /api/v1/assets/{asset_id}/text                                     401  401  404  200  200  403  200  200  403
+GET     /api/v1/assets/{asset_id}/text.srt                                 401  401  404  200  200  403  200  200  403
+GET     /api/v1/assets/{asset_id}/text.vtt                                 401  401  404  200  200  403  200  200  403
 GET     /api/v1/assets/{asset_id}/shots/{number}/keyframe.jpg              401  401  404  200  200  403  200  200  403
 GET     /api/v1/assets/{asset_id}/analysis/poster.jpg                      401  401  404  200  200  403  200  200  403
 GET     /api/v1/assets/{asset_id}/shares                                   401  401  404  200  200  403  403  403  403

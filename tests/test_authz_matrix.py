@@ -192,6 +192,9 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
     "GET /api/v1/assets/{asset_id}/qc": lambda w: Call("GET", f"{_A}/qc".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/speech": lambda w: Call("GET", f"{_A}/speech".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/storyboard.vtt": lambda w: Call("GET", f"{_A}/storyboard.vtt".format(asset=w.asset)),
+    "GET /api/v1/assets/{asset_id}/text": lambda w: Call("GET", f"{_A}/text".format(asset=w.asset)),
+    "GET /api/v1/assets/{asset_id}/text.srt": lambda w: Call("GET", f"{_A}/text.srt".format(asset=w.asset)),
+    "GET /api/v1/assets/{asset_id}/text.vtt": lambda w: Call("GET", f"{_A}/text.vtt".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/storyboard/{number}.jpg": lambda w: Call(
         "GET", f"{_A}/storyboard/0.jpg".format(asset=w.asset)
     ),

@@ -18,6 +18,7 @@ from transcode.analysis.audio_qc import AudioMeter
 from transcode.analysis.branch import AnalysisBranch, InterlaceBranch
 from transcode.analysis.result import AnalysisResult
 from transcode.analysis.speech import VoiceActivity, sound_report
+from transcode.analysis.text_switch import text_branches, text_result
 from transcode.branches import Branch
 from transcode.loudness import Loudness, measure_programme
 from transcode.mediainfo import MediaInfo
@@ -66,11 +67,13 @@ def make_renditions(
     span: Span | None = None,
     analyze: bool = True,
     speech: bool = True,
+    ocr: bool | None = None,
 ) -> JobResult:
     """Make and check every output; on any failure no output file is left behind.
 
     With ``analyze`` (and no ``span``), shots, keyframes, storyboard and QC ride the same decode
-    (and the loudness pass), into an ``analysis`` folder beside the outputs."""
+    (and the loudness pass), into an ``analysis`` folder beside the outputs. On-screen text is read
+    too when ``ocr`` is true, or (``None``) when a profile's ``[analysis]`` table asks for it."""
 
     def report(fraction: float) -> None:
         if progress is not None:
@@ -92,6 +95,7 @@ def make_renditions(
     report(_MEASURE_SHARE)
     plan = make_plan(source, info, outputs, loudness, span)
     branches = _analysis_branches(plan, outputs) if analyze else []
+    branches += text_branches(plan, outputs, ocr) if analyze else []
     rendered = render(plan, progress=lambda f: report(_MEASURE_SHARE + _RENDER_SHARE * f), extra=branches)
     analysis = _analysis(plan, branches, meter, loudness, voice) if analyze else None
     checks = []
@@ -142,6 +146,7 @@ def _analysis(
     if fields is not None:
         result.interlace = fields.verdict(plan.source_field_order)
         result.seconds += fields.seconds
+    text_result(result, branches)
     result.audio = meter.result() if meter else None
     if voice is not None and result.audio is not None:
         result.sound = sound_report(voice, result.audio["silence"], result.audio["seconds"])

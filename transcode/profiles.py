@@ -17,6 +17,7 @@ from transcode.errors import ProfileError
 
 __all__ = [
     "CONTENT_TYPES",
+    "AnalysisSpec",
     "AudioSpec",
     "ImageSpec",
     "LoudnessSpec",
@@ -160,6 +161,13 @@ class ImageSpec(_Spec):
     """Look for the poster among frames in the first this-many seconds."""
 
 
+class AnalysisSpec(_Spec):
+    """What the analysis riding a render of this profile does beyond shots, keyframes and QC."""
+
+    ocr: bool = False
+    """Read on-screen text (字幕, name straps, captions) into timed, searchable lines."""
+
+
 _EXTENSIONS = {"mp4": {"mp4", "m4a"}, "mxf": {"mxf"}, "mp3": {"mp3"}, "jpeg": {"jpg"}, "hls": {"m3u8"}}
 
 
@@ -177,6 +185,7 @@ class Profile(_Spec):
     loudness: LoudnessSpec | None = None
     image: ImageSpec | None = None
     streaming: StreamingSpec | None = None
+    analysis: AnalysisSpec = AnalysisSpec()
 
     @field_validator("applies_to")
     @classmethod

@@ -48,6 +48,7 @@ from mam.public.jobs import (
 from mam.public.metadata import CuePublic, FieldIn, FieldPublic, ImportResult, SpanCreate, SpanIn, SpanPublic
 from mam.public.profiles import ProfilePublic
 from mam.public.requests import RenditionsCreate, RenditionsRequested, RetryCreate
+from mam.public.screen_text import ScreenTextLinePublic, ScreenTextList, TextRegion
 from mam.public.search import (
     FacetCount,
     FacetsPublic,
@@ -105,6 +106,8 @@ __all__ = [
     "RenditionsCreate",
     "RenditionsRequested",
     "RetryCreate",
+    "ScreenTextLinePublic",
+    "ScreenTextList",
     "SearchResponse",
     "Segment",
     "ShareCreate",
@@ -119,6 +122,7 @@ __all__ = [
     "SpanIn",
     "SpanPublic",
     "SpeechPublic",
+    "TextRegion",
     "marked",
     "timecode",
 ]

@@ -16,12 +16,14 @@ __all__ = ["FacetCount", "FacetsPublic", "HitPublic", "InnerHitKind", "InnerHitP
 
 
 class InnerHitKind(StrEnum):
-    """What matched inside an asset: a catalogued span (segment, shot, marker) or a subtitle line."""
+    """What matched inside an asset: a catalogued span (segment, shot, marker), a subtitle line, or a
+    line of on-screen text the analysis read (``screen_text``)."""
 
     SEGMENT = "segment"
     SHOT = "shot"
     MARKER = "marker"
     SUBTITLE = "subtitle"
+    SCREEN_TEXT = "screen_text"
 
 
 class InnerHitPublic(BaseModel):

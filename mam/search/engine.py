@@ -25,7 +25,7 @@ import mam.search.columns as columns
 import mam.search.sample as sample
 import mam.search.walk as walk
 from mam.errors import SearchError
-from mam.models import Asset, Span, SubtitleCue
+from mam.models import Asset, ScreenTextLine, Span, SubtitleCue
 from mam.search.backends import backend_for
 from mam.search.facets import Facets, facets_from_counts
 from mam.search.plan import Plan
@@ -59,7 +59,7 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class InnerHit:
-    kind: str  # segment | shot | marker | subtitle
+    kind: str  # segment | shot | marker | subtitle | screen_text
     ref_id: str
     start: float | None
     end: float | None
@@ -183,6 +183,8 @@ def _inner_hits(session: Session, plan: Plan, ids: list[str], parsed: ParsedQuer
             texts[span.id] = " — ".join(p for p in (span.title, span.note) if p)
         for cue in session.scalars(select(SubtitleCue).where(SubtitleCue.id.in_(chunk))):
             texts[cue.id] = cue.text
+        for line in session.scalars(select(ScreenTextLine).where(ScreenTextLine.id.in_(chunk))):
+            texts[line.id] = line.text
     out: dict[str, list[InnerHit]] = {}
     for e in entries:
         body = texts.get(e.ref_id, "")

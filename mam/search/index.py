@@ -32,7 +32,7 @@ from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mam.errors import SearchError
-from mam.models import Asset, SearchEntry, Share, Span, SubtitleCue
+from mam.models import Asset, ScreenTextLine, SearchEntry, Share, Span, SubtitleCue
 from mam.search.backends import backend_for
 from mam.search.counts import forget
 from mam.search.ids import BLOCK_BITS, block_of
@@ -70,8 +70,12 @@ _WATCHED: dict[type, tuple[str, ...]] = {
     Asset: _ASSET_FIELDS,
     Span: ("title", "note", "tags", "start", "end", "kind"),
     SubtitleCue: ("text", "start", "end"),
+    ScreenTextLine: ("text", "start", "end"),
 }
 
+
+_Indexed = Asset | Span | SubtitleCue | ScreenTextLine
+"""What has search entries: an asset, its spans, subtitle cues and lines of on-screen text (mam/screen_text.py)."""
 
 _FILTERED = ("title", "tags", "programme", "reporter", "place", "tenant_id", "has_speech")
 """Asset columns whose change re-tokenises the asset's spans and cues too."""
@@ -124,11 +128,11 @@ def span_tokens(span: Span) -> list[str]:
     return document_tokens(fields)[:MAX_TOKENS]
 
 
-def cue_tokens(cue: SubtitleCue) -> list[str]:
+def cue_tokens(cue: SubtitleCue | ScreenTextLine) -> list[str]:
     return document_tokens([Field(cue.text or "")])[:MAX_TOKENS]
 
 
-def _row(session: Session, obj: Asset | Span | SubtitleCue, owner: _Owner, viewers: list[str]) -> dict[str, Any]:
+def _row(session: Session, obj: _Indexed, owner: _Owner, viewers: list[str]) -> dict[str, Any]:
     """The entry of ``obj``, owned by ``owner`` and found by it and every tenant in ``viewers``."""
     tenant_id = owner.tenant_id
     if isinstance(obj, Asset):
@@ -139,7 +143,8 @@ def _row(session: Session, obj: Asset | Span | SubtitleCue, owner: _Owner, viewe
         if isinstance(obj, Span):
             kind, asset_id, start, end, tokens = obj.kind, obj.asset_id, obj.start, obj.end, span_tokens(obj)
         else:
-            kind, asset_id, start, end, tokens = "subtitle", obj.asset_id, obj.start, obj.end, cue_tokens(obj)
+            kind = "subtitle" if isinstance(obj, SubtitleCue) else "screen_text"
+            asset_id, start, end, tokens = obj.asset_id, obj.start, obj.end, cue_tokens(obj)
         tokens += owner.inherited()
         tokens += [tenant_token(viewer) for viewer in viewers]
     return dict(
@@ -159,7 +164,7 @@ def _changed(obj: Any, names: Iterable[str]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
-def _write(session: Session, objects: list[Asset | Span | SubtitleCue], removed: list[str]) -> None:
+def _write(session: Session, objects: list[_Indexed], removed: list[str]) -> None:
     ids = [o.id for o in objects] + removed
     if not ids:
         return
@@ -222,7 +227,7 @@ _OWNER_COLUMNS = (Asset.title, Asset.tags, Asset.programme, Asset.reporter, Asse
 _COPIED = len(ENTRY_COLUMNS)
 
 
-def _owners_of(session: Session, objects: list[Asset | Span | SubtitleCue]) -> dict[str, _Owner]:
+def _owners_of(session: Session, objects: list[_Indexed]) -> dict[str, _Owner]:
     """asset id -> its owner and fields, for the assets of ``objects``."""
     known = {
         o.id: _Owner(
@@ -270,11 +275,11 @@ def _shares_of(session: Session, asset_ids: list[str]) -> dict[str, list[str]]:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    changed: list[Asset | Span | SubtitleCue] = []
+    changed: list[_Indexed] = []
     removed: list[str] = []
     rewrite: set[str] = set()
     for obj in session.new:
-        if isinstance(obj, Asset | Span | SubtitleCue):
+        if isinstance(obj, Asset | Span | SubtitleCue | ScreenTextLine):
             changed.append(obj)
         elif isinstance(obj, Share):
             rewrite.add(obj.asset_id)
@@ -288,7 +293,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         if isinstance(obj, Asset) and _changed(obj, ENTRY_COLUMNS):
             copied.append(obj)
     for obj in session.deleted:
-        if isinstance(obj, Span | SubtitleCue):
+        if isinstance(obj, Span | SubtitleCue | ScreenTextLine):
             removed.append(obj.id)
         elif isinstance(obj, Share):
             rewrite.add(obj.asset_id)
@@ -307,7 +312,8 @@ def _rewrite_assets(session: Session, asset_ids: list[str], skip: set[str]) -> N
             continue
         spans = list(session.scalars(select(Span).where(Span.asset_id == asset_id)))
         cues = list(session.scalars(select(SubtitleCue).where(SubtitleCue.asset_id == asset_id)))
-        everything: list[Asset | Span | SubtitleCue] = [asset, *spans, *cues]
+        lines = list(session.scalars(select(ScreenTextLine).where(ScreenTextLine.asset_id == asset_id)))
+        everything: list[_Indexed] = [asset, *spans, *cues, *lines]
         _write(session, [o for o in everything if o.id not in skip], [])
 
 
@@ -330,8 +336,9 @@ def reindex_all(session: Session, tenant_id: str | None = None) -> int:
     for asset in session.scalars(assets):
         spans = list(session.scalars(select(Span).where(Span.asset_id == asset.id)))
         cues = list(session.scalars(select(SubtitleCue).where(SubtitleCue.asset_id == asset.id)))
+        lines = list(session.scalars(select(ScreenTextLine).where(ScreenTextLine.asset_id == asset.id)))
         session.connection().execute(delete(SearchEntry).where(SearchEntry.asset_id == asset.id))
-        objects: list[Asset | Span | SubtitleCue] = [asset, *spans, *cues]
+        objects: list[_Indexed] = [asset, *spans, *cues, *lines]
         _write(session, objects, [])
         count += len(objects)
     session.commit()

@@ -61,6 +61,10 @@ class AnalysisResult:
     storyboard_interval: float = 0.0
     seconds: float = 0.0
     """Time spent in the analysis branches (their own filters and numpy work)."""
+    text: list[dict[str, Any]] | None = None
+    """Lines of on-screen text (OCR: ``transcode.analysis.text``); None when text was not read."""
+    text_stats: dict[str, Any] = field(default_factory=dict)
+    """Samples looked at, read and lines recognised, and the reader thread's seconds."""
 
     def measurements(self) -> dict[str, Any]:
         """Everything a QC profile judges, so a report can be judged again without decoding."""
@@ -86,4 +90,5 @@ class AnalysisResult:
             "fades_in": sum(t["kind"] == "fade_in" for t in self.transitions),
             "storyboard_tiles": round(self.duration / self.storyboard_interval) if self.storyboard_interval else 0,
             "seconds": round(self.seconds, 3),
+            **({"text_lines": len(self.text), "text": self.text_stats} if self.text is not None else {}),
         }

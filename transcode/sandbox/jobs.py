@@ -67,9 +67,10 @@ def renditions_isolated(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: Cancel | None = None,
     span: Span | None = None,
+    ocr: bool | None = None,
 ) -> JobResult:
     """:func:`transcode.pipeline.make_renditions` (measure, render, verify) in a child process."""
-    work = functools.partial(make_renditions, source, info, outputs, span=span)
+    work = functools.partial(make_renditions, source, info, outputs, span=span, ocr=ocr)
     limits = _Limits(timeout, memory_bytes, cpu_seconds, on_progress, cancel)
     return _making(work, list(outputs), source, info, limits, span)
 
