@@ -23,7 +23,6 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 from mam.settings import Settings
 
@@ -69,15 +68,10 @@ def safe_url(url: str | None) -> str | None:
     """A URL fit for a log: without a password (``postgresql://mam:***@db/mam``) or a query."""
     if not url:
         return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return redact(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else f"{user}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return _USER_PASSWORD.sub(r"\1:***@", url.split("?", 1)[0])
+
+
+_USER_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/@:]*):[^@/]*@", re.IGNORECASE)
 
 
 _SECRET_NAME = re.compile(r"(?i)authorization|cookie|csrf|password|passwd|secret|token|api[_-]?key|signature")
@@ -195,7 +189,7 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
         "job_sweep_s": settings.job_sweep_seconds,
         "cors_origins": list(settings.cors_origins),
         "oidc_issuer": settings.oidc_issuer,
-        "url_secret": "set" if settings.url_secret else "generated in MAM_HOME",
+        "link_signing": "MAM_URL_SECRET" if settings.url_secret else "generated in MAM_HOME",
         "rate_per_key": settings.rate_per_key,
         "rate_per_address": settings.rate_per_address,
         "log_format": settings.log_format,

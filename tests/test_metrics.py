@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_support import wait_job
-from conftest import Media, auth_headers, make_settings
+from conftest import auth_headers, make_settings
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from live_server import free_port
@@ -24,6 +24,7 @@ from mam.errors import JobRequestError, StorageError
 from mam.metrics import FAILURE_REASONS, METRICS, failure_reason, serve_metrics
 from mam.models import Asset, Job, JobState, Rendition, utcnow
 from mam.services import Services, open_services
+from transcode import generate
 from transcode.errors import MediaTimeoutError, OutputCheckError, UnreadableMediaError
 
 TITLE = "县委书记调研防汛 metrics-secret-title"
@@ -57,23 +58,29 @@ class Scene:
     services: Services
     platform: dict[str, str]
     editor: dict[str, str]
+    clip: Path
+    truncated: Path
 
 
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
-    services = open_services(make_settings(tmp_path_factory.mktemp("metrics") / "home"))
+    root = tmp_path_factory.mktemp("metrics")
+    clip = generate.silent_clip(root / "clip.mp4", seconds=2.0, width=320, height=240)
+    longer = generate.silent_clip(root / "longer.mp4", seconds=6.0, width=320, height=240)
+    truncated = generate.corrupt_file(root / "truncated.mp4", kind="truncated", source=longer)
+    services = open_services(make_settings(root / "home"))
     try:
         platform = auth_headers(services, "province", "platform")
         editor = auth_headers(services, "default", "editor")
         with TestClient(create_app(services=services)) as client:
-            yield Scene(client, services, platform, editor)
+            yield Scene(client, services, platform, editor, clip, truncated)
     finally:
         services.close()
 
 
-def test_a_real_job_shows_in_the_scrape_with_counts_that_match_what_was_done(scene: Scene, media: Media) -> None:
+def test_a_real_job_shows_in_the_scrape_with_counts_that_match_what_was_done(scene: Scene) -> None:
     _, before = scrape(scene.client, scene.platform)
-    with media.silent.open("rb") as handle:
+    with scene.clip.open("rb") as handle:
         made = scene.client.post(
             "/api/v1/assets",
             files={"file": ("b-roll.mp4", handle)},
@@ -181,9 +188,9 @@ def test_made_up_paths_do_not_make_new_series(scene: Scene) -> None:
     assert "/api/v1/assets/{asset_id}" in routes
 
 
-def test_a_failed_job_is_counted_by_the_class_of_its_fault(scene: Scene, media: Media) -> None:
+def test_a_failed_job_is_counted_by_the_class_of_its_fault(scene: Scene) -> None:
     _, before = scrape(scene.client, scene.platform)
-    with media.truncated.open("rb") as handle:
+    with scene.truncated.open("rb") as handle:
         made = scene.client.post(
             "/api/v1/assets", files={"file": ("t.mp4", handle)}, data={"profiles": "proxy"}, headers=scene.editor
         )
