@@ -7,7 +7,7 @@ its tenant. It is woken:
   process it ran in: a worker on another machine included), through a connection of its own that
   ``LISTEN``\\s, reconnecting when it drops;
 - by this process's own commits of events (:func:`~mam.events.store.on_events_committed`);
-- and at least every ``poll`` seconds (0.25 s on SQLite, where other processes, e.g. ``mam ingest``,
+- and at least every ``poll`` seconds (0.1 s on SQLite, where other processes, e.g. ``mam ingest``,
   cannot notify; 5 s on PostgreSQL, a safety net for notifications lost while reconnecting).
 """
 
@@ -61,7 +61,7 @@ class EventBus:
         self.engine = engine
         self.sessions = sessions
         self.postgres = engine.dialect.name == "postgresql"
-        self.poll = poll if poll is not None else (5.0 if self.postgres else 0.25)
+        self.poll = poll if poll is not None else (5.0 if self.postgres else 0.1)
         self.cursor = 0
         self._listeners: dict[str, dict[int, Listener]] = {}
         self._next_key = 0

@@ -51,7 +51,7 @@ class EventSettings:
             raise ConfigError(f"MAM_WEBHOOK_ALLOW_PRIVATE={private!r}: use 1 or 0")
         return cls(
             retention_days=_number(env, "MAM_EVENT_RETENTION_DAYS", 7.0, 0.01),
-            stream_seconds=_number(env, "MAM_EVENT_STREAM_SECONDS", 3600.0, 1.0),
+            stream_seconds=_number(env, "MAM_EVENT_STREAM_SECONDS", 3600.0, 0.1),
             heartbeat_seconds=_number(env, "MAM_EVENT_HEARTBEAT_SECONDS", 15.0, 0.1),
             webhook_max_attempts=int(_number(env, "MAM_WEBHOOK_MAX_ATTEMPTS", 8, 1)),
             webhook_backoff_seconds=_number(env, "MAM_WEBHOOK_BACKOFF_SECONDS", 5.0, 0.0),
