@@ -103,7 +103,12 @@ def test_the_bus_is_woken_by_notify_from_another_process_without_polling(
     bus.start()
     try:
         assert bus.listening.wait(30)
-        bus.subscribe("default", lambda record: (got.append(record), arrived.set()))
+
+        def heard(record: EventRecord) -> None:
+            got.append(record)
+            arrived.set()
+
+        bus.subscribe("default", heard)
         env = {**os.environ, "MAM_HOME": str(tmp_path / "writer"), "MAM_DATABASE_URL": postgres_url}
         subprocess.run([sys.executable, "-c", _WRITE, "另一个进程"], env=env, check=True, timeout=120)
         assert arrived.wait(30)
