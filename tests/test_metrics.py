@@ -20,12 +20,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from api.app import create_app
+from mam.catalog import ensure_tenant
 from mam.errors import JobRequestError, StorageError
 from mam.metrics import FAILURE_REASONS, METRICS, failure_reason, serve_metrics
 from mam.models import Asset, Job, JobState, Rendition, utcnow
 from mam.services import Services, open_services
 from transcode import generate
 from transcode.errors import MediaTimeoutError, OutputCheckError, UnreadableMediaError
+from workers.runtime import attach_broker, sweep
 
 TITLE = "县委书记调研防汛 metrics-secret-title"
 
@@ -146,7 +148,7 @@ def test_queued_jobs_are_counted_per_lane_with_the_wait_of_the_oldest(tmp_path: 
             for n, lane in enumerate(lanes):
                 job = Job(asset_id=asset.id, profiles=["proxy"], created_at=utcnow() - timedelta(minutes=10 - n))
                 if hasattr(Job, "lane"):
-                    job.lane = lane  # type: ignore[attr-defined]
+                    job.lane = lane
                 session.add(job)
             session.add(Job(asset_id=asset.id, profiles=["proxy"], state=JobState.DONE))
             session.commit()
@@ -231,3 +233,35 @@ def test_a_worker_serves_its_own_job_metrics_on_its_port() -> None:
     assert {"mam_jobs_started", "mam_job_duration_seconds", "mam_render_frames_per_second"} <= names
     assert {"mam_job_failures", "mam_job_queue_wait_seconds", "process_cpu_seconds"} <= names
     assert "mam_stored_bytes" not in names  # the catalog's figures are the API's to give
+
+
+def test_a_worker_that_stopped_answering_is_counted_as_worker_lost(tmp_path: Path) -> None:
+    services = open_services(make_settings(tmp_path / "home", MAM_JOB_MAX_ATTEMPTS="2"))
+    broker = attach_broker(services)
+    try:
+        before = METRICS.failures.labels("worker_lost", "true")._value.get()
+        again = METRICS.failures.labels("worker_lost", "false")._value.get()
+        gone = utcnow() - timedelta(minutes=5)
+        with services.session() as session:
+            ensure_tenant(session, "province")
+            asset = Asset(
+                tenant_id="province", title=TITLE, media_kind="video", original_filename="a.mp4",
+                original_key="k", size=1, sha256="1" * 64, xxh3="0" * 16,
+            )  # fmt: skip
+            session.add(asset)
+            session.flush()
+            last = Job(asset_id=asset.id, state=JobState.RUNNING, attempts=2, lease_until=gone, worker="gone:1")
+            first = Job(asset_id=asset.id, state=JobState.RUNNING, attempts=1, lease_until=gone, worker="gone:2")
+            first.created_at = first.sent_at = gone - timedelta(minutes=1)  # sent, taken up, then silence
+            session.add_all([last, first])
+            session.commit()
+            last_id = last.id
+        sweep(services, broker)
+        with services.session() as session:
+            failed = session.get(Job, last_id)
+            assert failed is not None and failed.state == JobState.FAILED
+    finally:
+        broker.close()
+        services.close()
+    assert METRICS.failures.labels("worker_lost", "true")._value.get() == before + 1
+    assert METRICS.failures.labels("worker_lost", "false")._value.get() == again + 1

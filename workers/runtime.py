@@ -22,6 +22,7 @@ from dramatiq import Broker, Worker
 
 from mam.jobs import JobPolicy, give_up_abandoned, jobs_to_send, take_send
 from mam.jobs.lanes import LANES, Lane, waiting_job
+from mam.jobs.telemetry import job_lost
 from mam.models import utcnow
 from mam.services import Services
 from workers.actors import declare_actors
@@ -77,7 +78,7 @@ def sweep(services: Services, broker: Broker) -> int:
     sent = 0
     with services.session() as session:
         for job_id in give_up_abandoned(session, policy):
-            log.warning("job %s failed: its worker died on its last attempt", job_id)
+            job_lost(session, job_id, final=True)  # a log line, and mam_job_failures_total{reason="worker_lost"}
         for job in jobs_to_send(session, policy):
             if not job.lost_worker and job.message_id is not None:
                 held = message_held(broker, services.settings, job.message_id)
@@ -92,6 +93,8 @@ def sweep(services: Services, broker: Broker) -> int:
                 sent += 1
                 why = "its worker stopped answering" if job.lost_worker else "the broker no longer holds its message"
                 log.info("sent job %s again: %s", job.id, why)
+                if job.lost_worker:
+                    job_lost(session, job.id, final=False)
     return sent
 
 

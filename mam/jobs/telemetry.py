@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from mam.logs import fields
 from mam.metrics import METRICS, failure_reason, lane_of
 from mam.models import Job, JobState
 from mam.services import Services
 
-__all__ = ["JobStart", "job_ended", "job_started"]
+__all__ = ["JobStart", "job_ended", "job_lost", "job_started"]
 
 log = logging.getLogger("mam.jobs")
 
@@ -157,3 +159,30 @@ def _rendered(result: dict[str, Any]) -> tuple[int | None, float | None]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def job_lost(session: Session, job_id: str, *, final: bool) -> None:
+    """Count and log an attempt whose worker stopped answering (its lease ran out): ``final`` when the
+    job was left failed for it, else it is sent again. Never raises."""
+    try:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        METRICS.failures.labels("worker_lost", "true" if final else "false").inc()
+        ids = {
+            "job": job.id,
+            "asset": job.asset_id,
+            "tenant": job.asset.tenant_id,
+            "kind": job.kind,
+            "profiles": list(job.profiles or ()),
+            "lane": lane_of(job),
+            "attempt": job.attempts,
+            "worker": job.worker,
+        }
+        log.log(
+            logging.ERROR if final else logging.WARNING,
+            "job failed: its worker stopped answering" if final else "job's worker stopped answering; sent again",
+            extra=fields(event="job.fail", **ids, outcome="failed" if final else "retry", reason_class="worker_lost"),
+        )
+    except Exception:
+        log.warning("reporting the lost worker of job %s failed", job_id, exc_info=True)
