@@ -43,6 +43,10 @@ MIN_SCORE = 0.6
 SAME_TEXT = 0.7
 """Two readings at one place are the same line when their similarity (1 - edit distance / length) is at least this."""
 
+SAME_INK = 0.06
+"""A detected line whose ink differs from an open line's (same box) in less than this share of its
+pixels is that line, still standing."""
+
 Box = tuple[float, float, float, float]
 """left, top, right, bottom as fractions of the picture's width and height."""
 BGR = npt.NDArray[np.uint8]
@@ -172,15 +176,26 @@ class LineTracker:
         for line in self.open:
             line.last = seconds
 
-    def matching(self, box: Box, signature: npt.NDArray[np.float32]) -> _Open | None:
-        """The open line standing in ``box`` with the same pixels (no need to read it again)."""
+    def matching(self, box: Box, picture: BGR) -> _Open | None:
+        """The open line standing in ``box`` with the same ink in ``picture`` (no need to read it again)."""
         for line in self.open:
-            if _overlap(line.reading.box, box) >= 0.85 and _signature_distance(line.signature, signature) < 10.0:
-                return line
+            if _overlap(line.reading.box, box) >= 0.85:
+                ink = signature_of(picture, line.reading.box)
+                if _signature_distance(line.signature, ink) < SAME_INK:
+                    return line
         return None
 
-    def seen(self, seconds: float, found: list[tuple[Reading, npt.NDArray[np.float32]]], kept: list[_Open]) -> None:
-        """The lines of one read sample: ``found`` newly read, ``kept`` open lines seen again unread."""
+    def seen(
+        self,
+        seconds: float,
+        found: list[tuple[Reading, npt.NDArray[np.float32]]],
+        kept: list[_Open],
+        when: float | None = None,
+    ) -> None:
+        """The lines of one read sample at ``seconds``: ``found`` newly read, ``kept`` open lines seen
+        again unread. Lines that begin or end here do so at ``when`` (the frame the text changed;
+        default the sample's time)."""
+        when = seconds if when is None else when
         still: list[_Open] = list(kept)
         for line in kept:
             line.last = seconds
@@ -196,14 +211,14 @@ class LineTracker:
                 None,
             )
             if match is None:
-                match = _Open(reading, seconds, seconds, signature)
+                match = _Open(reading, when, seconds, signature)
             else:
                 match.last, match.signature = seconds, signature
             match.vote(reading)
             still.append(match)
         for line in self.open:
             if line not in still:
-                self._close(line, seconds)
+                self._close(line, when)
         self.open = still
 
     def finish(self, end: float) -> list[TextLine]:
@@ -218,15 +233,20 @@ class LineTracker:
 
 
 def signature_of(picture: BGR, box: Box) -> npt.NDArray[np.float32]:
-    """The line's pixels, small (gray, 64 x 12): two readings of a still line have the same."""
+    """The line's ink, small (96 x 16): the share of each cell that is ink, ink being the brightest
+    pixels (above Otsu's threshold and within 50 of the brightest). Two readings of a still line have
+    the same, whatever moves behind letters that stand on no band of their own."""
     h, w = picture.shape[:2]
     x0, y0 = max(0, int(box[0] * w)), max(0, int(box[1] * h))
     x1, y1 = min(w, max(x0 + 1, int(box[2] * w))), min(h, max(y0 + 1, int(box[3] * h)))
     gray = cv2.cvtColor(picture[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
-    return np.asarray(cv2.resize(gray, (64, 12), interpolation=cv2.INTER_AREA), np.float32)
+    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    ink = (gray >= max(otsu, int(gray.max()) - 50)).astype(np.float32)
+    return np.asarray(cv2.resize(ink, (96, 16), interpolation=cv2.INTER_AREA), np.float32)
 
 
 def _signature_distance(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    """The share of the line's pixels whose ink differs."""
     return float(np.mean(np.abs(a - b)))
 
 

@@ -14,6 +14,7 @@ runs far ahead of its reading.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
@@ -42,7 +43,7 @@ from transcode.analysis.text import (
 from transcode.errors import RenderError
 from transcode.graphs import Step
 
-__all__ = ["SAMPLES_PER_SECOND", "TextBranch", "changed"]
+__all__ = ["SAMPLES_PER_SECOND", "TextBranch", "changed", "changed_cells", "moment"]
 
 SAMPLES_PER_SECOND = 2.0
 _CELL = 8
@@ -55,6 +56,8 @@ _CHANGED = 10.0
 """Mean gray difference (0-255) in one such cell that counts as a change."""
 
 _Gray = npt.NDArray[np.uint8]
+_Item = tuple[float, float, BGR | None]
+"""A sample's time, when its text changed (to the frame), and its picture (None: unchanged)."""
 
 
 def _texty(gray: _Gray) -> npt.NDArray[np.bool_]:
@@ -67,14 +70,32 @@ def _texty(gray: _Gray) -> npt.NDArray[np.bool_]:
     return np.asarray(density >= _TEXTY)
 
 
-def changed(now: _Gray, before: _Gray) -> bool:
-    """Whether text may have appeared, gone or changed between two 320-pixel gray pictures."""
+def _per_cell(a: _Gray, b: _Gray, shape: tuple[int, ...]) -> npt.NDArray[np.float32]:
+    diff = cv2.absdiff(a, b).astype(np.float32)
+    return np.asarray(cv2.resize(diff, (shape[1], shape[0]), interpolation=cv2.INTER_AREA), np.float32)
+
+
+def changed_cells(now: _Gray, before: _Gray) -> npt.NDArray[np.bool_]:
+    """The cells where text may have appeared, gone or changed between two 320-pixel gray pictures."""
     cells = _texty(now) | _texty(before)
     if not cells.any():
-        return False
-    diff = cv2.absdiff(now, before).astype(np.float32)
-    per_cell = cv2.resize(diff, (cells.shape[1], cells.shape[0]), interpolation=cv2.INTER_AREA)
-    return bool((per_cell[cells] >= _CHANGED).any())
+        return cells
+    return np.asarray(cells & (_per_cell(now, before, cells.shape) >= _CHANGED))
+
+
+def changed(now: _Gray, before: _Gray) -> bool:
+    return bool(changed_cells(now, before).any())
+
+
+def moment(frames: list[tuple[float, _Gray]], cells: npt.NDArray[np.bool_]) -> float:
+    """When, among consecutive ``frames``, the pictures changed most in ``cells``: the first frame after
+    the largest step (text appears or goes at once; a moving background changes a little every frame)."""
+    best, when = -1.0, frames[-1][0]
+    for (_, before), (seconds, now) in itertools.pairwise(frames):
+        step = float(_per_cell(now, before, cells.shape)[cells].mean())
+        if step > best:
+            best, when = step, seconds
+    return when
 
 
 class TextBranch(_Consumer):
@@ -88,8 +109,10 @@ class TextBranch(_Consumer):
         self.reader_seconds = 0.0
         self.lines: list[TextLine] = []
         self._last = 0.0
+        self._since: list[tuple[float, _Gray]] = []
+        """The 320-pixel gray pictures since the last sample (that one first)."""
         self._error: BaseException | None = None
-        self._queue: queue.Queue[tuple[float, BGR | None] | None] = queue.Queue(maxsize=4)
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=4)
         self._reader = reader
         self._thread = threading.Thread(target=self._work, name="ocr", daemon=True)
         self._thread.start()
@@ -104,21 +127,24 @@ class TextBranch(_Consumer):
         step = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
         self.duration = max(self.duration, seconds + (step or seconds - self._last))
         self._last = seconds
+        gray = small_gray(frame, 320)  # every picture: when text changes is found to the frame
         if seconds + 1e-6 < self.next_sample:
+            self._since.append((seconds, gray))
             return
         self.next_sample = max(self.next_sample + self.interval, seconds + self.interval / 2)
         self.samples += 1
-        gray = small_gray(frame, 320)
-        if self.reference is not None and not changed(gray, self.reference):
-            self._put((seconds, None))
+        since, self._since = [*self._since, (seconds, gray)], [(seconds, gray)]
+        cells = changed_cells(gray, self.reference) if self.reference is not None else None
+        if cells is not None and not cells.any():
+            self._put((seconds, seconds, None))
             return
         self.reference = gray
         width = min(READ_WIDTH, frame.width) // 2 * 2
         height = max(2, round(width * frame.height / frame.width / 2) * 2)
         picture = np.asarray(frame.to_ndarray(format="bgr24", width=width, height=height), np.uint8)
-        self._put((seconds, picture))
+        self._put((seconds, seconds if cells is None else moment(since, cells), picture))
 
-    def _put(self, item: tuple[float, BGR | None] | None) -> None:
+    def _put(self, item: _Item | None) -> None:
         while self._error is None:
             try:
                 self._queue.put(item, timeout=0.5)
@@ -134,16 +160,16 @@ class TextBranch(_Consumer):
             self.reader_seconds += time.perf_counter() - started
             while (item := self._queue.get()) is not None:
                 started = time.perf_counter()
-                seconds, picture = item
+                seconds, when, picture = item
                 if picture is None:
                     self.tracker.unchanged(seconds)
                 else:
-                    self._read(reader, seconds, picture)
+                    self._read(reader, seconds, when, picture)
                 self.reader_seconds += time.perf_counter() - started
         except BaseException as exc:  # handed to the decode thread at its next sample or at the end
             self._error = exc
 
-    def _read(self, reader: TextReader, seconds: float, picture: BGR) -> None:
+    def _read(self, reader: TextReader, seconds: float, when: float, picture: BGR) -> None:
         self.read += 1
         h, w = picture.shape[:2]
         small_h = max(32, round(DETECT_WIDTH * h / w))
@@ -153,22 +179,21 @@ class TextBranch(_Consumer):
         kept, fresh = [], []
         for quad in quads:
             box = quad_box(quad, DETECT_WIDTH, small_h)
-            signature = signature_of(picture, box)
-            line = self.tracker.matching(box, signature)
+            line = self.tracker.matching(box, picture)
             if line is not None:
                 kept.append(line)
             else:
-                fresh.append((quad * scale, box, signature))
+                fresh.append((quad * scale, box))
         self.recognised += len(fresh)
-        texts = reader.recognise(picture, [q for q, _, _ in fresh])
+        texts = reader.recognise(picture, [q for q, _ in fresh])
         readings = [
             Reading(text, score, box)
-            for (text, score), (_, box, _) in zip(texts, fresh, strict=True)
+            for (text, score), (_, box) in zip(texts, fresh, strict=True)
             if score >= MIN_SCORE and len(text.replace(" ", "")) >= 2
         ]
         merged = merge_pieces(readings)
         found = [(r, signature_of(picture, r.box)) for r in merged]
-        self.tracker.seen(seconds, found, list({id(k): k for k in kept}.values()))
+        self.tracker.seen(seconds, found, list({id(k): k for k in kept}.values()), when)
 
     def finish(self) -> None:
         started = time.perf_counter()
