@@ -91,7 +91,7 @@ _HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 
 def lane_of(job: Any) -> str:
-    """The job's lane (its ``lane`` attribute), ``normal`` for a job that has none."""
+    """The job's lane, ``normal`` for one that has none (or an unknown one: the label stays bounded)."""
     lane = getattr(job, "lane", None) or "normal"
     return str(lane) if str(lane) in LANES else "normal"
 
@@ -224,19 +224,18 @@ class CatalogCollector(Collector):
         yield from families
 
     def _read(self) -> Iterable[Metric]:
-        lane: Any = getattr(Job, "lane", None)  # lanes came with migration of the lanes issue; before: normal
         counts: dict[tuple[str, str], int] = {(ln, s): 0 for ln in LANES for s in (JobState.QUEUED, JobState.RUNNING)}
         oldest: dict[str, float] = dict.fromkeys(LANES, 0.0)
         stored: list[tuple[str, str, int]] = []
         now = utcnow()
         with self.services.session() as session:
             active = (JobState.QUEUED, JobState.RUNNING)
-            grouped = (lane, Job.state) if lane is not None else (Job.state,)
             rows = session.execute(
-                select(*grouped, func.count(), func.min(Job.created_at)).where(Job.state.in_(active)).group_by(*grouped)
+                select(Job.lane, Job.state, func.count(), func.min(Job.created_at))
+                .where(Job.state.in_(active))
+                .group_by(Job.lane, Job.state)
             ).all()
-            for row in rows:
-                lane_value, state, count, first = row if lane is not None else ("normal", *row)
+            for lane_value, state, count, first in rows:
                 key = str(lane_value) if str(lane_value) in LANES else "normal"
                 counts[(key, str(state))] = counts.get((key, str(state)), 0) + int(count)
                 if state == JobState.QUEUED and first is not None:

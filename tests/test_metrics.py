@@ -137,7 +137,7 @@ def test_queued_jobs_are_counted_per_lane_with_the_wait_of_the_oldest(tmp_path: 
     services = open_services(make_settings(tmp_path / "home"))
     try:
         platform = auth_headers(services, "province", "platform")
-        lanes = ("urgent", "bulk", "bulk") if hasattr(Job, "lane") else ("normal", "normal", "normal")
+        lanes = ("urgent", "bulk", "bulk")
         with services.session() as session:
             asset = Asset(
                 tenant_id="province", title=TITLE, media_kind="video", original_filename="a.mp4",
@@ -146,10 +146,8 @@ def test_queued_jobs_are_counted_per_lane_with_the_wait_of_the_oldest(tmp_path: 
             session.add(asset)
             session.flush()
             for n, lane in enumerate(lanes):
-                job = Job(asset_id=asset.id, profiles=["proxy"], created_at=utcnow() - timedelta(minutes=10 - n))
-                if hasattr(Job, "lane"):
-                    job.lane = lane
-                session.add(job)
+                ago = utcnow() - timedelta(minutes=10 - n)
+                session.add(Job(asset_id=asset.id, profiles=["proxy"], created_at=ago, lane=lane))
             session.add(Job(asset_id=asset.id, profiles=["proxy"], state=JobState.DONE))
             session.commit()
         with TestClient(create_app(services=services, run_workers=False)) as client:
