@@ -194,6 +194,7 @@ class JobRunner:
             self.worker.stop(timeout=int((grace + 120) * 1000))
         finally:
             timer.cancel()
+            self.services.handing_back.clear()  # these services may run jobs again (another runner)
         self.light_worker.stop(timeout=30_000)
         self.broker.close()
         self.light.close()

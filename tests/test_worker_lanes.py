@@ -1,0 +1,197 @@
+"""Lanes, kills and graceful stops with real `mam worker` processes, on Redis and on RabbitMQ, with a
+PostgreSQL catalog. Each test has its own queue names (``MAM_BROKER_NAMESPACE``), deleted after it.
+
+Leases and sweeps are shortened (3 s, 1 s) so each test takes seconds; the times measured are
+printed (run with ``-s``); the figures are the benchmark's (benchmarks/workers.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pika
+import pytest
+from conftest import need_server
+from dramatiq.brokers.redis import RedisBroker
+from test_job_policy import MAM, Cluster
+
+from mam.ingest import ingest_file
+from mam.models import JobState
+from mam.services import open_services
+from mam.settings import Settings
+from transcode import generate
+from workers.runtime import attach_broker
+
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("lanes")
+    made = {"long": generate.silent_clip(root / "long.mp4", seconds=12.0, width=320, height=240)}
+    for n in range(4):
+        made[f"short{n}"] = generate.silent_clip(root / f"short{n}.mp4", seconds=1 + n / 5, width=160, height=90)
+    return made
+
+
+class Workers(Cluster):
+    """A :class:`Cluster` whose workers take arguments (``--lanes``) and settings of their own."""
+
+    def start(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        log = self.logs / f"worker-{len(self.workers)}.log"
+        with log.open("wb") as sink:
+            proc = subprocess.Popen(
+                [str(MAM), "worker", *args], env={**os.environ, **self.env, **env}, stdout=sink, stderr=sink
+            )
+        self.workers[proc.pid] = proc
+        self.wait(lambda: "mam worker:" in log.read_text(errors="replace"), 60, f"worker {proc.pid} to start")
+        return proc
+
+    def ingest(self, clip: Path, lane: str, profile: str = "poster") -> str:
+        job = ingest_file(self.services, clip, profiles=[profile], lane=lane).job
+        assert job is not None
+        return job.id
+
+
+def _delete_queues(url: str, namespace: str) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    for lane in ("urgent", "normal", "bulk", "light"):
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(f"{namespace}-{lane}{suffix}")
+    connection.close()
+
+
+def _broker_url(request: pytest.FixtureRequest, broker: str) -> str:
+    if broker == "rabbitmq":
+        need_server("RabbitMQ", "127.0.0.1", 5672)
+        return RABBITMQ
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+@pytest.fixture
+def workers_factory(
+    tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Workers]]:
+    """``make(broker, **settings)``: workers on ``redis`` or ``rabbitmq``, queues of their own."""
+    made: list[Workers] = []
+
+    def make(broker: str, **settings: str) -> Workers:
+        broker_url = _broker_url(request, broker)
+        env = {
+            "MAM_HOME": str(tmp_path / "home"),
+            "MAM_DATABASE_URL": postgres_url,
+            "MAM_BROKER_URL": broker_url,
+            "MAM_BROKER_NAMESPACE": f"mam-lanes-{uuid.uuid4().hex[:10]}",
+            "MAM_JOB_LEASE_SECONDS": "3",
+            "MAM_JOB_SWEEP_SECONDS": "1",
+            "MAM_JOB_BACKOFF_SECONDS": "1",
+            "MAM_WORKER_THREADS": "1",
+            **settings,
+        }
+        services = open_services(Settings.from_env(env))
+        cluster = Workers(env, services, attach_broker(services), tmp_path)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        for proc in cluster.workers.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if isinstance(cluster.broker, RedisBroker):
+            cluster.lose_every_message()
+        else:
+            _delete_queues(cluster.env["MAM_BROKER_URL"], cluster.env["MAM_BROKER_NAMESPACE"])
+        cluster.broker.close()
+        cluster.services.close()
+
+
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
+def test_an_urgent_only_worker_takes_only_urgent_work_and_a_freed_slot_takes_normal_before_older_bulk(
+    workers_factory: Callable[..., Workers], clips: dict[str, Path], broker: str
+) -> None:
+    cluster = workers_factory(broker)
+    anything = cluster.start()
+    urgent_only = cluster.start("--lanes", "urgent")
+    blocker = cluster.ingest(clips["long"], "bulk", "proxy")
+    running = cluster.wait_job(blocker, lambda j: j.state == JobState.RUNNING, 90, "the long bulk render")
+    assert cluster.worker_of(running) is anything
+    bulk = [cluster.ingest(clips[f"short{n}"], "bulk") for n in range(3)]
+    normal = cluster.ingest(clips["short3"], "normal")
+    time.sleep(2.5)  # two idle looks of the urgent-only worker: it leaves bulk and normal work alone
+    assert all(cluster.job(j).state == JobState.QUEUED for j in [*bulk, normal]), cluster.logs_text()
+
+    urgent = cluster.ingest(clips["short0"], "urgent", "proxy")  # the same content: a job on the same asset
+    done = cluster.wait_job(urgent, lambda j: j.state == JobState.DONE, 90, "the urgent job")
+    blocked = cluster.job(blocker)
+    if blocked.finished_at is None or done.started_at < blocked.finished_at:  # type: ignore[operator]
+        assert cluster.worker_of(done) is urgent_only  # it did not wait for the busy worker
+
+    ids = [blocker, *bulk, normal]
+    cluster.wait(lambda: all(cluster.job(i).state == JobState.DONE for i in ids), 180, "every job")
+    jobs = {i: cluster.job(i) for i in ids}
+    assert all(cluster.worker_of(j) is anything and j.attempts == 1 for j in jobs.values())
+    started = {i: j.started_at for i, j in jobs.items()}
+    assert all(started[normal] < started[b] for b in bulk), started  # normal before older bulk
+    for n in range(4):
+        asset = jobs[normal if n == 3 else bulk[n]].asset_id
+        assert sorted(cluster.renditions(asset)) == (["poster", "proxy"] if n == 0 else ["poster"])
+
+
+def test_on_rabbitmq_a_worker_killed_mid_render_leaves_its_job_to_the_other_which_makes_it_once(
+    workers_factory: Callable[..., Workers], clips: dict[str, Path]
+) -> None:
+    """The same on Redis: tests/test_job_policy.py."""
+    cluster = workers_factory("rabbitmq")
+    cluster.start()
+    cluster.start()
+    job_id = cluster.ingest(clips["long"], "normal", "proxy")
+    running = cluster.wait_job(job_id, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 90, "the render")
+    victim = cluster.worker_of(running)
+    victim.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    victim.wait()
+    taken_up = cluster.wait_job(job_id, lambda j: j.attempts == 2, 60, "the other worker to take the job up")
+    print(f"\nRabbitMQ: SIGKILL -> running again on the other worker: {time.monotonic() - killed_at:.1f} s")
+    assert cluster.worker_of(taken_up) is not victim
+    done = cluster.wait_job(job_id, lambda j: j.state in (JobState.DONE, JobState.FAILED), 90, "the job")
+    assert done.state == JobState.DONE and done.attempts == 2, done.error
+    assert cluster.renditions(running.asset_id) == ["proxy"]
+
+
+def test_sigterm_finishes_the_running_job_within_the_grace_or_gives_it_back_and_exits_0(
+    workers_factory: Callable[..., Workers], clips: dict[str, Path]
+) -> None:
+    """On Redis (the stop is the worker's own, the same on either broker)."""
+    cluster = workers_factory("redis")
+    patient = cluster.start("--grace", "120")
+    short = cluster.ingest(clips["short1"], "normal", "proxy")
+    cluster.wait_job(short, lambda j: j.state == JobState.RUNNING, 90, "the short render")
+    patient.send_signal(signal.SIGTERM)
+    assert patient.wait(timeout=150) == 0, cluster.logs_text()
+    finished = cluster.job(short)
+    assert finished.state == JobState.DONE and finished.attempts == 1  # finished within the grace
+
+    hasty = cluster.start("--grace", "1")
+    long = cluster.ingest(clips["long"], "normal", "proxy")
+    cluster.wait_job(long, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 90, "the long render")
+    hasty.send_signal(signal.SIGTERM)
+    stopping_at = time.monotonic()
+    assert hasty.wait(timeout=60) == 0, cluster.logs_text()
+    print(f"\nSIGTERM with a 1 s grace -> exited 0 after {time.monotonic() - stopping_at:.1f} s")
+    given_back = cluster.job(long)
+    assert given_back.state == JobState.QUEUED and given_back.attempts == 0 and given_back.worker is None
+    assert cluster.renditions(given_back.asset_id) == []
+
+    cluster.start()  # nothing lost: the next worker takes it up
+    done = cluster.wait_job(long, lambda j: j.state in (JobState.DONE, JobState.FAILED), 120, "the job")
+    assert done.state == JobState.DONE and done.attempts == 1, done.error
+    assert cluster.renditions(done.asset_id) == ["proxy"]
