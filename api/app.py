@@ -25,6 +25,7 @@ from api.routes import (
     links,
     meta,
     metadata,
+    originals,
     search,
     session,
     share_targets,
@@ -42,6 +43,7 @@ from mam.watch import watch_from_settings
 from workers.runtime import JobRunner, attach_broker
 
 __all__ = ["create_app", "operation_id"]
+
 
 def operation_id(route: APIRoute) -> str:
     """The route's name in camelCase (``list_assets`` -> ``listAssets``): what generated clients call it."""
@@ -106,6 +108,7 @@ def create_app(
     install_security(app, settings)  # rate limits, CORS, security headers: outside everything else
     install_metrics(app)  # GET /metrics, and every request timed by its route (outermost of all)
     app.include_router(assets.router)
+    app.include_router(originals.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)
     app.include_router(search.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.errors import ProblemFileResponse
@@ -9,7 +10,7 @@ from mam.errors import StorageNotFoundError
 from mam.services import Services
 from mam.storage.keys import located
 
-__all__ = ["serve_stored"]
+__all__ = ["serve_stored", "starts_download"]
 
 
 def serve_stored(services: Services, key: str, media_type: str, filename: str) -> Response:
@@ -20,3 +21,10 @@ def serve_stored(services: Services, key: str, media_type: str, filename: str) -
     if url is None:
         raise located(StorageNotFoundError("the file is not in the store"), key, services.storage.url)
     return RedirectResponse(url, status_code=307)
+
+
+def starts_download(request: Request) -> bool:
+    """Whether the request begins a download (no Range, or one from byte 0): what the audit trail records,
+    rather than each of a player's later ranges."""
+    asked = request.headers.get("range", "").replace(" ", "").lower()
+    return not asked or asked.startswith("bytes=0-")

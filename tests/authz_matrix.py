@@ -31,6 +31,7 @@ GET     /api/v1/assets                                                     401  
 GET     /api/v1/assets/{asset_id}                                          401  401  404  200  200  403  200  200  403
 PATCH   /api/v1/assets/{asset_id}                                          401  401  404  200  200  403  403  403  403
 DELETE  /api/v1/assets/{asset_id}                                          401  401  404  200  403  403  403  403  403
+GET     /api/v1/assets/{asset_id}/original                                 401  401  404  200  200  403  403  403  403
 GET     /api/v1/assets/{asset_id}/renditions/{profile} [proxy]             401  401  404  200  200  403  200  200  403
 GET     /api/v1/assets/{asset_id}/renditions/{profile} [broadcast_hd]      401  401  404  200  200  200  403  403  403
 GET     /api/v1/assets/{asset_id}/renditions/{profile} [hls]               401  401  404  307  307  403  307  307  403
@@ -92,6 +93,10 @@ GET     /api/v1/tenants                                                    401  
 POST    /api/v1/tenants                                                    401  401  403  403  403  403  403  403  201
 POST    /api/v1/tenants/{tenant_id}/admins                                 401  401  403  403  403  403  403  403  201
 POST    /api/v1/tenants/{tenant_id}/keys                                   401  401  403  403  403  403  403  403  201
+GET     /api/v1/tenants/{tenant_id}/keys                                   401  401  403  403  403  403  403  403  200
+DELETE  /api/v1/tenants/{tenant_id}/keys/{key_id}                          401  401  403  403  403  403  403  403  204
+GET     /api/v1/tenants/{tenant_id}/users                                  401  401  403  403  403  403  403  403  200
+POST    /api/v1/tenants/{tenant_id}/users/{name}/disable                   401  401  403  403  403  403  403  403  200
 POST    /api/v1/assets/{asset_id}/links/{profile} [proxy]                  401  401  404  200  200  403  200  200  403
 POST    /api/v1/assets/{asset_id}/links/{profile} [broadcast_hd]           401  401  404  200  200  200  403  403  403
 GET     /api/v1/play/{token}/assets/{asset_id}/renditions/{profile} [proxy] 200 200 200 200 200 200 200 200 200

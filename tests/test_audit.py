@@ -338,8 +338,12 @@ def test_sign_ins_keys_users_and_tenants_are_recorded(services: Services, app_cl
         assert verify(session).ok
     seen = [(e.action, e.tenant_id, e.actor, e.target, e.address) for e in entries]
     assert seen == [
+        # the new county's trail begins with its creation; its parent's records it too
+        ("tenant.create", "county-b", "local:cli", "county-b", None),
         ("tenant.create", "default", "local:cli", "county-b", None),
         ("key.create", "county-b", "local:cli", made.row.id, None),
+        # the province acting in a county: in the county's trail, and in the province's own
+        ("key.revoke", "county-b", ADMIN.label, made.row.id, ADMIN.address),
         ("key.revoke", "province", ADMIN.label, made.row.id, ADMIN.address),
         ("user.create", "county-b", "local:cli", user.id, None),
         ("session.sign_in", "county-b", "user:wang", user.id, "testclient"),
@@ -347,8 +351,9 @@ def test_sign_ins_keys_users_and_tenants_are_recorded(services: Services, app_cl
         ("session.sign_in_failed", "", "anonymous:nobody", "", "testclient"),
         ("user.disable", "county-b", "local:cli", user.id, None),
     ]
-    assert entries[1].details["prefix"] == made.row.prefix and made.key not in json.dumps(entries[1].details)
-    assert [e.details.get("reason") for e in entries[5:7]] == ["wrong password", "no such user"]
+    assert entries[2].details["prefix"] == made.row.prefix and made.key not in json.dumps(entries[2].details)
+    assert entries[3].hash != entries[4].hash and entries[3].details == entries[4].details
+    assert [e.details.get("reason") for e in entries[7:9]] == ["wrong password", "no such user"]
     assert all("passphrase" not in json.dumps(e.details) for e in entries)
 
 

@@ -188,6 +188,7 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
     "POST /api/v1/uploads/{upload_id}": lambda w: Call(
         "POST", f"/api/v1/uploads/{w.catalog.upload(OWN)}", {**_TUS, "X-HTTP-Method-Override": "HEAD"}
     ),
+    "GET /api/v1/assets/{asset_id}/original": lambda w: Call("GET", f"{_A}/original".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/shots": lambda w: Call("GET", f"{_A}/shots".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/qc": lambda w: Call("GET", f"{_A}/qc".format(asset=w.asset)),
     "GET /api/v1/assets/{asset_id}/speech": lambda w: Call("GET", f"{_A}/speech".format(asset=w.asset)),
@@ -235,7 +236,18 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
     "POST /api/v1/tenants/{tenant_id}/keys": lambda w: Call(
         "POST", f"/api/v1/tenants/{w.catalog.child(OWN)}/keys", json={"name": "county admin"}
     ),
+    "GET /api/v1/tenants/{tenant_id}/keys": lambda w: Call("GET", f"/api/v1/tenants/{w.catalog.child(OWN)}/keys"),
+    "DELETE /api/v1/tenants/{tenant_id}/keys/{key_id}": lambda w: _in_county(w, "keys/{key}"),
+    "GET /api/v1/tenants/{tenant_id}/users": lambda w: Call("GET", f"/api/v1/tenants/{w.catalog.child(OWN)}/users"),
+    "POST /api/v1/tenants/{tenant_id}/users/{name}/disable": lambda w: _in_county(w, "users/{user}/disable", "POST"),
 }
+
+
+def _in_county(w: World, path: str, method: str = "DELETE") -> Call:
+    """A call on an administrator (a user and a key of role admin) of a fresh county below the own tenant."""
+    county = w.catalog.child(OWN)
+    where = path.format(key=w.catalog.key(county, "admin"), user=w.catalog.user(county, "admin"))
+    return Call(method, f"/api/v1/tenants/{county}/{where}")
 
 
 def _link(w: World, profile: str) -> str:

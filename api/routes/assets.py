@@ -13,9 +13,9 @@ from fastapi.routing import APIRoute
 
 from api.actor import CurrentActor
 from api.authz import authorize_before_body, require, require_rendition
-from api.deps import CurrentTenant, ServicesDep, SessionDep
+from api.deps import CurrentPrincipal, CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
-from api.files import serve_stored
+from api.files import serve_stored, starts_download
 from api.uploads import receive_upload
 from mam import limits
 from mam.audit import AuditAction, record
@@ -72,6 +72,7 @@ class _ProfilesFirst(APIRoute):
 async def create_asset(
     services: ServicesDep,
     tenant: CurrentTenant,
+    principal: CurrentPrincipal,
     actor: CurrentActor,
     file: Annotated[UploadFile, File(description="the media file")],
     title: Annotated[str | None, Form(max_length=limits.MAX_TITLE_CHARS)] = None,
@@ -126,7 +127,7 @@ async def create_asset(
         path.unlink(missing_ok=True)
     with services.session() as session:
         asset = get_asset(session, tenant, result.asset.id)
-        body = AssetPublic.of(asset, duplicate=result.duplicate)
+        body = AssetPublic.of(asset, duplicate=result.duplicate).seen_by(principal)
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=200 if result.duplicate else 201,
@@ -155,6 +156,7 @@ router.add_api_route(
 def list_all(
     session: SessionDep,
     tenant: CurrentTenant,
+    principal: CurrentPrincipal,
     q: Annotated[
         str | None,
         Query(description="a search, as /api/v1/search understands it (its hits in its order); none: newest first"),
@@ -164,7 +166,7 @@ def list_all(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AssetList:
     page = list_assets(session, tenant, q=q, status=status, limit=limit, offset=offset)
-    return AssetList.of(page, tenant)
+    return AssetList.of(page, tenant, principal)
 
 
 @router.get(
@@ -174,10 +176,11 @@ def list_all(
     responses=problems(404),
     dependencies=[require("asset:read")],
 )
-def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPublic:
-    """An asset of the tenant, or one shared with it (``shared`` is then true)."""
+def read(asset_id: str, session: SessionDep, tenant: CurrentTenant, principal: CurrentPrincipal) -> AssetPublic:
+    """An asset of the tenant, or one shared with it (``shared`` is then true), as the caller's role may
+    see it: the renditions it reads, jobs with ``job:read``, the original's address with ``original:read``."""
     asset = get_asset(session, tenant, asset_id, shared=True)
-    return AssetPublic.of(asset).model_copy(update={"shared": asset.tenant_id != tenant})
+    return AssetPublic.of(asset).seen_by(principal).model_copy(update={"shared": asset.tenant_id != tenant})
 
 
 @router.patch(
@@ -188,13 +191,18 @@ def read(asset_id: str, session: SessionDep, tenant: CurrentTenant) -> AssetPubl
     dependencies=[require("asset:edit")],
 )
 def describe(
-    asset_id: str, body: AssetUpdate, session: SessionDep, tenant: CurrentTenant, actor: CurrentActor
+    asset_id: str,
+    body: AssetUpdate,
+    session: SessionDep,
+    tenant: CurrentTenant,
+    principal: CurrentPrincipal,
+    actor: CurrentActor,
 ) -> AssetPublic:
     """Change the asset's description; the change (fields before and after) goes to the audit trail."""
     changes = AssetChanges(
         title=body.title, description=body.description, tags=body.tags, descriptive=body.descriptive()
     )
-    return AssetPublic.of(update_asset(session, tenant, asset_id, changes, actor=actor))
+    return AssetPublic.of(update_asset(session, tenant, asset_id, changes, actor=actor)).seen_by(principal)
 
 
 @router.delete(
@@ -235,7 +243,7 @@ def download_rendition(
     goes to the audit trail when it starts (a Range from byte 0 or none; a player's later ranges and a
     folder rendition's parts are not recorded one by one)."""
     rendition = get_rendition(session, tenant, asset_id, profile)
-    if _starts(request):
+    if starts_download(request):
         details = {"profile": profile, "rendition_id": rendition.id, "range": request.headers.get("range")}
         record(session, actor, AuditAction.RENDITION_DOWNLOAD, target=asset_id, details=details)
         session.commit()
@@ -367,12 +375,6 @@ def retry(
     profiles still missing; the failed job keeps its reason). The body may name the lane."""
     lane = body.lane if body is not None else None
     return _requested(retry_asset(services, session, tenant, asset_id, actor=actor, lane=lane))
-
-
-def _starts(request: Request) -> bool:
-    """Whether the request begins a download: no Range, or one from byte 0."""
-    asked = request.headers.get("range", "").replace(" ", "").lower()
-    return not asked or asked.startswith("bytes=0-")
 
 
 def _suffix(key: str) -> str:

@@ -1,7 +1,8 @@
 """/api/v1/keys, /api/v1/users, /api/v1/tenants: what the CLI's ``mam keys|users|tenants`` do, over HTTP.
 
 A tenant's administrators manage its keys (``key:manage``) and users (``user:manage``); the platform
-operator (``tenant:manage``) creates counties below its tenant and their administrators. The rules are
+operator (``tenant:manage``) creates counties below its tenant and looks after their administrators (lists,
+disables and revokes them; a county's other users and keys are its own administrators' business). The rules are
 those of :mod:`mam.identity.administration`; every write is recorded in the audit trail.
 """
 
@@ -16,12 +17,16 @@ from api.deps import ServicesDep, SessionDep
 from api.errors import problems
 from mam.identity import list_keys, list_users
 from mam.identity.administration import (
+    county_admin_keys,
+    county_admins,
     create_county,
     create_county_admin,
     create_county_admin_key,
+    disable_county_admin,
     disable_own_user,
     grant_key,
     grant_user,
+    revoke_county_admin_key,
     revoke_own_key,
     tenants_below,
 )
@@ -203,3 +208,75 @@ def make_admin_key(
         session, services.roles, principal, tenant_id, body.name, body.expires_days, actor=actor
     )
     return ApiKeyCreated(**ApiKeyPublic.of(made.row).model_dump(), key=made.key)
+
+
+_COUNTY = (404, "no such tenant below the caller's, or no such administrator in it")
+
+
+@router.get(
+    "/tenants/{tenant_id}/users",
+    response_model=list[UserPublic],
+    name="list_tenant_admins",
+    responses=problems(_TENANTS, _COUNTY),
+    dependencies=[require("tenant:manage")],
+)
+def county_users(
+    tenant_id: str, services: ServicesDep, session: SessionDep, principal: CurrentPrincipal
+) -> list[UserPublic]:
+    """The administrators (users whose role manages users or keys) of a tenant below the caller's, by name."""
+    return [UserPublic.of(u) for u in county_admins(session, services.roles, principal, tenant_id)]
+
+
+@router.post(
+    "/tenants/{tenant_id}/users/{name}/disable",
+    response_model=UserPublic,
+    name="disable_tenant_admin",
+    responses=problems(_TENANTS, _COUNTY),
+    dependencies=[require("tenant:manage")],
+)
+def disable_county_user(
+    tenant_id: str,
+    name: str,
+    services: ServicesDep,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    actor: CurrentActor,
+) -> UserPublic:
+    """Disable an administrator of a tenant below the caller's: it cannot sign in, its sessions end now.
+    Recorded in the county's audit trail and in the caller's."""
+    return UserPublic.of(disable_county_admin(session, services.roles, principal, tenant_id, name, actor=actor))
+
+
+@router.get(
+    "/tenants/{tenant_id}/keys",
+    response_model=list[ApiKeyPublic],
+    name="list_tenant_admin_keys",
+    responses=problems(_TENANTS, _COUNTY),
+    dependencies=[require("tenant:manage")],
+)
+def county_keys(
+    tenant_id: str, services: ServicesDep, session: SessionDep, principal: CurrentPrincipal
+) -> list[ApiKeyPublic]:
+    """The administrators' keys of a tenant below the caller's: id, visible prefix, role, times; never the key."""
+    return [ApiKeyPublic.of(k) for k in county_admin_keys(session, services.roles, principal, tenant_id)]
+
+
+@router.delete(
+    "/tenants/{tenant_id}/keys/{key_id}",
+    status_code=204,
+    name="revoke_tenant_admin_key",
+    responses=problems(_TENANTS, _COUNTY),
+    dependencies=[require("tenant:manage")],
+)
+def revoke_county_key(
+    tenant_id: str,
+    key_id: str,
+    services: ServicesDep,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    actor: CurrentActor,
+) -> Response:
+    """Revoke an administrator's key of a tenant below the caller's (by id or prefix): the next request
+    with it is a 401. Recorded in the county's audit trail and in the caller's."""
+    revoke_county_admin_key(session, services.roles, principal, tenant_id, key_id, actor=actor)
+    return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.authz import require
-from api.deps import CurrentTenant, SessionDep
+from api.deps import CurrentPrincipal, CurrentTenant, SessionDep
 from api.errors import problems
 from mam.public import AssetStatus, FacetsPublic, HitPublic, SearchResponse, marked
 from mam.public.values import CalendarDate
@@ -30,6 +30,7 @@ def _quoted(name: str, value: str | None) -> str:
 def search_assets(
     session: SessionDep,
     tenant: CurrentTenant,
+    principal: CurrentPrincipal,
     q: Annotated[
         str,
         Query(
@@ -91,6 +92,6 @@ def search_assets(
         limit=result.limit,
         offset=result.offset,
         next_cursor=result.next_cursor,
-        items=[marked(HitPublic.of(h), tenant) for h in result.hits],
+        items=[marked(HitPublic.of(h), tenant, principal) for h in result.hits],
         facets=FacetsPublic.of(result.facets) if result.facets else None,
     )

@@ -40,7 +40,7 @@ _PG_AUDIT_LOCK = 0x6D616D_A0D1
 
 
 class AuditAction(StrEnum):
-    """What the trail records (a fixed vocabulary; ``original.download`` waits for a route that serves originals)."""
+    """What the trail records (a fixed vocabulary)."""
 
     SIGN_IN = "session.sign_in"
     SIGN_IN_FAILED = "session.sign_in_failed"
@@ -145,18 +145,37 @@ def record(
     *,
     target: str = "",
     details: Mapping[str, Any] | None = None,
+    tenant_id: str | None = None,
 ) -> int:
     """Append an entry in ``session``'s transaction (committed with it by the caller; nothing is committed here).
 
     ``target``: what was acted on (an asset, key, user or tenant id); ``details``: JSON-able facts
-    (for a metadata change, the changed fields ``before`` and ``after``). Returns the entry's id."""
+    (for a metadata change, the changed fields ``before`` and ``after``). ``tenant_id``: the tenant the
+    target belongs to (default: the actor's). When it is another tenant's (the platform operator acting
+    in a county), the entry goes to both trails: the county sees who acted in it, the province what its
+    operators did. Returns the id of the entry in the target's trail."""
     action = AuditAction(action)  # ValueError for a word outside the vocabulary
+    owner = tenant_id or actor.tenant_id
+    first = _append(session, actor, action, target, details, owner)
+    if owner != actor.tenant_id:
+        _append(session, actor, action, target, details, actor.tenant_id)
+    return first
+
+
+def _append(
+    session: Session,
+    actor: Actor,
+    action: AuditAction,
+    target: str,
+    details: Mapping[str, Any] | None,
+    tenant_id: str,
+) -> int:
     _lock(session)
     last = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
     prev_id, prev_hash = (last.id, last.hash) if last is not None else (0, GENESIS)
     fields: dict[str, Any] = {
         "at": utcnow(),
-        "tenant_id": actor.tenant_id,
+        "tenant_id": tenant_id,
         "actor": actor.label[:300],
         "actor_kind": actor.kind[:16],
         "actor_id": actor.id[:200],

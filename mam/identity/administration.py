@@ -22,21 +22,25 @@ from sqlalchemy.orm import Session
 
 from mam.audit import Actor
 from mam.errors import NotFoundError, PermissionDeniedError
-from mam.identity.keys import CreatedKey, check_role, create_key, revoke_key
+from mam.identity.keys import CreatedKey, check_role, create_key, list_keys, revoke_key
 from mam.identity.principal import Principal
 from mam.identity.roles import Role
 from mam.identity.tenants import create_tenant
-from mam.identity.users import create_user, disable_user, find_user
+from mam.identity.users import create_user, disable_user, find_user, list_users
 from mam.models import ApiKey, Tenant, User
 
 __all__ = [
     "check_grant",
+    "county_admin_keys",
+    "county_admins",
     "create_county",
     "create_county_admin",
     "create_county_admin_key",
+    "disable_county_admin",
     "disable_own_user",
     "grant_key",
     "grant_user",
+    "revoke_county_admin_key",
     "revoke_own_key",
     "tenants_below",
 ]
@@ -154,6 +158,53 @@ def create_county_admin_key(
     """An ``admin`` key of ``tenant_id``, a tenant whose parent is the caller's; any other is not found."""
     county = _county(session, principal, tenant_id)
     return create_key(session, roles, county, "admin", name, expires_days, actor=actor)
+
+
+def _administers(roles: Mapping[str, Role], role: str) -> bool:
+    """Whether ``role`` administers its tenant (manages its users or keys): what the platform looks after."""
+    found = roles.get(role)
+    return found is not None and not found.platform and (found.allows("user:manage") or found.allows("key:manage"))
+
+
+def county_admins(session: Session, roles: Mapping[str, Role], principal: Principal, tenant_id: str) -> list[User]:
+    """The administrators (users whose role manages users or keys) of a county below the caller's tenant."""
+    county = _county(session, principal, tenant_id)
+    return [u for u in list_users(session, county) if _administers(roles, u.role)]
+
+
+def county_admin_keys(
+    session: Session, roles: Mapping[str, Role], principal: Principal, tenant_id: str
+) -> list[ApiKey]:
+    """The administrators' keys of a county below the caller's tenant (id, prefix, role; never the key)."""
+    county = _county(session, principal, tenant_id)
+    return [k for k in list_keys(session, county) if _administers(roles, k.role)]
+
+
+def disable_county_admin(
+    session: Session, roles: Mapping[str, Role], principal: Principal, tenant_id: str, name: str, *, actor: Actor
+) -> User:
+    """Disable an administrator of a county below the caller's (a person who left, a password that leaked);
+    the county's other users are its own administrators' to manage, and are not found here."""
+    county = _county(session, principal, tenant_id)
+    user = find_user(session, name)
+    if user is None or user.tenant_id != county or not _administers(roles, user.role):
+        raise NotFoundError(
+            f"no administrator {name[:80]!r} in {county!r}; GET /api/v1/tenants/{county}/users lists them"
+        )
+    return disable_user(session, user.name, county, actor=actor)
+
+
+def revoke_county_admin_key(
+    session: Session, roles: Mapping[str, Role], principal: Principal, tenant_id: str, key_id: str, *, actor: Actor
+) -> ApiKey:
+    """Revoke an administrator's key of a county below the caller's (by id or prefix), at once."""
+    county = _county(session, principal, tenant_id)
+    found = [k for k in county_admin_keys(session, roles, principal, county) if key_id in (k.id, k.prefix)]
+    if len(found) != 1:
+        raise NotFoundError(
+            f"no administrator's key {key_id[:40]!r} in {county!r}; GET /api/v1/tenants/{county}/keys lists them"
+        )
+    return revoke_key(session, found[0].id, county, actor=actor)
 
 
 def _county(session: Session, principal: Principal, tenant_id: str) -> str:

@@ -92,7 +92,14 @@ def create_key(
     )
     session.add(row)
     details = {"role": role, "name": row.name, "prefix": prefix, "expires_at": row.expires_at}
-    record(session, actor or Actor.local(tenant_id), AuditAction.KEY_CREATE, target=row.id, details=details)
+    record(
+        session,
+        actor or Actor.local(tenant_id),
+        AuditAction.KEY_CREATE,
+        target=row.id,
+        details=details,
+        tenant_id=tenant_id,
+    )
     session.commit()
     return CreatedKey(row, key)
 
@@ -117,7 +124,8 @@ def revoke_key(session: Session, key_id: str, tenant_id: str | None = None, *, a
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         details = {"prefix": row.prefix, "role": row.role, "name": row.name}
-        record(session, actor or Actor.local(row.tenant_id), AuditAction.KEY_REVOKE, target=row.id, details=details)
+        actor = actor or Actor.local(row.tenant_id)
+        record(session, actor, AuditAction.KEY_REVOKE, target=row.id, details=details, tenant_id=row.tenant_id)
         session.commit()
     return row
 

@@ -29,7 +29,8 @@ def create_tenant(
     session: Session, tenant_id: str, name: str | None = None, parent: str | None = None, *, actor: Actor | None = None
 ) -> Tenant:
     """A new tenant ``tenant_id`` (under ``parent`` if given). Recorded in the audit trail as done by
-    ``actor`` (default: the local administrator, in the parent's trail, or the new tenant's own)."""
+    ``actor`` (default: the local administrator of the parent, or of the new tenant), in the new tenant's
+    trail and, when the actor's tenant is another (the parent), in that one's too."""
     if not TENANT_ID.match(tenant_id):
         raise IdentityError(
             f"{tenant_id[:80]!r} is not a tenant name: use lowercase letters, digits, '-' and '_' (at most 64)"
@@ -48,6 +49,7 @@ def create_tenant(
             AuditAction.TENANT_CREATE,
             target=tenant_id,
             details=details,
+            tenant_id=tenant_id,
         )
         session.commit()
     except IntegrityError as exc:

@@ -47,7 +47,8 @@ def create_user(
     session.add(user)
     details = {"name": name, "role": role}
     try:
-        record(session, actor or Actor.local(tenant_id), AuditAction.USER_CREATE, target=user.id, details=details)
+        actor = actor or Actor.local(tenant_id)
+        record(session, actor, AuditAction.USER_CREATE, target=user.id, details=details, tenant_id=tenant_id)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -75,6 +76,7 @@ def disable_user(session: Session, name: str, tenant_id: str | None = None, *, a
     user.disabled = True
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     details = {"name": user.name}
-    record(session, actor or Actor.local(user.tenant_id), AuditAction.USER_DISABLE, target=user.id, details=details)
+    actor = actor or Actor.local(user.tenant_id)
+    record(session, actor, AuditAction.USER_DISABLE, target=user.id, details=details, tenant_id=user.tenant_id)
     session.commit()
     return user

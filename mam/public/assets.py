@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -18,6 +18,7 @@ from transcode.mediainfo import MediaInfo
 if TYPE_CHECKING:
     from mam.catalog import AssetPage
     from mam.deletion import Deletion
+    from mam.identity.principal import Principal
 
 __all__ = [
     "AssetDeleted",
@@ -109,6 +110,12 @@ class AssetSummary(BaseModel):
     def of(cls, asset: Asset) -> AssetSummary:
         return cls(**cls.fields_of(asset))
 
+    def seen_by(self, principal: Principal) -> Self:
+        """What ``principal`` may see of it: the renditions its role reads (a newsroom tool is not told
+        of the broadcast master it cannot fetch)."""
+        readable = [r for r in self.renditions if principal.may_read_rendition(r.profile)]
+        return self.model_copy(update={"renditions": readable})
+
 
 class AssetPublic(AssetSummary):
     programme: str = Field("", description="栏目")
@@ -122,7 +129,10 @@ class AssetPublic(AssetSummary):
     xxh3: str
     content_type: str | None
     probe: MediaInfo | None = Field(description="technical description of the original (MediaInfo)")
-    jobs: list[JobPublic]
+    jobs: list[JobPublic] = Field(description="its jobs, for a caller whose role follows jobs (job:read)")
+    original_url: str | None = Field(
+        None, description="where the original file downloads, for a caller whose role reads originals"
+    )
     duplicate: bool = Field(False, description="true when an upload matched content already in the catalog")
 
     @classmethod
@@ -133,9 +143,21 @@ class AssetPublic(AssetSummary):
             content_type=asset.content_type,
             probe=MediaInfo.model_validate(asset.mediainfo) if asset.mediainfo else None,
             jobs=[JobPublic.of(j) for j in asset.jobs],
+            original_url=f"/api/v1/assets/{asset.id}/original",
             duplicate=duplicate,
             **{name: getattr(asset, name) for name in (*CORE_FIELDS, "custom")},
         )
+
+    def seen_by(self, principal: Principal) -> Self:
+        """What ``principal`` may see of it: the renditions its role reads, its jobs only with ``job:read``,
+        the original's address only with ``original:read``."""
+        seen = super().seen_by(principal)
+        update: dict[str, Any] = {}
+        if not principal.can("job:read"):
+            update["jobs"] = []
+        if not principal.can("original:read"):
+            update["original_url"] = None
+        return seen.model_copy(update=update)
 
 
 class AssetList(BaseModel):
@@ -145,9 +167,12 @@ class AssetList(BaseModel):
     offset: int
 
     @classmethod
-    def of(cls, page: AssetPage, viewer: str) -> AssetList:
-        """A page of assets as ``viewer`` sees them (``shared`` on those another tenant owns)."""
+    def of(cls, page: AssetPage, viewer: str, principal: Principal | None = None) -> AssetList:
+        """A page of assets as ``viewer`` sees them (``shared`` on those another tenant owns), trimmed to
+        what ``principal`` may see (none: the local administrator, who sees everything)."""
         items = [AssetSummary.of(a).model_copy(update={"shared": a.tenant_id != viewer}) for a in page.items]
+        if principal is not None:
+            items = [item.seen_by(principal) for item in items]
         return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 

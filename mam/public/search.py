@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from mam.public.assets import AssetSummary
 from mam.public.timecode import timecode
 from mam.search import Facets, FacetValue, SearchHit
+
+if TYPE_CHECKING:
+    from mam.identity.principal import Principal
 
 __all__ = ["FacetCount", "FacetsPublic", "HitPublic", "InnerHitKind", "InnerHitPublic", "SearchResponse", "marked"]
 
@@ -114,7 +118,10 @@ class SearchResponse(BaseModel):
     facets: FacetsPublic | None
 
 
-def marked(hit: HitPublic, tenant: str) -> HitPublic:
-    """Say whether the hit is shared with the caller (owned by another tenant, read-only)."""
+def marked(hit: HitPublic, tenant: str, principal: Principal | None = None) -> HitPublic:
+    """Say whether the hit is shared with the caller (owned by another tenant, read-only), and keep of its
+    renditions those ``principal`` may read."""
+    if principal is not None:
+        hit.asset = hit.asset.seen_by(principal)
     hit.asset.shared = hit.asset.owner != tenant
     return hit
