@@ -43,18 +43,19 @@ def _layer(caption: Caption, width: int, height: int) -> tuple[RGB, npt.NDArray[
     font = ImageFont.truetype(str(FONT), size, index=_FACE[caption.script])
     left, top, right, bottom = font.getbbox(caption.text)
     pad = size // 3
-    w, h = right - left + 2 * pad, bottom - top + 2 * pad
+    w, h = int(right - left) + 2 * pad, int(bottom - top) + 2 * pad
     fill = {"subtitle": (16, 16, 16, 170), "strap": (20, 60, 170, 235), "other": (0, 0, 0, 0)}[caption.region]
     picture = Image.new("RGBA", (w, h), fill)
-    ImageDraw.Draw(picture).text((pad - left, pad - top), caption.text, font=font, fill=(255, 255, 255, 255))
-    array = np.asarray(picture)
+    ImageDraw.Draw(picture).text((pad - int(left), pad - int(top)), caption.text, font=font, fill=(255, 255, 255, 255))
+    array = np.asarray(picture, np.uint8)
     if caption.region == "subtitle":
         x, y = (width - w) // 2, height - h - round(height * 0.05)
     elif caption.region == "strap":
         x, y = round(width * 0.06), round(height * 0.72)
     else:
         x, y = round(width * 0.05), round(height * 0.06)
-    return array[:, :, :3].copy(), array[:, :, 3].astype(np.float32)[:, :, None] / 255.0, x, y
+    alpha = np.asarray(array[:, :, 3:4], np.float32) / np.float32(255.0)
+    return array[:, :, :3].copy(), alpha, x, y
 
 
 def _background(width: int, height: int, moving: bool, seed: int) -> tuple[RGB, int]:
@@ -93,13 +94,13 @@ def caption_clip(
         for n in range(round(seconds * rate)):
             t = n / rate
             offset = (n * speed) % width if speed else 0
-            picture = background[:, offset : offset + width].astype(np.float32)
+            picture = background[:, offset : offset + width].copy()  # a copy: captions never reach the background
             for caption, pixels, alpha, x, y in layers:
                 if caption.start <= t < caption.end:
                     h, w = pixels.shape[:2]
-                    area = picture[y : y + h, x : x + w]
-                    area[:] = area * (1 - alpha) + pixels.astype(np.float32) * alpha
-            frame = av.VideoFrame.from_ndarray(picture.astype(np.uint8), format="rgb24")
+                    area = picture[y : y + h, x : x + w].astype(np.float32)
+                    picture[y : y + h, x : x + w] = area * (1 - alpha) + pixels.astype(np.float32) * alpha
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts = n
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
