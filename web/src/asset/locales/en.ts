@@ -78,6 +78,7 @@ const en: AssetMessages = {
         declared: "declared {order}",
         speech: "warn under {seconds} s of speech",
       },
+      units: { seconds: "{n} s", events: "{n} events" },
       segments: "Problem stretches",
       noSegments: "No black, frozen or silent stretch",
       segment: { black: "Black", freeze: "Freeze", silence: "Silence" },

@@ -76,6 +76,7 @@ const zhCN = {
         declared: "标称 {order}",
         speech: "语音少于 {seconds} 秒时警告",
       },
+      units: { seconds: "{n} 秒", events: "{n} 次" },
       segments: "问题片段",
       noSegments: "没有黑场、静帧或静音片段",
       segment: { black: "黑场", freeze: "静帧", silence: "静音" },
