@@ -87,6 +87,7 @@ class AnalysisSummary(BaseModel):
     fades_in: int = 0
     storyboard_tiles: int = 0
     seconds: float = Field(0.0, description="time spent in the analysis branches")
+    text_lines: int | None = Field(None, description="lines of on-screen text read (none: text was not read)")
 
 
 class QcVerdict(BaseModel):
