@@ -159,3 +159,22 @@ def test_a_deleted_asset_is_told_to_its_owner_and_to_the_tenants_it_was_shared_w
         for tenant in ("default", B):
             last = events_after(session, 0, tenant_id=tenant)[-1]
             assert (last.type, last.subject, last.payload["status"]) == (EventType.ASSET_DELETED, asset_id, "deleted")
+
+
+def test_a_rolled_back_event_is_never_seen_and_the_session_goes_on(sqlite_services: Services) -> None:
+    from mam.events import EventBus, emit
+
+    bus = EventBus(sqlite_services.engine, sqlite_services.sessions)
+    bus.start()  # its hook on the sessions' commits and rollbacks
+    try:
+        with sqlite_services.session() as session:
+            create_asset_with_job(session, catalog_asset("default", 1, "t"), [])
+            asset_id = events_after(session, 0)[0].subject
+            emit(session, EventType.ASSET_UPDATED, "default", asset_id, {"title": "never"})
+            session.rollback()
+            assert not fail_job(session, "no-such-job", "x")  # a conditional change that found nothing: rolled back
+            update_asset(session, "default", asset_id, AssetChanges(title="later"))
+            seen = events_after(session, 0)
+    finally:
+        bus.stop()
+    assert [(e.type, e.payload["title"]) for e in seen] == [("asset.created", "t"), ("asset.updated", "later")]

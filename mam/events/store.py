@@ -221,7 +221,7 @@ def on_events_committed(sessions: sessionmaker[Session], callback: Callable[[], 
         if session.info.pop(_EMITTED, False):
             callback()
 
-    def after_rollback(session: Session) -> None:
+    def after_rollback(session: Session, _previous: object) -> None:
         session.info.pop(_EMITTED, None)
 
     event.listen(sessions, "after_commit", after_commit)
