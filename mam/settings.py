@@ -29,14 +29,10 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_S3_ENDPOINT_URL": "endpoint of an S3-compatible store (MinIO, Ceph, OSS...); unset for AWS",
     "MAM_S3_REGION": "S3 region name (optional)",
     "MAM_S3_CREATE_BUCKET": "1 to create the bucket when it does not exist (default 0)",
-    "MAM_S3_MAX_ATTEMPTS": "tries of one S3 request (the first included) after 500/503, throttling, timeouts or a "
-    "dropped connection, with exponential backoff between them (default 5)",
-    "MAM_S3_RETRY_MODE": "botocore's retry mode: standard, or adaptive (also slows down when the store throttles; "
-    "default standard)",
-    "MAM_S3_CONNECT_TIMEOUT_SECONDS": "how long connecting to the S3 endpoint may take before the try is retried "
-    "(default 10)",
-    "MAM_S3_READ_TIMEOUT_SECONDS": "how long the S3 endpoint may stay silent on an open request before the try is "
-    "retried (default 60)",
+    "MAM_S3_MAX_ATTEMPTS": "tries of one S3 request after a 500/503, a timeout..., with backoff (default 5)",
+    "MAM_S3_RETRY_MODE": "botocore's retry mode: standard (default) or adaptive (slows down when throttled)",
+    "MAM_S3_CONNECT_TIMEOUT_SECONDS": "seconds to connect to the S3 endpoint before the try is retried (default 10)",
+    "MAM_S3_READ_TIMEOUT_SECONDS": "seconds the S3 endpoint may stay silent before the try is retried (default 60)",
     "MAM_BROKER_URL": "redis://host:port/db for a Redis broker, or amqp://user:password@host:5672/vhost for "
     "RabbitMQ, shared by `mam worker` processes; unset (or 'embedded') to run jobs in-process",
     "MAM_BROKER_NAMESPACE": "prefix of the broker's queues (<namespace>-urgent, -normal, -bulk, -light) and, on "
@@ -179,13 +175,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from exc
-
-
-def _s3_retry_mode(env: Mapping[str, str]) -> str:
-    mode = (env.get("MAM_S3_RETRY_MODE") or "standard").strip().lower()
-    if mode not in ("standard", "adaptive"):
-        raise ConfigError(f"MAM_S3_RETRY_MODE={mode!r}: use standard or adaptive")
-    return mode
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
@@ -352,7 +341,7 @@ class Settings:
             s3_region=env.get("MAM_S3_REGION") or None,
             s3_create_bucket=env.get("MAM_S3_CREATE_BUCKET", "0") in ("1", "true", "yes"),
             s3_max_attempts=max(1, _int(env, "MAM_S3_MAX_ATTEMPTS", 5)),
-            s3_retry_mode=_s3_retry_mode(env),
+            s3_retry_mode=_choice(env, "MAM_S3_RETRY_MODE", ("standard", "adaptive")),
             s3_connect_timeout=float(max(1, _int(env, "MAM_S3_CONNECT_TIMEOUT_SECONDS", 10))),
             s3_read_timeout=float(max(1, _int(env, "MAM_S3_READ_TIMEOUT_SECONDS", 60))),
             broker_url=broker,
