@@ -143,12 +143,13 @@ def _text_value(value: Any) -> str:
 
 class TextFormatter(logging.Formatter):
     """``2026-12-07T15:04:05.123Z INFO mam.jobs job ended job=… asset=… duration_s=12.3``: readable,
-    and still one record a line (a traceback follows on the next lines)."""
+    and still one record a line (a message's line breaks are written ``\\n``; a traceback follows on the
+    next lines). Fields without a value are left out."""
 
     def format(self, record: logging.LogRecord) -> str:
-        parts = [_timestamp(record), record.levelname, record.name, record.getMessage()]
+        parts = [_timestamp(record), record.levelname, record.name, record.getMessage().replace("\n", "\\n")]
         found = _redacted(_record_fields(record)) if record.name != _ACCESS else {}
-        parts += [f"{k}={_text_value(v)}" for k, v in found.items()]
+        parts += [f"{k}={_text_value(v)}" for k, v in found.items() if v is not None]
         text = " ".join(parts)
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)

@@ -37,7 +37,7 @@ def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 def _scrape_worker(port: int, process: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
             return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
