@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +16,6 @@ from mam.catalog import ensure_tenant, get_analysis, get_asset, list_assets, lis
 from mam.errors import MamError, NotFoundError
 from mam.jobs import resolve_profiles
 from mam.jobs.lanes import parse_lane
-from mam.logs import safe_url
 from mam.services import Services, open_services
 from mam.settings import SETTINGS_HELP, Settings
 from transcode.errors import TranscodeError
@@ -301,87 +298,6 @@ def serve(
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_config=None, **SERVE_OPTIONS)
 
 
-@app.command(epilog=_EPILOG)
-def worker(
-    lanes: Annotated[
-        str | None,
-        typer.Option(
-            help="Lanes this worker takes, comma-separated, among urgent, normal and bulk (default MAM_WORKER_LANES, "
-            "all three). A free slot takes the oldest job of the highest lane waiting; e.g. --lanes urgent keeps "
-            "a machine for breaking news."
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency",
-            "--threads",
-            min=1,
-            help="Heavy jobs (renders, exports) run at once (default MAM_WORKER_THREADS, 1: a render uses every core).",
-        ),
-    ] = None,
-    light_threads: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Threads for light work (webhook deliveries, notifications), never taken by a render "
-            "(default MAM_WORKER_LIGHT_THREADS, 2).",
-        ),
-    ] = None,
-    grace: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            help="On SIGTERM or Ctrl-C: seconds a running job has to finish before it is given back to the queue "
-            "(default MAM_WORKER_GRACE_SECONDS, 60). A second signal gives it back at once.",
-        ),
-    ] = None,
-    metrics_port: Annotated[
-        int | None, typer.Option(help="Serve this worker's job metrics for Prometheus here (default MAM_METRICS_PORT).")
-    ] = None,
-) -> None:
-    """Run jobs from the broker until stopped (start several, on several machines, for more throughput).
-
-    SIGTERM (or Ctrl-C): no new job is taken; the running one finishes within the grace period or is
-    given back, queued again for another worker; then the worker exits 0.
-    """
-    from mam.jobs.lanes import parse_lanes
-
-    services = _services()
-    settings = services.settings
-    stop_metrics = __import__("cli.observe").observe.start_observing("worker", settings, metrics_port)
-    try:
-        taken = parse_lanes(lanes or ",".join(settings.worker_lanes))
-    except MamError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    broker = attach_broker(services, taken)
-    runner = JobRunner(services, broker, threads=concurrency, light_threads=light_threads)
-    stop = threading.Event()
-
-    def on_signal(*_: object) -> None:
-        if stop.is_set():  # a second signal: give the running job back now
-            services.handing_back.set()
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
-    runner.start()
-    kind = "embedded (jobs queued in this catalog)" if settings.embedded_broker else safe_url(settings.broker_url)
-    grace_seconds = settings.worker_grace_seconds if grace is None else grace
-    err.print(
-        f"mam worker: broker {kind}, lanes {','.join(taken)}, {runner.concurrency} slot(s) "
-        f"+ {runner.light_worker.worker_threads} light thread(s), lease {settings.job_lease_seconds:g} s, "
-        f"sweep every {settings.job_sweep_seconds:g} s, grace {grace_seconds:g} s; Ctrl-C to stop"
-    )
-    stop.wait()
-    err.print("mam worker: stopping (no new jobs; the running one finishes or is given back)")
-    runner.stop(grace)
-    stop_metrics()
-    services.close()
-    err.print("mam worker: stopped")
-
-
 @app.command()
 def samples(
     directory: Annotated[Path, typer.Argument(help="Where to write the sample footage.")] = Path("mam-data/samples"),
@@ -397,6 +313,7 @@ def samples(
 
 
 __import__("cli.watch").watch.register(app)
+__import__("cli.worker").worker.register(app)
 __import__("cli.search").search.register(app)
 __import__("cli.export").export.register(app)
 __import__("cli.render").render.register(app)
