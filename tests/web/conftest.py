@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from conftest import make_settings
 from live_server import live_server
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from api.app import create_app
 from mam.catalog import ensure_tenant
@@ -44,14 +44,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 POLL_MS = 500
+TIMEOUT_MS = 30_000  # a loaded machine: waits are long, passing tests do not wait for them
+
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _newest(root: Path) -> float:
+    """The latest change of a source file under web/ (not node_modules/ nor dist/)."""
     newest = 0.0
-    for path in root.rglob("*"):
-        if "node_modules" in path.parts or "dist" in path.parts or path.name.startswith(".") or not path.is_file():
-            continue
-        newest = max(newest, path.stat().st_mtime)
+    for folder, folders, files in os.walk(root):
+        folders[:] = [f for f in folders if f not in ("node_modules", "dist") and not f.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
     return newest
 
 
@@ -99,7 +104,13 @@ class Server:
 @pytest.fixture(scope="module")
 def server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("web-home")
-    settings = make_settings(home, MAM_WEB_DIST=str(web_dist), MAM_RATE_PER_KEY="0", MAM_RATE_PER_ADDRESS="0")
+    settings = make_settings(
+        home,
+        MAM_WEB_DIST=str(web_dist),
+        MAM_RATE_PER_KEY="0",
+        MAM_RATE_PER_ADDRESS="0",
+        MAM_DEFAULT_PROFILES="poster",  # uploads render little unless a test asks for more
+    )
     app = create_app(settings, run_workers=True)
     with live_server(app) as url:
         yield Server(url, app.state.services)
@@ -128,7 +139,7 @@ def new_context(browser: Browser, server: Server, **options: Any) -> BrowserCont
         base_url=server.url, locale="zh-CN", viewport={"width": 1280, "height": 860}, **options
     )
     context.add_init_script(f"localStorage.setItem('mam.pollMs', '{POLL_MS}')")
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(TIMEOUT_MS)
     return context
 
 

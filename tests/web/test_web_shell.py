@@ -3,6 +3,7 @@ pinyin, traditional script), the shared mark, facets, and an accessibility scan 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from transcode import generate
-from web.conftest import Server, new_context
+from web.conftest import WEB, Server, new_context, sign_in
 
 Shot = Callable[[Page, str], Path]
 
@@ -87,3 +88,97 @@ def test_search_finds_the_same_asset_by_characters_pinyin_and_traditional_script
         shot(page, f"search-{words}")
     box.fill("湘乡 没有这样的词")
     expect(page.get_by_text("没有找到匹配的素材")).to_be_visible()
+
+
+def test_a_jobs_progress_moves_on_the_jobs_page_without_a_reload(
+    page: Page, server: Server, tmp_path: Path, shot: Shot
+) -> None:
+    clip = generate.silent_clip(tmp_path / "long.mp4", seconds=6.0, width=480, height=270)
+    page.goto("/jobs")
+    expect(page.get_by_role("heading", name="任务")).to_be_visible()
+    with clip.open("rb") as body:
+        made = httpx.post(
+            f"{server.url}/api/v1/assets",
+            headers=server.key("editor"),
+            files={"file": (clip.name, body, "video/mp4")},
+            data={"title": "长片段", "profiles": "web_720p"},
+            timeout=60,
+        )
+    assert made.status_code in (200, 201, 202), made.text
+    row = page.locator(f'li.job:has(a[href="/assets/{made.json()["id"]}"])')
+    expect(row).to_be_visible()  # it appeared by itself
+    seen: list[tuple[str, str]] = []
+    for _ in range(1200):
+        state, value = row.evaluate(
+            "row => [row.dataset.state, row.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') ?? '']"
+        )
+        if not seen or seen[-1] != (state, value):
+            seen.append((state, value))
+            if state == "running" and len(seen) == 2:
+                shot(page, "job-running")
+        if state in ("done", "failed", "cancelled"):
+            break
+        page.wait_for_timeout(100)
+    shot(page, "job-done")
+    assert seen[-1][0] == "done", seen
+    running = [int(value) for state, value in seen if state == "running" and value]
+    assert len(seen) >= 3 and len(set(running)) >= 2, seen  # the bar moved, then the job ended
+    assert running == sorted(running), seen
+
+
+def test_a_newsroom_role_sees_no_upload_or_delete_controls_and_the_api_refuses_them(
+    signed_in: Callable[..., Page], server: Server, xiangxiang: dict[str, Any], shot: Shot
+) -> None:
+    admin = signed_in("admin")
+    admin.goto("/assets")
+    expect(admin.get_by_role("link", name="上传")).to_be_visible()
+    expect(admin.get_by_role("button", name=f"删除 {xiangxiang['title']}")).to_be_visible()
+    shot(admin, "admin")
+
+    newsroom = signed_in("newsroom")
+    newsroom.goto("/assets")
+    expect(newsroom.get_by_test_id("results").locator("li.hit").first).to_be_visible()
+    expect(newsroom.get_by_role("link", name="上传")).to_have_count(0)
+    expect(newsroom.get_by_role("link", name="任务")).to_have_count(0)  # newsroom may not follow jobs
+    expect(newsroom.get_by_role("button", name=re.compile("^删除"))).to_have_count(0)
+    shot(newsroom, "newsroom")
+    newsroom.goto("/upload")
+    expect(newsroom.get_by_role("heading", name="当前角色无权访问此页面")).to_be_visible()
+    expect(newsroom.get_by_test_id("dropzone")).to_have_count(0)
+
+    csrf = newsroom.request.get("/api/v1/session").json()["csrf_token"]
+    write = {"X-CSRF-Token": csrf}
+    tus = {**write, "Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": "filename eC5tcDQ="}
+    assert newsroom.request.post("/api/v1/uploads", headers=tus).status == 403
+    assert newsroom.request.delete(f"/api/v1/assets/{xiangxiang['id']}", headers=write).status == 403
+    assert httpx.get(f"{server.url}/api/v1/assets/{xiangxiang['id']}", headers=server.key("viewer")).status_code == 200
+
+
+AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_an_accessibility_scan_of_every_page_finds_nothing_serious(
+    browser: Browser, server: Server, xiangxiang: dict[str, Any], shot: Shot
+) -> None:
+    context = new_context(browser, server, bypass_csp=True)  # axe-core is injected as a script of the test's
+    page = context.new_page()
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def scan(name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        found[name] = [{"id": v["id"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in bad]
+        shot(page, f"axe-{name}")
+
+    page.goto("/signin")
+    expect(page.get_by_label("用户名")).to_be_visible()
+    scan("signin")
+    sign_in(context, server, "editor")
+    for name, path in (("assets", "/assets?q=湘乡"), ("upload", "/upload"), ("jobs", "/jobs")):
+        page.goto(path)
+        expect(page.get_by_test_id("whoami")).to_be_visible()
+        scan(name)
+    context.close()
+    assert not any(found.values()), json.dumps(found, ensure_ascii=False, indent=1)
