@@ -258,6 +258,9 @@ def end_failed_attempt(
     )
     if not released:
         return None
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is not None:
+        emit_job(session, EventType.JOB_QUEUED, job)  # again, after the backoff; ``error`` says why
     session.commit()
     return delay
 
