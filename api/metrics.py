@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from fastapi import APIRouter, FastAPI, Header, Response
 from fastapi.routing import RouteContext, iter_route_contexts
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
-from starlette.routing import BaseRoute, Match, Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.authz import require
@@ -53,7 +54,7 @@ class HttpLatency:
         self.app = app
         self.routes = routes
         self.metrics = metrics
-        self._flat: list[tuple[RouteContext, str]] | None = None
+        self._flat: list[tuple[re.Pattern[str], str]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,21 +77,23 @@ class HttpLatency:
 
     def template(self, scope: Scope) -> str:
         """The template of the route that answered (or would have: a request refused before routing,
-        e.g. at the rate limit, is matched here); ``unmatched`` for a path no route knows."""
+        e.g. at the rate limit, is matched here by its path alone); ``unmatched`` for a path no route
+        knows."""
         path = getattr(scope.get("route"), "path", None)
         if isinstance(path, str):
             return path
         if self._flat is None:  # every route of the app, included routers' too, once it is built
-            self._flat = [(c, _path_of(c)) for c in iter_route_contexts(self.routes)]
-        partial = None
-        probe = {**scope, "root_path": ""}
-        for candidate, template in self._flat:
-            match, _ = candidate.matches(probe)
-            if match is Match.FULL:
-                return template
-            if match is Match.PARTIAL and partial is None:
-                partial = template
-        return partial or "unmatched"
+            self._flat = [
+                (regex, _path_of(c)) for c in iter_route_contexts(self.routes) if (regex := _regex_of(c)) is not None
+            ]
+        asked, root = scope["path"], scope.get("root_path") or ""
+        asked = asked[len(root) :] if root and asked.startswith(root) else asked
+        return next((template for regex, template in self._flat if regex.match(asked)), "unmatched")
+
+
+def _regex_of(route: RouteContext) -> re.Pattern[str] | None:
+    regex = getattr(route, "path_regex", None)
+    return regex if isinstance(regex, re.Pattern) else None
 
 
 def _path_of(route: RouteContext) -> str:
