@@ -7,6 +7,7 @@ temporary folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -370,5 +371,32 @@ def test_english_is_complete_on_the_asset_page(browser: Browser, site: Site, tmp
             leftover = [c for c in text if "\u4e00" <= c <= "\u9fff" and c not in own]
             assert not leftover, (tab, "".join(leftover))
             page.screenshot(path=str(tmp_path / f"en-{tab.split()[0].lower()}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_axe_finds_no_serious_or_critical_violation_on_the_asset_page(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    axe = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.is_file():
+        pytest.fail(f"{axe} is missing: run npm ci in web/ (make install does)")
+    context = browser.new_context(
+        base_url=site.url, locale="zh-CN", bypass_csp=True, viewport={"width": 1400, "height": 900}
+    )
+    try:
+        assert context.request.post("/api/v1/session", data={"name": "wang", "password": PASSWORD}).ok
+        page = context.new_page()
+        open_asset(page, site.video)
+        found: dict[str, list[str]] = {}
+        for tab in ("镜头", "技审", "编目", "导出与转码", "共享"):
+            page.get_by_role("tab", name=re.compile(f"^{tab}")).click()
+            page.add_script_tag(path=str(axe))
+            result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+            for violation in result:
+                if violation["impact"] in ("serious", "critical"):
+                    found.setdefault(tab, []).append(f"{violation['id']}: {[n['target'] for n in violation['nodes']]}")
+            page.screenshot(path=str(tmp_path / f"axe-{tab}.png"), full_page=True)
+        assert not found, json.dumps(found, ensure_ascii=False, indent=1)
     finally:
         context.close()

@@ -4,6 +4,8 @@ import type { AssetMessages } from "./zh-CN";
 const en: AssetMessages = {
   asset: {
     missing: "No such asset, or you may not see it",
+    listSeparator: ", ",
+    jobError: "Why: {reason}",
     duration: "Duration {d}",
     sharedReadOnly: "Read-only · shared by {owner}",
     tabs: { shots: "Shots ({n})", qc: "QC", metadata: "Metadata", export: "Export & renditions", share: "Sharing" },

@@ -2,6 +2,8 @@
 const zhCN = {
   asset: {
     missing: "素材不存在，或无权查看",
+    listSeparator: "、",
+    jobError: "原因：{reason}",
     duration: "时长 {d}",
     sharedReadOnly: "只读 · 来自 {owner} 的共享素材",
     tabs: { shots: "镜头（{n}）", qc: "技审", metadata: "编目", export: "导出与转码", share: "共享" },
