@@ -322,6 +322,7 @@ __import__("cli.jobs").jobs.register(app)
 __import__("cli.delete").delete.register(app)
 __import__("cli.text").text.register(app)
 __import__("cli.check").check.register(app)
+__import__("cli.webhooks").webhooks.register(app)
 __import__("cli.audit").audit.register(app)
 __import__("cli.identity").identity.register(app)
 
