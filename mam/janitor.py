@@ -8,7 +8,8 @@ Three kinds of leftovers, all under the work folder (``$MAM_HOME/work``):
 - **tus**: a resumable upload past its ``Upload-Expires`` (``MAM_UPLOAD_EXPIRY_HOURS`` after its
   last bytes), unless a request holds it (:meth:`mam.tus.UploadStore.sweep`).
 - **store** (when the server starts, and ``mam janitor``): stored objects nothing in the catalog refers
-  to, older than :data:`mam.integrity.ORPHAN_GRACE`, found by the integrity check.
+  to, older than :data:`mam.integrity.ORPHAN_GRACE`, found by the integrity check; on S3 also the
+  multipart uploads started over :data:`MULTIPART_GRACE` ago and never finished (their worker killed).
 - **scratch**: a job's scratch folder (``job-<job id>``, see ``mam.layout.job_scratch_dir``) whose
   job is not running, left by a killed or failed render. Folders made in the last
   :data:`SCRATCH_GRACE` are left alone (a worker may be claiming the job at this moment). Also a
@@ -35,15 +36,27 @@ from sqlalchemy import select
 from mam.integrity import ORPHAN_GRACE, check_integrity
 from mam.models import Job, JobState
 from mam.services import Services
+from mam.storage import S3Storage
 from mam.tus.store import UploadStore
 
-__all__ = ["REWRAP_GRACE", "SCRATCH_GRACE", "UPLOAD_GRACE", "Janitor", "Leftover", "SweepReport", "sweep"]
+__all__ = [
+    "MULTIPART_GRACE",
+    "REWRAP_GRACE",
+    "SCRATCH_GRACE",
+    "UPLOAD_GRACE",
+    "Janitor",
+    "Leftover",
+    "SweepReport",
+    "sweep",
+]
 
 UPLOAD_GRACE = timedelta(hours=1)
 """How long a multipart upload's file may sit unlocked and unchanged (being probed, hashed and
 stored) before it counts as stale."""
 SCRATCH_GRACE = timedelta(minutes=10)
 REWRAP_GRACE = timedelta(hours=24)
+MULTIPART_GRACE = timedelta(hours=24)
+"""An S3 multipart upload unfinished this long after it started is aborted (no upload of ours lasts a day)."""
 
 _log = logging.getLogger(__name__)
 
@@ -98,6 +111,9 @@ def _sweep_store(services: Services, now: datetime, report: SweepReport) -> None
     for orphan in found.of("orphan"):
         services.storage.delete(orphan.key)
         report.removed.append(Leftover("store", orphan.key, orphan.size, "stored, but nothing in the catalog has it"))
+    if isinstance(services.storage, S3Storage):
+        for key, upload_id in services.storage.abort_stale_uploads((now - MULTIPART_GRACE).timestamp()):
+            report.removed.append(Leftover("store", key, 0, f"multipart upload {upload_id} never finished: aborted"))
 
 
 def _age(path: Path, now: datetime) -> timedelta:

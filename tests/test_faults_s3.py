@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -23,6 +24,7 @@ from sqlalchemy import select
 
 from mam.errors import StorageError
 from mam.ingest import ingest_file
+from mam.janitor import MULTIPART_GRACE, sweep
 from mam.models import JobState, Rendition
 from mam.processing import process_job
 from mam.services import Services, open_services
@@ -135,3 +137,25 @@ def test_a_rendition_whose_bytes_cannot_all_be_stored_is_never_registered_and_is
 
 def _gaps(times: list[float]) -> str:
     return ", ".join(f"{b - a:.2f}" for a, b in itertools.pairwise(times)) + " s"
+
+
+def test_the_janitor_aborts_an_upload_a_killed_worker_left_unfinished_after_a_day(
+    proxy: FaultProxy, bucket: str, s3_endpoint: str, tmp_path: Path
+) -> None:
+    services = _services(tmp_path, proxy, bucket)
+    try:
+        direct = _direct(s3_endpoint)
+        key = "county-a/default/assets/x/renditions/proxy/killed.mp4"
+        left = direct.create_multipart_upload(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
+        direct.upload_part(Bucket=bucket, Key=key, UploadId=left["UploadId"], PartNumber=1, Body=b"\0" * 1024)  # type: ignore[attr-defined]
+        other = direct.create_multipart_upload(Bucket=bucket, Key="elsewhere/not-ours.bin")  # type: ignore[attr-defined]
+
+        # (moto dates every upload 2010-11-10, so it cannot show the grace; the janitor is asked a day on)
+        report = sweep(services, store=True, now=datetime.now(UTC) + MULTIPART_GRACE + timedelta(minutes=1))
+
+        aborted = [r for r in report.removed if "multipart" in r.reason]
+        assert [(r.path, left["UploadId"] in r.reason) for r in aborted] == [(key.removeprefix("county-a/"), True)]
+        uploads = direct.list_multipart_uploads(Bucket=bucket).get("Uploads", [])  # type: ignore[attr-defined]
+        assert [u["UploadId"] for u in uploads] == [other["UploadId"]]  # outside the store's prefix: not ours
+    finally:
+        services.close()

@@ -280,6 +280,24 @@ class S3Storage:
             self._fail("delete of the prefix", prefix.rstrip("/"), exc)
         return count
 
+    def abort_stale_uploads(self, started_before: float) -> list[tuple[str, str]]:
+        """Abort the multipart uploads under this store's prefix started before ``started_before``
+        (seconds since the epoch): a worker or server killed in the middle of an upload cannot abort
+        it itself. Returns each (key, upload id) aborted."""
+        aborted = []
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        try:
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    key, upload_id, when = upload.get("Key", ""), upload.get("UploadId", ""), upload.get("Initiated")
+                    if key and upload_id and when is not None and when.timestamp() < started_before:
+                        self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                        aborted.append((key[len(prefix) :], upload_id))
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("abort of unfinished uploads", None, exc)
+        return aborted
+
     def iter_objects(self, prefix: str = "") -> Iterator[StoredObject]:
         full = self._key(prefix.rstrip("/")) + "/" if prefix else (f"{self.prefix}/" if self.prefix else "")
         try:
