@@ -160,12 +160,18 @@ class ShotDetector(Detector):
     def finish(self) -> list[Segment]:
         self.candidates += self._fades()
         cuts = self._cuts()
-        graduals = self._graduals(cuts)
+        graduals = [g for g in self._graduals(cuts) if not self._featureless(*g)]
         cuts = [c for c in cuts if not any(s - 1 <= c <= e + 1 for s, e in graduals)]
         found = [self._segment("cut", c, c) for c in cuts]
         for s, e in graduals:
             found += [self._segment(kind, first, last) for kind, first, last in self._label(s, e)]
         return sorted(found, key=lambda seg: seg.first)
+
+    def _featureless(self, s: int, e: int) -> bool:
+        """Whether every picture of ``s..e`` and its neighbours is flat: a field that only changes its
+        level or colour (a ramp from black to white and back) brings no new shot."""
+        a, b = max(0, s - 1), min(len(self.spreads) - 1, e + 1)
+        return max(self.spreads[a : b + 1]) <= _FLAT
 
     def _walk(self, edge: int, step: int, stop: int) -> int:
         """From a flat picture at ``edge``, how far (towards ``stop``) detail keeps growing."""

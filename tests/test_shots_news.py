@@ -1,0 +1,77 @@
+"""Shot transitions on news-like footage (tests/news_shots.py): moving cameras over photograph-like
+pictures, fades through black, cuts out of black, and featureless ramps that are no shot change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from news_shots import Image, _flat, _mix, _shot, news_clip, news_frames, score
+
+from transcode.analysis import ShotDetector
+from transcode.analysis.standalone import detect_shots
+
+_W, _H = 320, 180
+
+
+def _found(pictures: list[Image]) -> list[tuple[str, int, int]]:
+    detector = ShotDetector()
+    detector.start(25.0)
+    for index, rgb in enumerate(pictures):
+        gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (160, 90), interpolation=cv2.INTER_AREA)
+        detector.process(gray, index, index / 25)
+    return [(s.kind, s.first, s.last) for s in detector.finish()]
+
+
+def _ramp(frames: int) -> list[Image]:
+    """A featureless field from black up to white and back down."""
+    return [_flat(_W, _H, 16 + 219 * np.sin(np.pi * (k + 0.5) / frames)) for k in range(frames)]
+
+
+def test_a_featureless_ramp_from_black_to_white_and_back_is_no_shot_change() -> None:
+    black = [_flat(_W, _H, 16)] * 10
+    assert _found(black + _ramp(50) + black) == []
+
+
+def test_cuts_into_and_out_of_a_ramp_are_the_only_changes_around_it() -> None:
+    rng = np.random.default_rng(3)
+    before, after = _shot(_W, _H, 40, rng), _shot(_W, _H, 40, rng)
+    black = [_flat(_W, _H, 16)] * 10
+    assert _found(before + black + _ramp(40) + black + after) == [("cut", 40, 40), ("cut", 100, 100)]
+
+
+def test_a_fade_to_black_then_a_cut_out_of_black_is_a_fade_out_and_a_cut() -> None:
+    rng = np.random.default_rng(5)
+    before, after = _shot(_W, _H, 50, rng), _shot(_W, _H, 40, rng)
+    black = _flat(_W, _H, 16)
+    faded = before[:38] + [_mix(before[38 + k], black, (k + 1) / 13) for k in range(12)]
+    found = _found(faded + [black] * 8 + after)
+    assert [kind for kind, _, _ in found] == ["fade_out", "cut"], found
+    (_, first, last), (_, cut, _) = found
+    assert abs(first - 38) <= 2 and abs(last - 49) <= 1 and cut == 58
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_on_the_news_set_cuts_fades_and_cuts_out_of_black_are_found_and_labelled_and_ramps_are_not_changes(
+    seed: int,
+) -> None:
+    pictures, truth = news_frames(stories=3, seed=seed)
+    report = score(_found(list(pictures)), truth)
+    print(report)
+    for kind in ("cut", "cut_from_black", "fade_out", "fade_in"):
+        row = report.get(kind)
+        if row:
+            assert row["labelled"] >= 0.9 * row["count"], (kind, report)
+    assert report.get("ramp", {}).get("found", 0) == 0, report
+
+
+def test_the_news_set_encodes_as_a_clip_the_detector_reads(tmp_path: Path) -> None:
+    clip, truth = news_clip(tmp_path / "news.mp4", stories=1, seed=7, width=160, height=90)
+    found = [(s.kind, s.first, s.last) for s in detect_shots(clip)]
+    report = score(found, truth)
+    assert sum(row["count"] for kind, row in report.items() if kind != "extra") == len(truth.transitions) > 0
+    with av.open(str(clip)) as container:
+        assert truth.frames == sum(1 for _ in container.decode(video=0))
