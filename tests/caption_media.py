@@ -35,6 +35,8 @@ class Caption:
     """``subtitle``, ``strap`` or ``other`` (a line at the top)."""
     script: str = "sc"
     """``sc`` (simplified) or ``tc`` (traditional): which face of the font draws it."""
+    place: tuple[float, float] | None = None
+    """Where its top left corner goes, as fractions of the width and height (default: its region's place)."""
 
 
 def _layer(caption: Caption, width: int, height: int) -> tuple[RGB, npt.NDArray[np.float32], int, int]:
@@ -48,7 +50,9 @@ def _layer(caption: Caption, width: int, height: int) -> tuple[RGB, npt.NDArray[
     picture = Image.new("RGBA", (w, h), fill)
     ImageDraw.Draw(picture).text((pad - int(left), pad - int(top)), caption.text, font=font, fill=(255, 255, 255, 255))
     array = np.asarray(picture, np.uint8)
-    if caption.region == "subtitle":
+    if caption.place is not None:
+        x, y = round(width * caption.place[0]), round(height * caption.place[1])
+    elif caption.region == "subtitle":
         x, y = (width - w) // 2, height - h - round(height * 0.05)
     elif caption.region == "strap":
         x, y = round(width * 0.06), round(height * 0.72)

@@ -191,15 +191,17 @@ class LineTracker:
         found: list[tuple[Reading, npt.NDArray[np.float32]]],
         kept: list[_Open],
         when: float | None = None,
+        began: list[float] | None = None,
     ) -> None:
         """The lines of one read sample at ``seconds``: ``found`` newly read, ``kept`` open lines seen
-        again unread. Lines that begin or end here do so at ``when`` (the frame the text changed;
-        default the sample's time)."""
+        again unread. Lines that end here do so at ``when`` (the frame the text changed; default the
+        sample's time), and lines that begin here at ``when`` too, or at ``began`` (one time for each of
+        ``found``: a line already there in an earlier sample that was not detected)."""
         when = seconds if when is None else when
         still: list[_Open] = list(kept)
         for line in kept:
             line.last = seconds
-        for reading, signature in found:
+        for k, (reading, signature) in enumerate(found):
             match = next(
                 (
                     o
@@ -211,7 +213,7 @@ class LineTracker:
                 None,
             )
             if match is None:
-                match = _Open(reading, when, seconds, signature)
+                match = _Open(reading, began[k] if began else when, seconds, signature)
             else:
                 match.last, match.signature = seconds, signature
             match.vote(reading)
@@ -220,6 +222,13 @@ class LineTracker:
             if line not in still:
                 self._close(line, when)
         self.open = still
+
+    def stands(self, picture: BGR) -> bool:
+        """Whether every open line is still there in ``picture``, with the same ink."""
+        return all(
+            _signature_distance(line.signature, signature_of(picture, line.reading.box)) < SAME_INK
+            for line in self.open
+        )
 
     def finish(self, end: float) -> list[TextLine]:
         for line in self.open:

@@ -32,6 +32,8 @@ from transcode.analysis.text import (
     DETECT_WIDTH,
     MIN_SCORE,
     READ_WIDTH,
+    SAME_INK,
+    Box,
     LineTracker,
     Reading,
     TextLine,
@@ -46,6 +48,9 @@ from transcode.graphs import Step
 __all__ = ["SAMPLES_PER_SECOND", "TextBranch", "changed", "changed_cells", "moment"]
 
 SAMPLES_PER_SECOND = 2.0
+DETECT_EVERY = 1.0
+"""While every line already read stands unchanged, a changed picture (a moving background) is looked
+at by the detector at most this often (a new line is then dated back to the samples that showed it)."""
 _CELL = 8
 """Cells of the change test, in pixels of the 320-pixel picture."""
 _EDGE = 48
@@ -110,6 +115,9 @@ class TextBranch(_Consumer):
         self.lines: list[TextLine] = []
         self._last = 0.0
         self._since: list[tuple[float, _Gray]] = []
+        self._detected = -DETECT_EVERY
+        self._skipped: list[tuple[float, BGR]] = []
+        """Samples whose picture changed but whose known lines all stood, since the last detection."""
         """The 320-pixel gray pictures since the last sample (that one first)."""
         self._error: BaseException | None = None
         self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=4)
@@ -170,6 +178,11 @@ class TextBranch(_Consumer):
             self._error = exc
 
     def _read(self, reader: TextReader, seconds: float, when: float, picture: BGR) -> None:
+        if seconds - self._detected < DETECT_EVERY and self.tracker.stands(picture):
+            self._skipped.append((when, picture))  # nothing known changed: detect at the next sample
+            self.tracker.unchanged(seconds)
+            return
+        self._detected = seconds
         self.read += 1
         h, w = picture.shape[:2]
         small_h = max(32, round(DETECT_WIDTH * h / w))
@@ -193,7 +206,18 @@ class TextBranch(_Consumer):
         ]
         merged = merge_pieces(readings)
         found = [(r, signature_of(picture, r.box)) for r in merged]
-        self.tracker.seen(seconds, found, list({id(k): k for k in kept}.values()), when)
+        began = [self._began(r.box, ink, when) for r, ink in found]
+        self._skipped = []
+        self.tracker.seen(seconds, found, list({id(k): k for k in kept}.values()), when, began)
+
+    def _began(self, box: Box, ink: npt.NDArray[np.float32], when: float) -> float:
+        """When a line first read now began: at the earliest of the samples not detected since the last
+        detection that already show its ink (and every one after it), else ``when``."""
+        for earlier, picture in reversed(self._skipped):
+            if float(np.mean(np.abs(signature_of(picture, box) - ink))) >= SAME_INK:
+                break
+            when = earlier
+        return when
 
     def finish(self) -> None:
         started = time.perf_counter()
