@@ -74,6 +74,7 @@ def create_app(
         bus = EventBus(svc.engine, svc.sessions)  # hands new events to the SSE streams of this process
         bus.start()
         app.state.event_bus = bus
+        events.end_streams_on_exit_signal(bus)  # or SIGTERM would wait for every open stream to end
         watcher = watch_from_settings(svc)  # watch folders, when MAM_WATCH_CONFIG names some
         if watcher is not None:
             watcher.start()

@@ -83,7 +83,7 @@ def test_an_event_written_by_a_worker_process_reaches_the_streams_of_every_api_p
         with live_server(app) as here:  # API process 2: this test's own
             _ready(url, tmp_path / "api")
             headers = auth_headers(catalog)
-            readers = [StreamReader(f"{base}/api/v1/events?timeout=60", headers).start() for base in (url, here)]
+            readers = [StreamReader(f"{base}/api/v1/events?timeout=600", headers).start() for base in (url, here)]
             assert quiet.listening.wait(30)
             quiet.subscribe("default", got.append)
             env = {**os.environ, "MAM_HOME": str(tmp_path / "writer"), "MAM_DATABASE_URL": postgres_url}
@@ -93,8 +93,13 @@ def test_an_event_written_by_a_worker_process_reaches_the_streams_of_every_api_p
                 frames = reader.wait_for(1)
                 assert frames and frames[0].type == "asset.created", frames
                 assert frames[0].data["data"]["title"] == "从别处来"
+            process.terminate()  # its open stream ends at once: the server stops without waiting for it
+            process.wait(timeout=120)  # raises if it is still waiting for the stream (which asked for 600 s)
+            readers[0].join(timeout=30)
+            assert readers[0].thread is not None and not readers[0].thread.is_alive()
     finally:
         quiet.stop()
-        process.terminate()
-        process.wait(timeout=60)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
     assert [(r.type, r.payload["title"]) for r in got] == [("asset.created", "从别处来")]

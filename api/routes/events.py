@@ -11,6 +11,7 @@ most ``MAM_EVENT_STREAM_SECONDS``): the client reconnects with the last id it sa
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -27,7 +28,7 @@ from mam.events import EventBus, EventRecord, EventType, events_after
 from mam.public.events import EventPublic
 from mam.services import Services
 
-__all__ = ["router"]
+__all__ = ["end_streams_on_exit_signal", "router"]
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -35,6 +36,18 @@ _BACKLOG_PAGE = 500
 _QUEUE = 2000
 """Events waiting for a slow client; beyond, the stream reads them again from the catalog."""
 _RETRY_MS = 3000
+_SLICE = 0.5
+"""How often a waiting stream looks whether the server is stopping."""
+_SSE_EVENT = {
+    "description": "one event of the stream: its id, its type, and as data the EventPublic JSON",
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string", "enum": [t.value for t in EventType]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["id", "event", "data"],
+}
 
 
 def _frame(record: EventRecord) -> str:
@@ -85,7 +98,8 @@ async def _stream(
             last = page[-1].id if page else last
             if len(page) < _BACKLOG_PAGE:
                 break
-        while (left := deadline - time.monotonic()) > 0:
+        written = time.monotonic()
+        while (left := deadline - time.monotonic()) > 0 and not bus.closing.is_set():
             if inbox.overflowed and last is not None:  # a slow client: catch up from the catalog
                 inbox.overflowed = False
                 while not inbox.queue.empty():
@@ -96,12 +110,15 @@ async def _stream(
                 last = page[-1].id if page else last
                 continue
             try:
-                record = await asyncio.wait_for(inbox.queue.get(), timeout=min(heartbeat, left))
+                record = await asyncio.wait_for(inbox.queue.get(), timeout=min(_SLICE, left))
             except TimeoutError:
-                yield ": keep-alive\n\n"
+                if time.monotonic() - written >= heartbeat:
+                    written = time.monotonic()
+                    yield ": keep-alive\n\n"
                 continue
             if last is not None and record.id <= last:
                 continue
+            written = time.monotonic()
             yield _frame(record)
             last = record.id
     finally:
@@ -119,7 +136,7 @@ def _last_id(header: str | None, after: int | None) -> int | None:
     responses={
         200: {
             "description": "a server-sent event stream (text/event-stream) of the tenant's events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": _SSE_EVENT}},
         },
         **problems((403, "the caller's role may not follow events (event:read)"), 422),
     },
@@ -151,3 +168,21 @@ async def stream_events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def end_streams_on_exit_signal(bus: EventBus) -> None:
+    """End the open streams as soon as SIGTERM or SIGINT arrives (uvicorn otherwise waits for every
+    open response before it stops, an hour for a stream), then let uvicorn's own handler run. Only
+    in the main thread (``mam serve``); elsewhere the streams end when the bus stops."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+
+        def handler(sig: int, frame: object, previous: object = previous) -> None:
+            bus.closing.set()
+            if callable(previous):
+                previous(sig, frame)
+
+        try:
+            signal.signal(signum, handler)
+        except ValueError:  # not the main thread
+            return

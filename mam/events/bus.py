@@ -72,6 +72,8 @@ class EventBus:
         self._undo_hook: Callable[[], None] | None = None
         self.listening = threading.Event()
         """Set once the PostgreSQL connection LISTENs (at once elsewhere)."""
+        self.closing = threading.Event()
+        """Set when the process stops: open streams end (their clients resume elsewhere)."""
 
     def start(self) -> None:
         with self.sessions() as session:
@@ -86,6 +88,7 @@ class EventBus:
             thread.start()
 
     def stop(self) -> None:
+        self.closing.set()
         self._stop.set()
         self._wake.set()
         if self._undo_hook is not None:
@@ -155,5 +158,7 @@ class EventBus:
                         for _ in connection.notifies(timeout=1.0, stop_after=1000):
                             self._wake.set()
             except psycopg.Error as exc:
+                if self._stop.is_set():
+                    return
                 log.warning("listening for events failed (%s); trying again", type(exc).__name__)
                 self._stop.wait(1.0)
