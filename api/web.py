@@ -1,6 +1,7 @@
 """Serving the editors' workspace (``web/``, built by Vite into ``web/dist``) from the API's own server.
 
-- ``/_app/<file>``: the built scripts, styles and pictures (hashed names: cached for a year);
+- ``/_app/<file>``: the built scripts, styles and pictures (hashed names: cached for a year; gzipped
+  for a browser that accepts it);
 - any other GET of a path that no route answers and that is not the API's (``/api/``, ``/docs``...):
   ``index.html`` (the router in the page shows the right screen, so ``/assets/<id>`` opens directly);
   never cached, so a new build is picked up at the next load;
@@ -18,6 +19,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["default_web_dist", "install_web"]
@@ -71,7 +73,7 @@ def install_web(app: FastAPI, dist: Path | None = None) -> None:
     index = dist / "index.html"
     assets = dist / "_app"
     if assets.is_dir():
-        app.mount("/_app", _Immutable(StaticFiles(directory=assets)), name="web")
+        app.mount("/_app", GZipMiddleware(_Immutable(StaticFiles(directory=assets)), minimum_size=1024), name="web")
     not_found = app.router.default
 
     async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
