@@ -31,6 +31,7 @@ from api.routes import (
     share_targets,
     shares,
     tus,
+    waveform,
     webhooks,
 )
 from api.security import install_security
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(analysis.router)
     app.include_router(shares.router)
     app.include_router(share_targets.router)
+    app.include_router(waveform.router)
     app.include_router(session.router)
     app.include_router(audit.router)
     app.include_router(events.router)

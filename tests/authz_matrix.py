@@ -79,6 +79,7 @@ GET     /api/v1/assets/{asset_id}/shares                                   401  
 POST    /api/v1/assets/{asset_id}/shares                                   401  401  404  200  200  403  403  403  403
 DELETE  /api/v1/assets/{asset_id}/shares/{tenant_id}                       401  401  404  204  204  403  403  403  403
 GET     /api/v1/share-targets                                              401  401  200  200  200  403  403  403  403
+GET     /api/v1/assets/{asset_id}/waveform                                 401  401  404  200  200  403  200  200  403
 GET     /api/v1/session                                                    401  401  200  200  200  200  200  200  200
 POST    /api/v1/session                                                    200  200  200  200  200  200  200  200  200
 DELETE  /api/v1/session                                                    401  401  204  204  204  204  204  204  204

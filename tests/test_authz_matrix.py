@@ -211,6 +211,7 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
     ),
     "DELETE /api/v1/assets/{asset_id}/shares/{tenant_id}": _unshare,
     "GET /api/v1/share-targets": lambda w: Call("GET", "/api/v1/share-targets"),
+    "GET /api/v1/assets/{asset_id}/waveform": lambda w: Call("GET", f"{_A}/waveform".format(asset=w.asset)),
     "GET /api/v1/session": lambda w: Call("GET", "/api/v1/session"),
     "POST /api/v1/session": lambda w: Call(
         "POST", "/api/v1/session", json={"name": f"{OWN}-editor", "password": PASSWORD}
