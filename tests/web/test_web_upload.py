@@ -83,3 +83,16 @@ def test_a_file_that_is_not_media_is_refused_with_the_apis_reason(page: Page, tm
     expect(error).to_contain_text("被拒绝")
     shot(page, "refused")
     assert "HTTP" not in error.inner_text()
+
+
+def test_in_english_no_screen_shows_chinese(signed_in: Callable[..., Page], shot: Shot) -> None:
+    page = signed_in()
+    page.add_init_script("localStorage.setItem('mam.locale', 'en')")
+    for path, heading in (("/upload", "Upload"), ("/nowhere", "There is no such page")):  # no catalog data
+        page.goto(path)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        shown = page.locator("body").inner_text().replace("简体中文", "")  # the language menu names itself
+        assert not re.search(r"[\u3400-\u9fff]", shown), (path, shown)
+        shot(page, f"english-{path.strip('/')}")
+    page.get_by_role("combobox", name="Language").select_option("zh-CN")
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
