@@ -42,7 +42,7 @@ def read_metrics(services: ServicesDep, accept: Annotated[str | None, Header()] 
     HTTP latency per route, bytes stored per tenant (the platform operator's scrape)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(METRICS.registry)
-    registry.register(CatalogCollector(services))
+    registry.register(CatalogCollector(services, services.settings.metrics_storage_seconds))
     encode, content_type = choose_encoder(accept or "")
     return Response(encode(registry), media_type=content_type)
 

@@ -19,7 +19,11 @@ asset id, title or file name is ever a label.
 from __future__ import annotations
 
 import errno
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import (
@@ -60,6 +64,8 @@ __all__ = [
     "lane_of",
     "serve_metrics",
 ]
+
+log = logging.getLogger(__name__)
 
 LANES = ("urgent", "normal", "bulk")
 """The lanes a job may be in; a job without one (before lanes existed) is ``normal``."""
@@ -203,13 +209,30 @@ def serve_metrics(host: str, port: int) -> Callable[[], None]:
     return stop
 
 
+@dataclass
+class _StoredSums:
+    """The last sums of bytes stored of one catalog, and when they were taken."""
+
+    rows: list[tuple[str, str, int]] | None = None
+    taken: float = 0.0
+    refreshing: bool = False
+
+
+_STORED: dict[str, _StoredSums] = {}
+_STORED_LOCK = threading.Lock()
+
+
 class CatalogCollector(Collector):
     """Figures read from the catalog when Prometheus scrapes: jobs per lane and state, the oldest
-    queued job's wait per lane, and bytes stored per tenant (originals and renditions). A catalog that
-    cannot be read gives ``mam_catalog_up 0`` and nothing else of it."""
+    queued job's wait per lane (an indexed query), and bytes stored per tenant (originals and
+    renditions). The bytes are a pass over every asset and rendition: they are summed again at most
+    every ``stored_seconds`` (``MAM_METRICS_STORAGE_SECONDS``), in a thread of their own, and the
+    last sums answered meanwhile (0: summed at each scrape). A catalog that cannot be read gives
+    ``mam_catalog_up 0`` and nothing else of it."""
 
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Any, stored_seconds: float = 0.0) -> None:
         self.services = services
+        self.stored_seconds = stored_seconds
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("mam_catalog_up", "Whether the catalog answered this scrape's queries.")
@@ -226,7 +249,6 @@ class CatalogCollector(Collector):
     def _read(self) -> Iterable[Metric]:
         counts: dict[tuple[str, str], int] = {(ln, s): 0 for ln in LANES for s in (JobState.QUEUED, JobState.RUNNING)}
         oldest: dict[str, float] = dict.fromkeys(LANES, 0.0)
-        stored: list[tuple[str, str, int]] = []
         now = utcnow()
         with self.services.session() as session:
             active = (JobState.QUEUED, JobState.RUNNING)
@@ -240,13 +262,6 @@ class CatalogCollector(Collector):
                 counts[(key, str(state))] = counts.get((key, str(state)), 0) + int(count)
                 if state == JobState.QUEUED and first is not None:
                     oldest[key] = max(oldest[key], (now - first).total_seconds())
-            for tenant, size in session.execute(
-                select(Asset.tenant_id, func.sum(Asset.size)).group_by(Asset.tenant_id)
-            ):
-                stored.append((str(tenant), "original", int(size or 0)))
-            renditions = select(Asset.tenant_id, func.sum(Rendition.size)).join(Asset, Rendition.asset_id == Asset.id)
-            for tenant, size in session.execute(renditions.group_by(Asset.tenant_id)):
-                stored.append((str(tenant), "rendition", int(size or 0)))
         jobs = GaugeMetricFamily(
             "mam_jobs", "Jobs queued or running in the catalog, per lane.", labels=["lane", "state"]
         )
@@ -261,9 +276,53 @@ class CatalogCollector(Collector):
         for lane_name in LANES:
             waited.add_metric([lane_name], round(oldest[lane_name], 3))
         yield waited
+        sums = self._stored()
         size = GaugeMetricFamily(
             "mam_stored_bytes", "Bytes stored per tenant: originals and renditions.", labels=["tenant", "kind"]
         )
-        for tenant, kind, total in stored:
+        for tenant, kind, total in sums.rows or ():
             size.add_metric([tenant, kind], total)
         yield size
+        yield GaugeMetricFamily(
+            "mam_stored_bytes_age_seconds",
+            "How long ago mam_stored_bytes was summed (MAM_METRICS_STORAGE_SECONDS).",
+            value=round(time.monotonic() - sums.taken, 3),
+        )
+
+    def _stored(self) -> _StoredSums:
+        """The sums of bytes stored: taken now the first time (or at each scrape with 0 seconds), else
+        the last ones, with a fresh sum started in the background once they are older than allowed."""
+        with _STORED_LOCK:
+            sums = _STORED.setdefault(self.services.settings.database_url, _StoredSums())
+            first = sums.rows is None or self.stored_seconds <= 0
+            stale = time.monotonic() - sums.taken >= self.stored_seconds
+            start = not first and stale and not sums.refreshing
+            sums.refreshing = sums.refreshing or start
+        if first:
+            sums.rows, sums.taken = _sum_stored(self.services), time.monotonic()
+        elif start:
+            threading.Thread(target=_refresh, args=(self.services, sums), name="mam-stored-bytes", daemon=True).start()
+        return sums
+
+
+def _sum_stored(services: Any) -> list[tuple[str, str, int]]:
+    stored = []
+    with services.session() as session:
+        for tenant, size in session.execute(select(Asset.tenant_id, func.sum(Asset.size)).group_by(Asset.tenant_id)):
+            stored.append((str(tenant), "original", int(size or 0)))
+        renditions = select(Asset.tenant_id, func.sum(Rendition.size)).join(Asset, Rendition.asset_id == Asset.id)
+        for tenant, size in session.execute(renditions.group_by(Asset.tenant_id)):
+            stored.append((str(tenant), "rendition", int(size or 0)))
+    return stored
+
+
+def _refresh(services: Any, sums: _StoredSums) -> None:
+    try:
+        rows = _sum_stored(services)
+        with _STORED_LOCK:
+            sums.rows, sums.taken = rows, time.monotonic()
+    except Exception:  # the catalog is away (or closed): the next stale scrape tries again
+        log.warning("summing the bytes stored failed", exc_info=True)
+    finally:
+        with _STORED_LOCK:
+            sums.refreshing = False

@@ -48,8 +48,8 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_LOG_FORMAT": "text (readable key=value lines, the default) or json (one JSON object a line)",
     "MAM_LOG_LEVEL": "least severe log level written: debug, info (default), warning, error",
     "MAM_METRICS_PORT": "`mam worker` serves its job metrics (Prometheus) on this port; 0 or unset: none",
-    "MAM_METRICS_HOST": "the address `mam worker` serves its metrics on (default 127.0.0.1; 0.0.0.0 for every "
-    "interface)",
+    "MAM_METRICS_HOST": "the address `mam worker` serves its metrics on (default 127.0.0.1; 0.0.0.0: every one)",
+    "MAM_METRICS_STORAGE_SECONDS": "GET /metrics sums the bytes stored at most this often (default 300; 0: each scrape)",
     "MAM_PROFILES_DIR": "directory of *.toml output profiles (default: the shipped profiles/)",
     "MAM_DEFAULT_PROFILES": "profiles rendered when none are asked for (default proxy,web_720p,poster)",
     "MAM_DEFAULT_TENANT": "tenant of the embedded default (default: default)",
@@ -246,6 +246,7 @@ class Settings:
     log_level: str = "INFO"
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    metrics_storage_seconds: float = 300.0
     profiles_dir: Path | None = None
     default_profiles: tuple[str, ...] = DEFAULT_PROFILES
     default_tenant: str = "default"
@@ -354,6 +355,7 @@ class Settings:
             log_level=_choice(env, "MAM_LOG_LEVEL", ("info", "debug", "warning", "error")).upper(),
             metrics_port=max(0, _int(env, "MAM_METRICS_PORT", 0)),
             metrics_host=(env.get("MAM_METRICS_HOST") or "").strip() or "127.0.0.1",
+            metrics_storage_seconds=float(max(0, _int(env, "MAM_METRICS_STORAGE_SECONDS", 300))),
             profiles_dir=Path(profiles_dir).expanduser() if profiles_dir else None,
             default_profiles=defaults or DEFAULT_PROFILES,
             default_tenant=env.get("MAM_DEFAULT_TENANT") or "default",

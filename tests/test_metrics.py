@@ -4,6 +4,7 @@ who may scrape it, and that its labels stay bounded and name no asset."""
 from __future__ import annotations
 
 import errno
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,7 +71,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     clip = generate.silent_clip(root / "clip.mp4", seconds=2.0, width=320, height=240)
     longer = generate.silent_clip(root / "longer.mp4", seconds=6.0, width=320, height=240)
     truncated = generate.corrupt_file(root / "truncated.mp4", kind="truncated", source=longer)
-    services = open_services(make_settings(root / "home"))
+    services = open_services(make_settings(root / "home", MAM_METRICS_STORAGE_SECONDS="0"))
     try:
         platform = auth_headers(services, "province", "platform")
         editor = auth_headers(services, "default", "editor")
@@ -263,3 +264,35 @@ def test_a_worker_that_stopped_answering_is_counted_as_worker_lost(tmp_path: Pat
         services.close()
     assert METRICS.failures.labels("worker_lost", "true")._value.get() == before + 1
     assert METRICS.failures.labels("worker_lost", "false")._value.get() == again + 1
+
+
+def test_bytes_stored_are_summed_again_in_the_background_once_older_than_the_setting(tmp_path: Path) -> None:
+    services = open_services(make_settings(tmp_path / "home", MAM_METRICS_STORAGE_SECONDS="1"))
+
+    def add(n: int) -> None:
+        with services.session() as session:
+            ensure_tenant(session, "county-z")
+            session.add(
+                Asset(
+                    tenant_id="county-z", title=TITLE, media_kind="video", original_filename="a.mp4",
+                    original_key=f"k{n}", size=1000, sha256=f"{n:064d}", xxh3="0" * 16,
+                )
+            )  # fmt: skip
+            session.commit()
+
+    try:
+        platform = auth_headers(services, "province", "platform")
+        add(1)
+        with TestClient(create_app(services=services, run_workers=False)) as client:
+            _, first = scrape(client, platform)
+            add(2)
+            _, cached = scrape(client, platform)  # within the second: the last sum
+            assert value(first, "mam_stored_bytes", tenant="county-z") == 1000
+            assert value(cached, "mam_stored_bytes", tenant="county-z") in (1000, 2000)
+            deadline = time.monotonic() + 60
+            while value(samples := scrape(client, platform)[1], "mam_stored_bytes", tenant="county-z") != 2000:
+                assert time.monotonic() < deadline, "the sum was never taken again"
+                time.sleep(0.3)
+            assert value(samples, "mam_stored_bytes_age_seconds") >= 0
+    finally:
+        services.close()
