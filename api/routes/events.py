@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -50,9 +51,17 @@ _SSE_EVENT = {
 }
 
 
-def _frame(record: EventRecord) -> str:
-    data = EventPublic.of(record).model_dump_json()
-    return f"id: {record.id}\nevent: {record.type}\ndata: {data}\n\n"
+class _Frames(OrderedDict[int, str]):
+    """An app's latest events as written on the wire: made once, not once per stream (all in its event loop)."""
+
+    def of(self, record: EventRecord) -> str:
+        frame = self.get(record.id)
+        if frame is None:
+            data = EventPublic.of(record).model_dump_json()
+            frame = self[record.id] = f"id: {record.id}\nevent: {record.type}\ndata: {data}\n\n"
+            if len(self) > 1000:
+                self.popitem(last=False)
+        return frame
 
 
 def _backlog(services: Services, tenant_id: str, after: int, types: list[str]) -> list[EventRecord]:
@@ -62,30 +71,71 @@ def _backlog(services: Services, tenant_id: str, after: int, types: list[str]) -
 
 
 class _Inbox:
-    """The live events of one stream, handed over from the bus's thread to the stream's event loop."""
+    """The live events of one stream."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, types: list[str]) -> None:
-        self.loop = loop
+    def __init__(self, types: list[str]) -> None:
         self.types = set(types)
         self.queue: asyncio.Queue[EventRecord] = asyncio.Queue(_QUEUE)
         self.overflowed = False
 
-    def offer(self, record: EventRecord) -> None:  # on the bus's thread
-        if not self.types or record.type in self.types:
-            self.loop.call_soon_threadsafe(self._put, record)
-
-    def _put(self, record: EventRecord) -> None:
+    def put(self, record: EventRecord) -> None:
+        if self.types and record.type not in self.types:
+            return
         try:
             self.queue.put_nowait(record)
         except asyncio.QueueFull:
             self.overflowed = True
 
 
+class _Hubs(dict[str, "_Hub"]):
+    """An app's hubs by tenant, and its frames."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames = _Frames()
+
+
+class _Hub:
+    """The streams of one tenant in this event loop: one subscription to the bus, and each event
+    handed over from the bus's thread once, then to every stream within the loop."""
+
+    def __init__(self, bus: EventBus, tenant_id: str, hubs: _Hubs) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.inboxes: set[_Inbox] = set()
+        self.hubs, self.tenant_id = hubs, tenant_id
+        self.unsubscribe = bus.subscribe(tenant_id, self.offer)
+
+    def offer(self, record: EventRecord) -> None:  # on the bus's thread
+        self.loop.call_soon_threadsafe(self._fan_out, record)
+
+    def _fan_out(self, record: EventRecord) -> None:
+        for inbox in self.inboxes:
+            inbox.put(record)
+
+    def leave(self, inbox: _Inbox) -> None:
+        self.inboxes.discard(inbox)
+        if not self.inboxes:
+            self.unsubscribe()
+            del self.hubs[self.tenant_id]
+
+    @classmethod
+    def join(cls, hubs: _Hubs, bus: EventBus, tenant_id: str, inbox: _Inbox) -> _Hub:
+        hub = hubs.get(tenant_id) or hubs.setdefault(tenant_id, cls(bus, tenant_id, hubs))
+        hub.inboxes.add(inbox)
+        return hub
+
+
 async def _stream(
-    services: Services, bus: EventBus, tenant_id: str, after: int | None, types: list[str], seconds: float
+    services: Services,
+    bus: EventBus,
+    hubs: _Hubs,
+    tenant_id: str,
+    after: int | None,
+    types: list[str],
+    seconds: float,
 ) -> AsyncIterator[str]:
-    inbox = _Inbox(asyncio.get_running_loop(), types)
-    unsubscribe = bus.subscribe(tenant_id, inbox.offer)  # before the backlog is read: nothing falls between
+    inbox = _Inbox(types)
+    hub = _Hub.join(hubs, bus, tenant_id, inbox)  # before the backlog is read: nothing falls between
     heartbeat = services.settings.events.heartbeat_seconds
     deadline = time.monotonic() + seconds
     try:
@@ -94,7 +144,7 @@ async def _stream(
         while last is not None:  # the stored events after the client's last one, then the live ones
             page = await run_in_threadpool(_backlog, services, tenant_id, last, types)
             for record in page:
-                yield _frame(record)
+                yield hubs.frames.of(record)
             last = page[-1].id if page else last
             if len(page) < _BACKLOG_PAGE:
                 break
@@ -106,7 +156,7 @@ async def _stream(
                     inbox.queue.get_nowait()
                 page = await run_in_threadpool(_backlog, services, tenant_id, last, types)
                 for record in page:
-                    yield _frame(record)
+                    yield hubs.frames.of(record)
                 last = page[-1].id if page else last
                 continue
             try:
@@ -119,10 +169,10 @@ async def _stream(
             if last is not None and record.id <= last:
                 continue
             written = time.monotonic()
-            yield _frame(record)
+            yield hubs.frames.of(record)
             last = record.id
     finally:
-        unsubscribe()
+        hub.leave(inbox)
 
 
 def _last_id(header: str | None, after: int | None) -> int | None:
@@ -162,9 +212,12 @@ async def stream_events(
     longest = services.settings.events.stream_seconds
     seconds = min(timeout, longest) if timeout is not None else longest
     bus: EventBus = request.app.state.event_bus
+    hubs: _Hubs | None = getattr(request.app.state, "event_hubs", None)
+    if hubs is None:  # the first stream of this app (all streams run in its one event loop)
+        hubs = request.app.state.event_hubs = _Hubs()
     types = [str(t) for t in type or []]
     return StreamingResponse(
-        _stream(services, bus, principal.tenant_id, start, types, seconds),
+        _stream(services, bus, hubs, principal.tenant_id, start, types, seconds),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
