@@ -9,7 +9,7 @@ catalog per phase, renders of generated clips:
 - **throughput**: a fixed mix (4 × ``proxy`` of 3 s 320×240, 2 × ``proxy`` + ``poster`` of 2 s 640×360,
   2 × ``poster`` of 2 s 320×240) queued at once, then 1 worker, then (fresh catalog) 2 workers; jobs/hour
   from the first start to the last end in the catalog. Goal: 2 workers ≥ 1.8× one on 2 cores.
-- **urgent wait**: 2 workers, 20 bulk ``proxy`` jobs queued, both workers busy; then an urgent job. Its
+- **urgent wait**: 2 workers busy with bulk ``proxy`` jobs and 20 more queued; then an urgent job. Its
   wait (queued → started) against the remaining time of the jobs running when it came (goal: no more
   than that), and how many queued bulk jobs started before it (goal: none).
 - **recovery**: 2 workers, a render running; SIGKILL its worker; the time until the job runs again on
@@ -139,7 +139,7 @@ def _clips(root: Path) -> dict[str, list[Path]]:
         "proxy": [clip(f"mix-proxy-{i}", 3.0 + i * 0.04, 320, 240) for i in range(4)],
         "both": [clip(f"mix-both-{i}", 2.0 + i * 0.04, 640, 360) for i in range(2)],
         "poster": [clip(f"mix-poster-{i}", 2.0 + i * 0.04, 320, 240) for i in range(2)],
-        "bulk": [clip(f"bulk-{i}", 2.0 + i * 0.04, 320, 240) for i in range(20)],
+        "bulk": [clip(f"bulk-{i}", 2.0 + i * 0.04, 320, 240) for i in range(22)],  # 2 running, 20 queued
         "urgent": [clip("urgent", 1.0, 320, 240)],
         "long": [clip("long", 12.0, 320, 240)],
     }
