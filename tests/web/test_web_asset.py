@@ -326,8 +326,11 @@ def test_the_api_refusal_of_a_field_is_shown_under_it(page: Page, site: Site, tm
 
 
 def test_an_audio_asset_gets_a_waveform_that_plays(page: Page, site: Site, tmp_path: Path) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     open_asset(page, site.audio)
     expect(page.get_by_test_id("waveform")).to_have_attribute("data-drawn", "true", timeout=30_000)
+    assert any("/waveform?points=" in url for url in asked)  # peaks read on the server, not decoded here
     page.keyboard.press("l")
     wait_js(page, "document.querySelector('audio').currentTime > 0.3")
     shot(page, tmp_path, "waveform")

@@ -16,6 +16,14 @@ export type Share = Schemas["SharePublic"];
 export type Profile = Schemas["ProfilePublic"];
 export type RenditionsRequested = Schemas["RenditionsRequested"];
 
+/** Peaks of an asset's sound (GET /api/v1/assets/{id}/waveform). */
+export interface Waveform {
+  asset_id: string;
+  profile: string;
+  duration: number;
+  peaks: number[];
+}
+
 /** A centre an asset can be shared with (GET /api/v1/share-targets). */
 export interface ShareTarget {
   id: string;
@@ -37,6 +45,7 @@ export const assetApi = {
   share: (id: string, tenants: string[]) => post<Share[]>(`${base(id)}/shares`, { tenants }),
   unshare: (id: string, tenant: string) => del<void>(`${base(id)}/shares/${encodeURIComponent(tenant)}`),
   shareTargets: () => get<ShareTarget[]>("/share-targets"),
+  waveform: (id: string, points: number) => get<Waveform>(`${base(id)}/waveform`, { points }),
   fields: () => get<Field[]>("/fields"),
   profiles: () => get<Profile[]>("/profiles"),
   jobs: (id: string) => get<Schemas["JobList"]>("/jobs", { asset_id: id, limit: 20 }),
