@@ -5,7 +5,8 @@ value noise, hard-edged blocks and lines like buildings and signs): it zooms, pa
 still while the light changes, with sensor noise on every picture. Shots are joined the way news
 is edited: hard cuts, dissolves between sources of any length, fades through black between stories
 (out, a hold of black, in), cuts out of black after a fade out, and a featureless field that ramps
-black, white, black between two stories (which is no shot change at all).
+black, white, black between two stories, after a fade out or a cut into black and before a fade in
+or a cut out of black (the ramp itself is no shot change at all).
 
 Truth is a list of ``(kind, first, last)`` frame ranges: ``cut`` (first = last = the new shot's first
 frame), ``dissolve``, ``fade_out``, ``fade_in``, and ``ramp`` (a range where nothing may be found).
@@ -110,6 +111,7 @@ def news_frames(
     """The pictures of the set (made as they are taken) and its truth, filled in as they are made."""
     rng = np.random.default_rng(seed)
     pick = random.Random(seed)
+    around_ramp = random.Random(seed * 7919)  # its own draws: the rest of the set stays as it was
     truth = NewsTruth()
     black = _flat(width, height, _BLACK)
     joins = ["cut", "dissolve", "fade", "cut_from_black", "ramp"]
@@ -137,12 +139,18 @@ def news_frames(
                 truth.transitions.append(Transition("dissolve", count, count + overlap - 1))
             else:
                 fading = pick.randint(6, 30)
+                cut_in = join == "ramp" and around_ramp.random() < 0.5  # cut into black, cut out of it
+                if cut_in:
+                    fading = 0
                 kept = len(pending) - fading
                 for k in range(fading):
                     pending[kept + k] = _mix(pending[kept + k], black, (k + 1) / (fading + 1))
                 yield from pending
                 count += len(pending)
-                truth.transitions.append(Transition("fade_out", count - fading, count - 1))
+                if cut_in:
+                    truth.transitions.append(Transition("cut", count, count))
+                else:
+                    truth.transitions.append(Transition("fade_out", count - fading, count - 1))
                 hold = pick.randint(0, 8) if join == "fade" else pick.randint(3, 12)
                 for _ in range(hold):
                     yield black
@@ -157,7 +165,9 @@ def news_frames(
                     for _ in range(3):
                         yield black
                     count += 3
-                if join == "cut_from_black":
+                if cut_in:
+                    pick.randint(6, 30)  # the fade in's draw: the rest of the set stays as it was
+                if join == "cut_from_black" or cut_in:
                     truth.transitions.append(Transition("cut_from_black", count, count))
                 else:
                     rising = pick.randint(6, 30)

@@ -12,7 +12,10 @@ distance between two pictures mixes their mean pixel difference with their histo
   the two ends (a dissolve is a weighted average of its two shots; motion, cuts and flashes are
   not). Where a window fits, each picture's position along the line from the first picture to
   the last locates the transition's first and last frame. Windows that agree are merged, and a
-  fade out, a short flat picture (black or a colour) and a fade in are taken together.
+  fade out, a short flat picture (black or a colour) and a fade in are taken together. A
+  dissolve's range is where at least half as many windows hold it as hold its most agreed
+  picture: long windows over a moving camera take some of the motion around it for the mix.
+  Where every picture is flat (a field ramping from black to white and back), nothing is found.
 * A gradual transition is then **labelled** by the detail in its pictures (the spread of the
   thumbnail's luma): a dissolve mixes two pictures with content, so detail never vanishes; a fade
   passes through a flat picture. The pictures before the flat ones are a ``fade_out``, those after
@@ -167,6 +170,22 @@ class ShotDetector(Detector):
             found += [self._segment(kind, first, last) for kind, first, last in self._label(s, e)]
         return sorted(found, key=lambda seg: seg.first)
 
+    def _agreed(self, s: int, e: int) -> tuple[int, int]:
+        """The frames of a dissolve ``s..e`` that at least half as many candidates hold as hold its
+        most agreed frame. Every window that spans a transition finds it, but a long one
+        over a moving camera also takes the motion before and after it for part of the mix: the
+        union of the windows' ranges is longer than the transition (a 7-frame dissolve read as 24)."""
+        if self._label(s, e) != [("dissolve", s, e)]:
+            return s, e  # fades: their ranges are walked from the flat or darkest pictures
+        votes = np.zeros(e - s + 1)
+        for first, last in self.candidates:
+            if first >= s and last <= e:
+                votes[first - s : last - s + 1] += 1
+        held = np.flatnonzero(votes >= 0.5 * votes.max())
+        if not held.size or held[-1] - held[0] < 2:
+            return s, e
+        return s + int(held[0]), s + int(held[-1])
+
     def _featureless(self, s: int, e: int) -> bool:
         """Whether every picture of ``s..e`` and its neighbours is flat: a field that only changes its
         level or colour (a ramp from black to white and back) brings no new shot."""
@@ -270,4 +289,4 @@ class ShotDetector(Detector):
                 joined[-1] = (joined[-1][0], e)
             else:
                 joined.append((s, e))
-        return joined
+        return [self._agreed(s, e) for s, e in joined]
