@@ -224,8 +224,13 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=int, default=30, help="length of the 1080p job's source")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--detect-width", type=int, default=None, help="try another detector width (default 640)")
     parser.add_argument("--work", type=Path, default=None, help="keep generated clips here (default: a temp dir)")
     args = parser.parse_args()
+    if args.detect_width:
+        import transcode.analysis.text_branch as text_branch
+
+        text_branch.DETECT_WIDTH = args.detect_width
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "analysis.json"
     results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}

@@ -111,7 +111,7 @@ class TextBranch(_Consumer):
         self.reference: _Gray | None = None
         self.tracker = LineTracker()
         self.samples = self.read = self.recognised = 0
-        self.reader_seconds = 0.0
+        self.reader_seconds = self.load_seconds = 0.0
         self.lines: list[TextLine] = []
         self._last = 0.0
         self._since: list[tuple[float, _Gray]] = []
@@ -165,7 +165,8 @@ class TextBranch(_Consumer):
         try:
             started = time.perf_counter()
             reader = self._reader or TextReader()
-            self.reader_seconds += time.perf_counter() - started
+            self.load_seconds = time.perf_counter() - started
+            self.reader_seconds += self.load_seconds
             while (item := self._queue.get()) is not None:
                 started = time.perf_counter()
                 seconds, when, picture = item

@@ -42,5 +42,6 @@ def text_result(result: AnalysisResult, branches: list[Branch]) -> None:
                 "read": branch.read,
                 "recognised": branch.recognised,
                 "seconds": round(branch.reader_seconds, 3),
+                "load_seconds": round(branch.load_seconds, 3),
             }
             result.seconds += branch.seconds
