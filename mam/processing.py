@@ -16,14 +16,18 @@ A job's scratch folder is cleared when an attempt starts (what a killed attempt 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from mam.analysis_store import store_analysis
 from mam.catalog import rendered_profiles
@@ -53,6 +57,8 @@ class JobOutcome:
 
 _CANCEL_POLL_SECONDS = 1.0
 
+log = logging.getLogger(__name__)
+
 
 class _Reporter:
     """Writes progress, fps and ETA to the catalog at most twice a second, and notices cancellation
@@ -71,7 +77,8 @@ class _Reporter:
         now = time.monotonic()
         if not self.cancelled.is_set() and now - self.polled >= _CANCEL_POLL_SECONDS:
             self.polled = now
-            self.check()
+            with _catalog_blip(self.job_id, "reading the state"):
+                self.check()
         return self.cancelled.is_set()
 
     def check(self) -> bool:
@@ -96,7 +103,8 @@ class _Reporter:
         if progress.fraction < 1.0 and now - self.last < 0.5:
             return
         self.last = now
-        with self.services.session() as session:
+        state = None
+        with _catalog_blip(self.job_id, "writing the progress"), self.services.session() as session:
             state = set_job_progress(session, self.job_id, progress.fraction * 0.97, progress.fps, progress.eta_seconds)
         if state == JobState.CANCELLED:
             self.cancelled.set()
@@ -107,10 +115,22 @@ class _Reporter:
         if fraction < 1.0 and now - self.last < 0.5:
             return
         self.last = now
-        with self.services.session() as session:
+        state = None
+        with _catalog_blip(self.job_id, "writing the progress"), self.services.session() as session:
             state = set_job_progress(session, self.job_id, 0.97 + 0.029 * min(1.0, fraction))
         if state == JobState.CANCELLED:
             self.cancelled.set()
+
+
+@contextlib.contextmanager
+def _catalog_blip(job_id: str, doing: str) -> Iterator[None]:
+    """A progress write or a state read that the catalog drops (a connection cut, a failover) is
+    skipped, not a reason to throw away the render: the next one comes within a second, the lease is
+    renewed apart, and registering the outputs at the end is the write that must succeed."""
+    try:
+        yield
+    except DBAPIError:
+        log.warning("job %s: %s in the catalog failed; the render goes on", job_id, doing, exc_info=True)
 
 
 def _local_source(services: Services, key: str, scratch: Path) -> Path:
