@@ -25,7 +25,9 @@ def xiangxiang(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict
     """An asset titled with 湘乡 (a county of Hunan), and another one, ingested over the API."""
     folder = tmp_path_factory.mktemp("clips")
     made = [
-        ingest(server, generate.silent_clip(folder / "sport.mp4", seconds=1.0, width=160, height=90), "体育快讯"),
+        ingest(
+            server, generate.silent_clip(folder / "sport.mp4", seconds=1.0, width=160, height=90), "体育快讯", "体育"
+        ),
         ingest(
             server, generate.silent_clip(folder / "xx.mp4", seconds=1.2, width=160, height=90), "湘乡市防汛抗旱会议"
         ),
@@ -33,11 +35,11 @@ def xiangxiang(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict
     return made[1]
 
 
-def ingest(server: Server, clip: Path, title: str, tags: str = "会议") -> dict[str, Any]:
+def ingest(server: Server, clip: Path, title: str, tags: str = "防汛,会议", tenant: str = "default") -> dict[str, Any]:
     with clip.open("rb") as body:
         answer = httpx.post(
             f"{server.url}/api/v1/assets",
-            headers=server.key("editor"),
+            headers=server.key("editor", tenant),
             files={"file": (clip.name, body, "video/mp4")},
             data={"title": title, "tags": tags, "profiles": "poster"},
             timeout=60,
@@ -88,6 +90,40 @@ def test_search_finds_the_same_asset_by_characters_pinyin_and_traditional_script
         shot(page, f"search-{words}")
     box.fill("湘乡 没有这样的词")
     expect(page.get_by_text("没有找到匹配的素材")).to_be_visible()
+
+
+def test_facets_narrow_the_list_and_a_click_again_widens_it(page: Page, xiangxiang: dict[str, Any], shot: Shot) -> None:
+    page.goto("/assets")
+    hits = page.get_by_test_id("results").locator("li.hit")
+    expect(hits).to_have_count(2)
+    page.get_by_role("list", name="标签").get_by_role("button", name=re.compile("^体育")).click()
+    expect(hits).to_have_count(1)
+    expect(page.get_by_test_id("results")).to_contain_text("体育快讯")
+    expect(page).to_have_url(re.compile(r"tag=%E4%BD%93%E8%82%B2"))
+    shot(page, "facet-tag")
+    page.get_by_role("list", name="标签").get_by_role("button", name=re.compile("^体育")).click()
+    expect(hits).to_have_count(2)
+    page.get_by_role("combobox", name="排序").click(force=True)  # (Element Plus lays its placeholder over it)
+    page.get_by_role("option", name="最早").click()
+    expect(hits.first).to_contain_text("体育快讯")  # the oldest first
+
+
+def test_an_asset_another_centre_shares_is_listed_and_marked_with_its_owner(
+    page: Page, server: Server, tmp_path: Path, shot: Shot
+) -> None:
+    clip = generate.silent_clip(tmp_path / "province.mp4", seconds=1.0, width=160, height=90)
+    theirs = ingest(server, clip, "全省防汛调度会", tenant="province")
+    shared = httpx.post(
+        f"{server.url}/api/v1/assets/{theirs['id']}/shares",
+        headers=server.key("admin", "province"),
+        json={"tenants": ["default"]},
+        timeout=30,
+    )
+    assert shared.status_code in (200, 201), shared.text
+    page.goto("/assets?q=全省防汛")
+    hit = page.locator(f'[data-asset-id="{theirs["id"]}"]')
+    expect(hit.get_by_test_id("shared-mark")).to_contain_text("province")
+    shot(page, "shared")
 
 
 def test_a_jobs_progress_moves_on_the_jobs_page_without_a_reload(
