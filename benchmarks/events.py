@@ -62,7 +62,7 @@ def _free_port() -> int:
 
 async def _client(port: int, path: str, key: str, opened: Any, arrivals: list[tuple[str, float, float]]) -> None:
     """One stream over a bare asyncio connection (an httpx client per stream costs the measuring
-    process more than the server's work): HTTP/1.1, chunked, one frame per chunk."""
+    process more than the server's work): HTTP/1.1, chunked, one frame or more per chunk."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n".encode())
     await writer.drain()
@@ -76,9 +76,11 @@ async def _client(port: int, path: str, key: str, opened: Any, arrivals: list[tu
         at = time.time()
         if chunk.startswith(b"retry:"):
             opened()
-        elif b"event: job.progress" in chunk:
-            data = json.loads(chunk.split(b"data: ", 1)[1])["data"]
-            arrivals.append((data["job_id"], data["progress"], at))
+            continue
+        for frame in chunk.split(b"\n\n"):  # a chunk holds one frame or more
+            if b"event: job.progress" in frame:
+                data = json.loads(frame.split(b"data: ", 1)[1])["data"]
+                arrivals.append((data["job_id"], data["progress"], at))
     writer.close()
 
 
