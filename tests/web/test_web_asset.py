@@ -8,7 +8,6 @@ temporary folder."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -22,7 +21,7 @@ import httpx
 import pytest
 from analysis_media import qc_clip, tone_wav
 from live_server import live_server
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from api.app import create_app
 from mam.catalog import ensure_tenant
@@ -32,12 +31,9 @@ from mam.services import Services
 from mam.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "asset-page-test-password-1"
 OWN, OTHER = "xiangxiang", "shaoshan"
 RATE = 25
-
-expect.set_options(timeout=30_000)  # a loaded 2-core machine: the page's first answers can take seconds
 
 # A small HLS ladder, so the test clip (320x180) gets two levels to switch between.
 SMALL_HLS = """name = "hls"
@@ -88,13 +84,6 @@ class Site:
     key: dict[str, str]
 
 
-def _web_dist() -> Path:
-    dist = Path(os.environ.get("MAM_WEB_DIST") or ROOT / "web" / "dist")
-    if not (dist / "index.html").is_file():
-        pytest.fail(f"the workspace is not built in {dist}: run `make install` (npm ci && npm run build in web/)")
-    return dist
-
-
 def _wait_ready(client: httpx.Client, asset_id: str, timeout: float = 240.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     asset: dict[str, Any] = {}
@@ -108,7 +97,9 @@ def _wait_ready(client: httpx.Client, asset_id: str, timeout: float = 240.0) -> 
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A live server (jobs in its process) with two assets of one centre, rendered: a QC clip (proxy,
+    a two-level HLS ladder, poster) and a tone (proxy); an editor of that centre and one of another."""
     home = tmp_path_factory.mktemp("asset-page")
     profiles = home / "profiles"
     profiles.mkdir()
@@ -121,13 +112,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         {
             "MAM_HOME": str(home / "data"),
             "MAM_PROFILES_DIR": str(profiles),
-            "MAM_WEB_DIST": str(_web_dist()),
+            "MAM_WEB_DIST": str(web_dist),
             "MAM_RATE_PER_KEY": "0",
             "MAM_RATE_PER_ADDRESS": "0",
             "MAM_JOB_SWEEP_SECONDS": "1",
         }
     )
-    app = create_app(settings)
+    app = create_app(settings, run_workers=True)
     with live_server(app) as url:
         services: Services = app.state.services
         with services.session() as session:
@@ -149,18 +140,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 ids.append(answer.json()["id"])
             video, audio = (_wait_ready(client, asset_id) for asset_id in ids)
         yield Site(url, services, video, audio, key)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make test installs it)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required", "--mute-audio"]
-        )
-        yield launched
-        launched.close()
 
 
 def signed_in(browser: Browser, site: Site, name: str = "wang", locale: str = "zh-CN") -> BrowserContext:
