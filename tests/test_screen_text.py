@@ -133,6 +133,9 @@ def test_a_profile_turns_text_reading_on_with_a_validated_analysis_table(tmp_pat
     data = shipped["proxy"].model_dump(mode="json", exclude_none=True)
     on = Profile.model_validate({**data, "name": "proxy_text", "analysis": {"ocr": True}})
     assert on.analysis.ocr
+    clip = caption_clip(tmp_path / "on.mp4", [Caption(0.0, 1.0, "防汛工作会议")], 1.0)
+    result = make_renditions(clip, probe(clip), [(on, on.output_path(tmp_path / "out"))])  # ocr: as the profile says
+    assert result.analysis is not None and [line["text"] for line in result.analysis.text or []] == ["防汛工作会议"]
     bad = tmp_path / "proxy_text.toml"
     bad.write_text(
         'name = "proxy_text"\ndescription = "x"\ncontainer = "mp4"\nextension = "mp4"\n'
