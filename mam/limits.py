@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "FORM_OVERHEAD_BYTES",
+    "MAX_CUSTOM_TEXT_CHARS",
     "MAX_DESCRIPTION_CHARS",
     "MAX_FILENAME_CHARS",
     "MAX_METADATA_KEYS",
@@ -25,12 +26,15 @@ __all__ = [
     "MAX_UPLOAD_METADATA_BYTES",
     "SERVER_OPTIONS",
     "descriptive_problems",
+    "excerpt",
 ]
 
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 100_000
 MAX_SHORT_FIELD_CHARS = 200
 """Programme (栏目), reporter, place and the like."""
+MAX_CUSTOM_TEXT_CHARS = 10_000
+"""A value of a custom text field (a keyword field is a short field)."""
 MAX_TAGS = 100
 MAX_TAG_CHARS = 100
 MAX_FILENAME_CHARS = 255
@@ -50,6 +54,12 @@ MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024
 """Body of any request that is not an upload (JSON, a subtitle file)."""
 FORM_OVERHEAD_BYTES = 1024 * 1024
 """What a multipart upload may carry beyond its file: the other fields and the part headers."""
+
+
+def excerpt(value: object, chars: int = 30) -> str:
+    """How a refusal quotes a value it refuses: its start, and its length when it is longer."""
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text) if len(text) <= chars else f"{text[:chars]!r}… ({len(text)} characters)"
 
 
 def descriptive_problems(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mam.errors import MetadataError, NotFoundError
+from mam.limits import MAX_CUSTOM_TEXT_CHARS, MAX_SHORT_FIELD_CHARS, excerpt
 from mam.models import Asset, FieldDefinition, FieldKind
 
 __all__ = [
@@ -43,7 +44,7 @@ def _as_date(name: str, value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise MetadataError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from exc
+        raise MetadataError(f"{name}: {excerpt(value)} is not a date; write YYYY-MM-DD") from exc
 
 
 def list_fields(session: Session, tenant_id: str) -> list[FieldDefinition]:
@@ -103,21 +104,24 @@ def _custom_value(definition: FieldDefinition, value: Any) -> Any:
     name = definition.name
     if definition.kind == FieldKind.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise MetadataError(f"{name}: {value!r} is not a number")
+            raise MetadataError(f"{name}: {excerpt(value)} is not a number")
         try:
             number = float(value)
         except ValueError as exc:
-            raise MetadataError(f"{name}: {value!r} is not a number") from exc
+            raise MetadataError(f"{name}: {excerpt(value)} is not a number") from exc
         return int(number) if number.is_integer() else number
     if definition.kind == FieldKind.DATE:
         return _as_date(name, value).isoformat()
     if not isinstance(value, str):
-        raise MetadataError(f"{name}: {value!r} is not text")
+        raise MetadataError(f"{name}: {excerpt(value)} is not text")
     text = value.strip()
     if definition.kind == FieldKind.ENUM and text not in definition.options:
-        raise MetadataError(f"{name}: {text!r} is not one of {', '.join(definition.options)}")
-    if definition.kind == FieldKind.KEYWORD and len(text) > 200:
-        raise MetadataError(f"{name}: a keyword is at most 200 characters")
+        raise MetadataError(f"{name}: {excerpt(text)} is not one of {', '.join(definition.options)}")
+    limit = MAX_SHORT_FIELD_CHARS if definition.kind == FieldKind.KEYWORD else MAX_CUSTOM_TEXT_CHARS
+    if len(text) > limit:
+        raise MetadataError(
+            f"{name}: {excerpt(text)} is too long; a {definition.kind} value is at most {limit} characters"
+        )
     return text
 
 
@@ -130,7 +134,7 @@ def validate_custom(
     for name, value in changes.items():
         if name not in by_name:
             known = ", ".join(by_name) or "none defined"
-            raise MetadataError(f"unknown custom field {name!r} (this tenant's fields: {known})")
+            raise MetadataError(f"unknown custom field {excerpt(name)} (this tenant's fields: {known})")
         if value is None or value == "":
             merged.pop(name, None)
         else:
@@ -147,7 +151,7 @@ def apply_descriptive(session: Session, asset: Asset, changes: Mapping[str, Any]
         if name == "custom":
             continue
         if name not in CORE_FIELDS:
-            raise MetadataError(f"unknown descriptive field {name!r}")
+            raise MetadataError(f"unknown descriptive field {excerpt(name)}")
         limit = CORE_FIELDS[name]
         if limit is None:
             setattr(asset, name, None if value in (None, "") else _as_date(name, value))

@@ -28,6 +28,7 @@ from mam.audit import Actor
 from mam.catalog import AssetChanges, get_asset, update_asset
 from mam.errors import MetadataError, SidecarError
 from mam.ingest import IngestResult, ingest_file
+from mam.limits import excerpt
 from mam.metadata.fields import apply_descriptive, list_fields
 from mam.models import Asset
 from mam.services import Services
@@ -71,7 +72,7 @@ def checked_fields(session: Session, tenant_id: str, meta: SidecarMetadata) -> t
             apply_descriptive(session, probe, {"custom": {name: value}})
             accepted.setdefault("custom", {})[name] = value
         except MetadataError as exc:
-            problems.append(f"custom field {name} left out: {exc}")
+            problems.append(f"custom field {excerpt(name)} left out: {exc}")
     return accepted, problems
 
 
