@@ -198,8 +198,8 @@ def news_clip(
     return path, truth
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int], slack: int = 0) -> bool:
-    return a[0] <= b[1] + slack and b[0] <= a[1] + slack
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
 def score(found: Sequence[tuple[str, int, int]], truth: NewsTruth) -> dict[str, dict[str, Any]]:
@@ -222,7 +222,7 @@ def score(found: Sequence[tuple[str, int, int]], truth: NewsTruth) -> dict[str, 
             near = [k for k, (_, s, _e) in enumerate(found) if abs(s - t.first) <= 1]
             label = "cut"
         else:
-            near = [k for k, (_, s, e) in enumerate(found) if _overlaps((s, e), (t.first, t.last), 1)]
+            near = [k for k, (_, s, e) in enumerate(found) if _overlaps((s, e), (t.first, t.last))]
             label = t.kind
         if not near:
             continue
