@@ -72,7 +72,7 @@ def test_a_worker_process_counts_its_jobs_on_its_own_port_and_logs_them_as_json(
                 )
             assert made.status_code == 201, made.text
             asset, job_id = made.json()["id"], made.json()["jobs"][0]["id"]
-            assert wait_job(client, job_id, headers=editor)["state"] == "done"
+            assert wait_job(client, job_id, timeout=300, headers=editor)["state"] == "done"
             worker_side = _samples(_scrape_worker(port, worker, log))
             api_text = client.get("/metrics", headers=platform).text
     finally:
