@@ -2,7 +2,8 @@
 PostgreSQL catalog. Each test has its own queue names (``MAM_BROKER_NAMESPACE``), deleted after it.
 
 Leases and sweeps are shortened (3 s, 1 s) so each test takes seconds; the times measured are
-printed (run with ``-s``); the figures are the benchmark's (benchmarks/workers.py)."""
+printed (run with ``-s``); the figures are the benchmark's (benchmarks/workers.py). Waits are bounded
+generously: on a shared 2-core machine one tiny render has taken 90 s."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pika
+import pika  # type: ignore[import-untyped]
 import pytest
 from conftest import need_server
 from dramatiq.brokers.redis import RedisBroker
@@ -49,7 +50,7 @@ class Workers(Cluster):
                 [str(MAM), "worker", *args], env={**os.environ, **self.env, **env}, stdout=sink, stderr=sink
             )
         self.workers[proc.pid] = proc
-        self.wait(lambda: "mam worker:" in log.read_text(errors="replace"), 60, f"worker {proc.pid} to start")
+        self.wait(lambda: "mam worker:" in log.read_text(errors="replace"), 240, f"worker {proc.pid} to start")
         return proc
 
     def ingest(self, clip: Path, lane: str, profile: str = "poster") -> str:
@@ -115,32 +116,27 @@ def workers_factory(
 
 
 @pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
-def test_an_urgent_only_worker_takes_only_urgent_work_and_a_freed_slot_takes_normal_before_older_bulk(
+def test_an_urgent_only_worker_takes_only_urgent_work_and_another_takes_normal_before_older_bulk(
     workers_factory: Callable[..., Workers], clips: dict[str, Path], broker: str
 ) -> None:
     cluster = workers_factory(broker)
-    anything = cluster.start()
     urgent_only = cluster.start("--lanes", "urgent")
-    blocker = cluster.ingest(clips["long"], "bulk", "proxy")
-    running = cluster.wait_job(blocker, lambda j: j.state == JobState.RUNNING, 90, "the long bulk render")
-    assert cluster.worker_of(running) is anything
     bulk = [cluster.ingest(clips[f"short{n}"], "bulk") for n in range(3)]
     normal = cluster.ingest(clips["short3"], "normal")
     time.sleep(2.5)  # two idle looks of the urgent-only worker: it leaves bulk and normal work alone
     assert all(cluster.job(j).state == JobState.QUEUED for j in [*bulk, normal]), cluster.logs_text()
-
     urgent = cluster.ingest(clips["short0"], "urgent", "proxy")  # the same content: a job on the same asset
-    done = cluster.wait_job(urgent, lambda j: j.state == JobState.DONE, 90, "the urgent job")
-    blocked = cluster.job(blocker)
-    if blocked.finished_at is None or done.started_at < blocked.finished_at:  # type: ignore[operator]
-        assert cluster.worker_of(done) is urgent_only  # it did not wait for the busy worker
+    done = cluster.wait_job(urgent, lambda j: j.state == JobState.DONE, 600, "the urgent job")
+    assert cluster.worker_of(done) is urgent_only and done.attempts == 1
+    assert all(cluster.job(j).state == JobState.QUEUED for j in [*bulk, normal])
 
-    ids = [blocker, *bulk, normal]
-    cluster.wait(lambda: all(cluster.job(i).state == JobState.DONE for i in ids), 180, "every job")
+    anything = cluster.start()  # every lane: normal first, then bulk oldest first, whatever it is offered
+    ids = [*bulk, normal]
+    cluster.wait(lambda: all(cluster.job(i).state == JobState.DONE for i in ids), 900, "every job")
     jobs = {i: cluster.job(i) for i in ids}
     assert all(cluster.worker_of(j) is anything and j.attempts == 1 for j in jobs.values())
-    started = {i: j.started_at for i, j in jobs.items()}
-    assert all(started[normal] < started[b] for b in bulk), started  # normal before older bulk
+    order = sorted(ids, key=lambda i: jobs[i].started_at)  # type: ignore[arg-type,return-value]
+    assert order == [normal, *bulk], cluster.logs_text()
     for n in range(4):
         asset = jobs[normal if n == 3 else bulk[n]].asset_id
         assert sorted(cluster.renditions(asset)) == (["poster", "proxy"] if n == 0 else ["poster"])
@@ -154,15 +150,15 @@ def test_on_rabbitmq_a_worker_killed_mid_render_leaves_its_job_to_the_other_whic
     cluster.start()
     cluster.start()
     job_id = cluster.ingest(clips["long"], "normal", "proxy")
-    running = cluster.wait_job(job_id, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 90, "the render")
+    running = cluster.wait_job(job_id, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 600, "the render")
     victim = cluster.worker_of(running)
     victim.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     victim.wait()
-    taken_up = cluster.wait_job(job_id, lambda j: j.attempts == 2, 60, "the other worker to take the job up")
+    taken_up = cluster.wait_job(job_id, lambda j: j.attempts == 2, 300, "the other worker to take the job up")
     print(f"\nRabbitMQ: SIGKILL -> running again on the other worker: {time.monotonic() - killed_at:.1f} s")
     assert cluster.worker_of(taken_up) is not victim
-    done = cluster.wait_job(job_id, lambda j: j.state in (JobState.DONE, JobState.FAILED), 90, "the job")
+    done = cluster.wait_job(job_id, lambda j: j.state in (JobState.DONE, JobState.FAILED), 600, "the job")
     assert done.state == JobState.DONE and done.attempts == 2, done.error
     assert cluster.renditions(running.asset_id) == ["proxy"]
 
@@ -174,24 +170,24 @@ def test_sigterm_finishes_the_running_job_within_the_grace_or_gives_it_back_and_
     cluster = workers_factory("redis")
     patient = cluster.start("--grace", "120")
     short = cluster.ingest(clips["short1"], "normal", "proxy")
-    cluster.wait_job(short, lambda j: j.state == JobState.RUNNING, 90, "the short render")
+    cluster.wait_job(short, lambda j: j.state == JobState.RUNNING, 600, "the short render")
     patient.send_signal(signal.SIGTERM)
-    assert patient.wait(timeout=150) == 0, cluster.logs_text()
+    assert patient.wait(timeout=600) == 0, cluster.logs_text()
     finished = cluster.job(short)
     assert finished.state == JobState.DONE and finished.attempts == 1  # finished within the grace
 
     hasty = cluster.start("--grace", "1")
     long = cluster.ingest(clips["long"], "normal", "proxy")
-    cluster.wait_job(long, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 90, "the long render")
+    cluster.wait_job(long, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 600, "the long render")
     hasty.send_signal(signal.SIGTERM)
     stopping_at = time.monotonic()
-    assert hasty.wait(timeout=60) == 0, cluster.logs_text()
+    assert hasty.wait(timeout=300) == 0, cluster.logs_text()
     print(f"\nSIGTERM with a 1 s grace -> exited 0 after {time.monotonic() - stopping_at:.1f} s")
     given_back = cluster.job(long)
     assert given_back.state == JobState.QUEUED and given_back.attempts == 0 and given_back.worker is None
     assert cluster.renditions(given_back.asset_id) == []
 
     cluster.start()  # nothing lost: the next worker takes it up
-    done = cluster.wait_job(long, lambda j: j.state in (JobState.DONE, JobState.FAILED), 120, "the job")
+    done = cluster.wait_job(long, lambda j: j.state in (JobState.DONE, JobState.FAILED), 600, "the job")
     assert done.state == JobState.DONE and done.attempts == 1, done.error
     assert cluster.renditions(done.asset_id) == ["proxy"]
