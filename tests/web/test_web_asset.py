@@ -232,6 +232,9 @@ def test_a_click_on_a_shot_lands_on_its_first_frame(page: Page, site: Site, tmp_
     open_asset(page, site.video)
     expect(page.get_by_test_id(f"shot-{target['number']}")).to_be_visible()
     shot(page, tmp_path, "1-shots")
+    page.get_by_test_id("timeline").hover(position={"x": 40, "y": 10})
+    expect(page.get_by_test_id("storyboard-preview").locator(".thumb")).to_be_visible()  # the WebVTT track
+    shot(page, tmp_path, "1-storyboard")
     page.get_by_test_id(f"shot-{target['number']}").click()
     wait_js(page, "!document.querySelector('video').seeking")
     assert int(media_time(page) * RATE + 1e-3) == target["first_frame"]
@@ -279,6 +282,29 @@ def test_marks_in_and_out_with_i_and_o_export_and_the_download_lasts_the_marked_
         stream = made.streams.video[0]
         frames = sum(1 for _ in made.decode(stream))
     assert frames == 2 * RATE
+
+
+def test_a_rendition_asked_for_appears_by_itself_when_its_job_ends_and_downloads(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    open_asset(page, site.video)
+    page.get_by_role("tab", name="导出与转码").click()
+    renditions = page.get_by_test_id("renditions")
+    expect(renditions).not_to_contain_text("广播音频")
+    page.get_by_role("combobox", name="选择要追加生成的模板").click(force=True)
+    page.get_by_role("listbox", name="选择要追加生成的模板").get_by_role("option", name="广播音频（radio）").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="追加转码").click()
+    expect(page.get_by_text("已排队：广播音频（radio）")).to_be_visible()
+    shot(page, tmp_path, "1-asked")
+    expect(renditions).to_contain_text("广播音频（radio）", timeout=120_000)  # no reload: the page follows the job
+    shot(page, tmp_path, "2-made")
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="下载广播音频（radio）").click()
+    saved = tmp_path / "radio.mp3"
+    waiting.value.save_as(saved)
+    with av.open(str(saved)) as made:
+        assert abs(float(made.duration or 0) / 1e6 - 8.0) < 0.2
 
 
 def test_an_edited_title_is_found_by_search_at_once(page: Page, site: Site, tmp_path: Path) -> None:
