@@ -8,8 +8,10 @@ Two kinds of figures, kept apart on purpose:
   own port (``--metrics-port``); ``mam serve`` counts its requests and, on the embedded broker, the
   jobs it runs itself. Prometheus adds the processes up (``sum by (profile)``).
 - **State of the catalog** (:class:`CatalogCollector`, read at scrape time by ``GET /metrics``): jobs
-  queued and running per lane, how long the oldest queued job of each lane has waited, bytes
-  stored per tenant. Every API process answers the same figures (use ``max``, not ``sum``).
+  queued and running per lane, how long the oldest queued job of each lane has waited, and bytes
+  stored per tenant (summed again in the background at most every ``MAM_METRICS_STORAGE_SECONDS``:
+  a pass over every asset and rendition). Every API process answers the same figures (use ``max``,
+  not ``sum``).
 
 Every label has a bounded set of values: lanes, job kinds, profiles (the profile files), failure
 reasons (:data:`FAILURE_REASONS`), route templates (never a raw path), status codes, tenant ids. No
