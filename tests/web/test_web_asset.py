@@ -197,6 +197,23 @@ def test_an_editor_opens_an_asset_and_the_proxy_plays(page: Page, site: Site, tm
     expect(page.get_by_role("button", name="播放（空格）")).to_be_visible()
 
 
+def test_j_k_l_shuttle_forwards_faster_stops_and_plays_backwards(page: Page, site: Site, tmp_path: Path) -> None:
+    open_asset(page, site.video, "?t=4")
+    wait_js(page, "document.querySelector('video').currentTime >= 4")
+    page.keyboard.press("k")
+    page.keyboard.press("l")
+    page.keyboard.press("l")
+    wait_js(page, "document.querySelector('video').playbackRate === 2 && !document.querySelector('video').paused")
+    page.keyboard.press("k")
+    wait_js(page, "document.querySelector('video').paused")
+    before = media_time(page)
+    page.keyboard.press("j")
+    wait_js(page, f"document.querySelector('video').currentTime < {before - 0.5}")
+    shot(page, tmp_path, "backwards")
+    page.keyboard.press("k")
+    expect(page.get_by_role("button", name="播放（空格）")).to_be_visible()
+
+
 def test_t_in_the_url_starts_playing_there(page: Page, site: Site, tmp_path: Path) -> None:
     open_asset(page, site.video, "?t=5")
     wait_js(page, "document.querySelector('video').currentTime >= 5")
