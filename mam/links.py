@@ -135,11 +135,14 @@ class LinkSigner:
             raise LinkError("the link is malformed: ask for a new one (POST .../links/<profile>)")
         try:
             tenant_id = _unb64(parts[1]).decode("utf-8")
-            signature = _unb64(parts[3])
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise LinkError("the link is malformed: ask for a new one") from None
+        if _b64(tenant_id.encode()) != parts[1]:  # one spelling per token: base64's spare bits must be zero
+            raise LinkError("the link is malformed: ask for a new one")
         expires = int(parts[2])
-        if not hmac.compare_digest(signature, self._signature(tenant_id, scope, expires)):
+        # Compared as text: another spelling of the same bytes (a changed spare bit in the last
+        # character) is an altered link, not the same one.
+        if not hmac.compare_digest(parts[3], _b64(self._signature(tenant_id, scope, expires))):
             raise LinkError("the link's signature does not match this path (altered, or made for another file)")
         if expires <= self._clock():
             raise LinkError("the link has expired: ask for a new one")

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import TokenBuckets
-from mam.errors import ConfigError
+from mam.errors import ConfigError, LinkError
 from mam.links import SECRET_FILE, LinkSigner, link_scope, url_secret
 from mam.services import open_services
 from mam.settings import Settings
@@ -461,3 +461,15 @@ def test_on_s3_a_link_serves_hls_playlists_itself_and_presigns_files_for_no_long
                 assert httpx.get(presigned).status_code == 200
     finally:
         services.close()
+
+
+def test_a_token_has_one_spelling_so_any_changed_character_is_refused() -> None:
+    signer = LinkSigner(SECRET.encode())
+    scope = "assets/a/renditions/proxy"
+    token, _ = signer.sign(OWN, scope, 60)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for at in (len(token) - 1, token.index(".", 3) - 1):  # the signature's and the tenant's last characters
+        for other in alphabet.replace(token[at], ""):
+            with pytest.raises(LinkError):
+                signer.verify(token[:at] + other + token[at + 1 :], scope)
+    assert signer.verify(token, scope).tenant_id == OWN
