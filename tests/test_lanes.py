@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from api_support import upload
 from conftest import Media, catalog_asset, signed_in
@@ -27,6 +28,7 @@ from mam.jobs.lanes import LANES, Lane, claim_next, parse_lanes, waiting_job
 from mam.jobs.queries import list_jobs
 from mam.models import Job, JobState, utcnow
 from mam.services import Services
+from mam.tus import encode_metadata
 from mam.watch.config import WatchConfig
 from transcode import generate
 from workers.actors import declare_light_actor
@@ -189,3 +191,23 @@ def _state(services: Services, job_id: str) -> str:
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
         return job.state
+
+
+def test_a_tus_upload_names_its_lane_in_its_metadata_and_an_unknown_lane_is_refused_before_any_byte(
+    client: TestClient, media: Media
+) -> None:
+    tus = {"Tus-Resumable": "1.0.0"}
+    data = media.wav.read_bytes()
+
+    def create(**metadata: str) -> httpx.Response:
+        headers = {**tus, "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata(metadata)}
+        return client.post("/api/v1/uploads", headers=headers)
+
+    assert create(filename="x.wav", lane="express").status_code == 422
+    made = create(filename="radio.wav", profiles="proxy", lane="urgent")
+    assert made.status_code == 201, made.text
+    octets = {**tus, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+    done = client.patch(made.headers["Location"], content=data, headers=octets)
+    assert done.status_code == 204
+    asset = client.get(done.headers["mam-asset-location"]).json()
+    assert [j["lane"] for j in asset["jobs"]] == ["urgent"]
