@@ -81,6 +81,8 @@ def test_search_finds_the_same_asset_by_characters_pinyin_and_traditional_script
     page.goto("/assets")
     expect(page.get_by_test_id("results").locator("li.hit")).to_have_count(2)  # newest first, nothing typed
     box = page.get_by_role("searchbox", name="搜索素材")
+    page.keyboard.press("/")  # anywhere on the page: to the search box
+    expect(box).to_be_focused()
     for words in ("湘乡", "xiangxiang", "湘鄉"):
         box.fill(words)
         hit = page.locator(f'[data-asset-id="{xiangxiang["id"]}"]')
