@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import client_headers, make_settings
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -60,3 +60,13 @@ def test_without_a_build_the_root_says_how_to_make_one(tmp_path: Path) -> None:
         page = client.get("/assets")
         assert page.status_code == 503 and "make install" in page.text
         assert "content-security-policy" in page.headers
+
+
+def test_the_session_lists_what_the_role_may_do_so_the_page_can_hide_the_rest(client: TestClient) -> None:
+    newsroom = client.get("/api/v1/session", headers=client_headers(client, role="newsroom")).json()
+    assert newsroom["role"] == "newsroom" and "asset:read" in newsroom["permissions"]
+    assert "asset:create" not in newsroom["permissions"] and "asset:delete" not in newsroom["permissions"]
+    assert newsroom["renditions"] == ["proxy", "poster", "hls", "web_*"]
+    admin = client.get("/api/v1/session", headers=client_headers(client, role="admin")).json()
+    assert {"asset:create", "asset:delete", "job:cancel"} <= set(admin["permissions"])
+    assert admin["permissions"] == sorted(admin["permissions"])
