@@ -23,6 +23,15 @@ function ownsArrows(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && OWN_ARROWS.has(target.getAttribute("role") ?? "");
 }
 
+const PRESSED = new Set(["button", "tab", "option", "checkbox", "radio", "switch", "menuitem", "link"]);
+
+/** A control that space presses (a button, a link, a tab...), the timeline's slider excepted. */
+function activates(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement) return true;
+  return PRESSED.has(target.getAttribute("role") ?? "");
+}
+
 export function useEditorKeys(player: Player, enabled: () => boolean = () => true): void {
   let holdingK = false;
 
@@ -33,8 +42,8 @@ export function useEditorKeys(player: Player, enabled: () => boolean = () => tru
     let handled = true;
     switch (key) {
       case " ":
-        // a focused button is pressed by space: leave it that
-        if (event.target instanceof HTMLButtonElement) return;
+        // a focused button, link, tab or option is pressed by space: leave it that
+        if (activates(event.target)) return;
         player.toggle();
         break;
       case "k":
