@@ -23,6 +23,8 @@ from api.app import create_app
 from mam.jobs import create_asset_with_job
 from mam.services import Services
 
+_http = httpx.Client(timeout=60)  # not httpx's 5 s: a loaded machine may take longer
+
 
 @dataclass
 class Receiver:
@@ -84,7 +86,7 @@ def _asset(services: Services) -> str:
 
 
 def _deliveries(base: str, headers: dict[str, str], hook: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{base}/api/v1/webhooks/{hook}/deliveries", headers=headers)
+    answer = _http.get(f"{base}/api/v1/webhooks/{hook}/deliveries", headers=headers)
     assert answer.status_code == 200, answer.text
     items: list[dict[str, Any]] = answer.json()["items"]
     return items
@@ -108,14 +110,14 @@ def test_a_delivery_is_signed_retried_after_failures_until_answered_and_logged_w
     headers = auth_headers(services)
     asset_id = _asset(services)
     receiver.answers = [500, 503, 204]
-    made = httpx.post(
+    made = _http.post(
         f"{base}/api/v1/webhooks", headers=headers, json={"url": receiver.url, "event_types": ["asset.updated"]}
     )
     assert made.status_code == 201, made.text
     hook, secret = made.json()["id"], made.json()["secret"]
     assert secret.startswith("whsec_")
 
-    changed = httpx.patch(f"{base}/api/v1/assets/{asset_id}", headers=headers, json={"title": "防汛调度会"})
+    changed = _http.patch(f"{base}/api/v1/assets/{asset_id}", headers=headers, json={"title": "防汛调度会"})
     assert changed.status_code == 200
 
     receiver.wait_for(3)
@@ -134,8 +136,8 @@ def test_a_delivery_is_signed_retried_after_failures_until_answered_and_logged_w
     assert len(receiver.received) == 3  # only the type asked for: asset.created was not sent
 
     shown = (
-        httpx.get(f"{base}/api/v1/webhooks", headers=headers).text
-        + httpx.get(f"{base}/api/v1/webhooks/{hook}", headers=headers).text
+        _http.get(f"{base}/api/v1/webhooks", headers=headers).text
+        + _http.get(f"{base}/api/v1/webhooks/{hook}", headers=headers).text
         + str(_deliveries(base, headers, hook))
     )
     assert secret not in shown and secret[6:] not in shown
@@ -148,7 +150,7 @@ def test_a_delivery_that_keeps_failing_is_dead_after_its_attempts_and_sent_again
     base, services = api
     headers = auth_headers(services)
     receiver.answers = [503]
-    hook = httpx.post(f"{base}/api/v1/webhooks", headers=headers, json={"url": receiver.url}).json()["id"]
+    hook = _http.post(f"{base}/api/v1/webhooks", headers=headers, json={"url": receiver.url}).json()["id"]
     _asset(services)  # asset.created: every type but job.progress when none are named
 
     receiver.wait_for(3)
@@ -157,7 +159,7 @@ def test_a_delivery_that_keeps_failing_is_dead_after_its_attempts_and_sent_again
     assert [d["event_type"] for d in _deliveries(base, headers, hook)] == ["asset.created"]
 
     receiver.answers = [503, 503, 503, 200]
-    again = httpx.post(f"{base}/api/v1/webhooks/{hook}/deliveries/{dead['id']}/redeliver", headers=headers)
+    again = _http.post(f"{base}/api/v1/webhooks/{hook}/deliveries/{dead['id']}/redeliver", headers=headers)
     assert again.status_code == 202 and again.json()["state"] == "pending"
     receiver.wait_for(4)
     redelivered = _settled(base, headers, hook)
@@ -171,7 +173,7 @@ def test_an_endpoint_that_does_not_answer_is_logged_with_the_reason_and_no_url(
     base, services = api
     headers = auth_headers(services)
     url = "http://127.0.0.1:9/hooks?token=s3cr3t-token"  # the discard port: nothing listens
-    hook = httpx.post(f"{base}/api/v1/webhooks", headers=headers, json={"url": url}).json()["id"]
+    hook = _http.post(f"{base}/api/v1/webhooks", headers=headers, json={"url": url}).json()["id"]
     _asset(services)
 
     dead = _settled(base, headers, hook)
@@ -194,7 +196,7 @@ def test_an_endpoint_that_does_not_answer_is_logged_with_the_reason_and_no_url(
 def test_a_url_that_is_not_http_or_names_a_link_local_address_is_refused(tmp_path: Path, url: str) -> None:
     app = create_app(make_settings(tmp_path / "home"), run_workers=False)
     with live_server(app) as base:
-        answer = httpx.post(f"{base}/api/v1/webhooks", headers=auth_headers(app.state.services), json={"url": url})
+        answer = _http.post(f"{base}/api/v1/webhooks", headers=auth_headers(app.state.services), json={"url": url})
     assert answer.status_code == 422, answer.text
     assert answer.json()["type"] == "urn:mam:problem:webhook-refused"
     assert "pw@" not in answer.text
@@ -205,9 +207,9 @@ def test_private_addresses_are_refused_when_the_setting_says_so(tmp_path: Path) 
     with live_server(app) as base:
         headers = auth_headers(app.state.services)
         for url in ("http://127.0.0.1:8080/h", "https://10.1.2.3/h", "http://localhost/h"):
-            answer = httpx.post(f"{base}/api/v1/webhooks", headers=headers, json={"url": url})
+            answer = _http.post(f"{base}/api/v1/webhooks", headers=headers, json={"url": url})
             assert answer.status_code == 422 and "private" in answer.json()["detail"], answer.text
-        unknown = httpx.post(
+        unknown = _http.post(
             f"{base}/api/v1/webhooks", headers=headers, json={"url": "https://1.1.1.1/h", "event_types": ["x.y"]}
         )
         assert unknown.status_code == 422
