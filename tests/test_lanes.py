@@ -53,9 +53,9 @@ def test_a_free_slot_claims_the_oldest_job_of_the_highest_lane_it_takes_instead_
     bulk, normal, urgent_old, urgent_new = _jobs(services, ["bulk", "normal", "urgent", "urgent"])
     policy = JobPolicy()
     with services.session() as session:
-        first = claim_next(session, bulk, LANES, policy, "w1")
+        first = claim_next(session, urgent_new, LANES, policy, "w1")  # within a lane: the oldest first
         assert first is not None and first.id == urgent_old and first.state == JobState.RUNNING
-        second = claim_next(session, urgent_new, LANES, policy, "w1")  # offered the best there is: its own
+        second = claim_next(session, bulk, LANES, policy, "w1")
         assert second is not None and second.id == urgent_new
         # a slot that does not take normal work passes normal over, and takes the bulk job it was offered
         third = claim_next(session, bulk, (Lane.BULK,), policy, "w2")

@@ -3,7 +3,7 @@
 Around every job message, :class:`JobAttempts` runs one :class:`~mam.jobs.attempts.Attempt`:
 
 - ``before_process_message`` is a worker slot come free: it claims, among the worker's lanes, the
-  oldest claimable job of a higher lane than the message's if one waits, else the message's own
+  oldest claimable job of the highest lane waiting, the message's own only if it is that one
   (:func:`mam.jobs.lanes.claim_next`; a job passed over is sent again at once). Claim once: a job that
   is done, cancelled, running under a live lease, or still in its backoff raises ``SkipMessage``, so
   the actor never runs and the message is acked. It starts the lease's heartbeat, and the actor asks

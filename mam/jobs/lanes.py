@@ -4,7 +4,7 @@ A job's lane is chosen when it is asked for (API field, CLI flag, watch folder s
 the job. Each lane has its own broker queue, but the broker does not decide the order: dramatiq's
 consumers prefetch from every queue alike and a busy worker can hold an urgent message while
 another worker is free, so a worker slot that frees claims the highest lane's claimable job from
-the catalog (:func:`mam.jobs.lifecycle.claim_next`), whatever message woke it.
+the catalog (:func:`claim_next`), whatever message woke it; within a lane, the oldest first.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from mam.models import Job, JobLane, JobState, utcnow
 __all__ = ["LANES", "Lane", "claim_next", "lane_rank", "parse_lane", "parse_lanes", "waiting_job"]
 
 _CANDIDATES = 5
-"""Higher-lane jobs tried, best first, before a slot settles for the job it was offered (another
-worker may claim each of them first)."""
+"""Jobs tried, best first, before a slot settles for the job it was offered (another worker may
+claim each of them first)."""
 
 
 Lane = JobLane
@@ -62,18 +62,20 @@ def lane_rank() -> ColumnElement[int]:
 def claim_next(
     session: Session, offered: str, lanes: Sequence[Lane], policy: JobPolicy, worker: str | None = None
 ) -> Job | None:
-    """A free slot was offered ``offered`` (the job of the message that woke it): claim instead the
-    oldest claimable job of a higher lane among ``lanes``, if one waits; else ``offered``, if it is
-    claimable. ``None``: nothing to run (``offered`` is done, running elsewhere, or in its backoff).
+    """A free slot was offered ``offered`` (the job of the message that woke it): claim the oldest
+    claimable job of the highest lane among ``lanes`` that is not below the offered job's lane (the
+    offered job itself, if it is that one); else ``offered``, if it is claimable. ``None``: nothing to
+    run (``offered`` is done, running elsewhere, or in its backoff).
 
-    The offered job, when passed over, stays queued: the caller sends it again."""
+    The offered job, when passed over, stays queued: the caller sends it again (to the back of its
+    lane's queue: a message is small, and the catalog's order is the one that counts)."""
     lane = session.scalar(select(Job.lane).where(Job.id == offered))
     rank = Lane(lane).rank if lane in {w.value for w in lanes} else len(LANES)
-    higher = [w.value for w in lanes if w.rank < rank]
-    if higher:
+    wanted = [w.value for w in lanes if w.rank <= rank]
+    if wanted:
         for candidate in session.scalars(
             select(Job.id)
-            .where(claimable(utcnow()), Job.attempts < policy.max_attempts, Job.lane.in_(higher))
+            .where(claimable(utcnow()), Job.attempts < policy.max_attempts, Job.lane.in_(wanted))
             .order_by(lane_rank(), Job.created_at)
             .limit(_CANDIDATES)
         ).all():
