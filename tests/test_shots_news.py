@@ -87,3 +87,16 @@ def test_a_dissolve_between_moving_cameras_reports_its_own_length() -> None:
     for t in dissolves:
         (match,) = [f for f in found if f[0] == "dissolve" and f[1] <= t.last and t.first <= f[2]]
         assert abs(match[1] - t.first) <= 3 and abs(match[2] - t.last) <= 3, (match, t)
+
+
+@pytest.mark.parametrize(("seed", "overlap"), [(11, 12), (12, 24)])
+def test_a_dissolve_between_two_moving_cameras_is_found_as_a_dissolve_within_its_range(seed: int, overlap: int) -> None:
+    """Both shots move during the mix, so the middle picture is no blend of the two ends; the edge
+    energy of the mix still dips as a mix of two unrelated pictures does."""
+    rng = np.random.default_rng(seed)
+    before, after = _shot(_W, _H, 40 + overlap, rng), _shot(_W, _H, 40, rng)
+    mixed = [_mix(before[40 + k], after[k], (k + 1) / (overlap + 1)) for k in range(overlap)]
+    found = _found(before[:40] + mixed + after[overlap:])
+    assert [kind for kind, _, _ in found] == ["dissolve"], found
+    (_, first, last) = found[0]
+    assert 40 <= first <= last <= 40 + overlap - 1 and last - first >= overlap // 2, found

@@ -47,6 +47,17 @@ _FADE_GROWTH = 0.02
 """Detail grows by at least this share per picture during a fade (1/n of the whole for an n-picture fade)."""
 _FADE_RISE = 8.0
 """A fade brings or takes away at least this much spread."""
+_MIX_RHO, _MIX_RHO_LOW, _MIX_RESIDUAL = 0.3, -0.6, 0.25
+"""A dissolve's fitted correlation of its two pictures' detail (0 unrelated, 1 one shot), its lowest
+(detail falling further, towards a flat picture, is a fade), and its largest residual."""
+_MIX_STRAIGHT = 0.25
+"""A dissolve goes from one picture to the other about straight: the distance between its ends (on
+16x9 thumbnails) is at least this share of the distance walked picture by picture. A fast pan over
+detail that thins out and comes back walks far and ends near where it began."""
+_COARSE = (16, 9)
+_MIX_BOUND, _MIX_STEADY = 5, 0.6
+"""The energy of the pictures ``_MIX_BOUND`` before and after a dissolve moves less than
+``_MIX_STEADY`` times what it moves over as many pictures inside it."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,12 @@ def _picture(gray: Gray, index: int) -> _Picture:
     return _Picture(index, small, hist, float(small.mean()), float(small.std()))
 
 
+def _edge_energy(gray: Gray) -> float:
+    """Mean squared difference between neighbouring pixels: the picture's detail, whatever moves."""
+    picture = np.asarray(gray, np.float32)
+    return float(np.square(np.diff(picture, axis=1)).mean() + np.square(np.diff(picture, axis=0)).mean())
+
+
 def _distance(a: _Picture, b: _Picture) -> float:
     """0 for the same picture, about 1 for unrelated ones."""
     if a.small.shape != b.small.shape:  # the stream changed its picture size: a new shot
@@ -76,6 +93,27 @@ def _distance(a: _Picture, b: _Picture) -> float:
     pixels = float(np.abs(a.small - b.small).mean()) / 255.0
     moved = float(np.abs(np.cumsum(a.hist - b.hist)).sum()) / _BINS  # earth mover's distance, 0..1
     return 0.5 * (min(1.0, 3.0 * pixels) + min(1.0, 4.0 * moved))
+
+
+def _mix_fit(energy: npt.NDArray[np.float64], length: int) -> tuple[npt.NDArray[np.float64], ...]:
+    """For every picture ``p`` with ``length`` pictures after it and one more (``q``): the correlation
+    rho that fits the energy between them as a mix of ``p`` and ``q`` (see :meth:`ShotDetector._mixes`),
+    by least squares, from sums that one correlation of the energy curve with the cross term gives."""
+    alpha = np.arange(1, length + 1) / (length + 1)
+    cross = 2 * alpha * (1 - alpha)
+    ep, eq = energy[: -length - 1], energy[length + 1 :]
+    along = np.correlate(energy[1:-1], cross, mode="valid")  # sum of E_k times the cross term
+    fitted = along - ep * float(((1 - alpha) ** 2 * cross).sum()) - eq * float((alpha**2 * cross).sum())
+    rho: npt.NDArray[np.float64] = fitted / np.maximum(np.sqrt(ep * eq) * float((cross * cross).sum()), 1e-9)
+    return rho, alpha, cross
+
+
+def _mix_residual(energy: npt.NDArray[np.float64], p: int, q: int, rho: float) -> float:
+    """The mean distance of the energy between ``p`` and ``q`` from its fit, as a share of the cross term."""
+    alpha = np.arange(1, q - p) / (q - p)
+    cross = 2 * alpha * (1 - alpha) * np.sqrt(energy[p] * energy[q])
+    base = (1 - alpha) ** 2 * energy[p] + alpha**2 * energy[q]
+    return float(np.abs(energy[p + 1 : q] - base - rho * cross).mean() / max(float(cross.mean()), 1e-9))
 
 
 @register
@@ -107,6 +145,8 @@ class ShotDetector(Detector):
         self.times: list[float] = []
         self.means: list[float] = []
         self.spreads: list[float] = []
+        self.energies: list[float] = []
+        self.coarse: list[bytes] = []
         self.scores: list[float] = [0.0]
         self.bridges: dict[int, float] = {}
         self.candidates: list[tuple[int, int]] = []
@@ -128,6 +168,8 @@ class ShotDetector(Detector):
         self.times.append(seconds)
         self.means.append(picture.mean)
         self.spreads.append(picture.spread)
+        self.energies.append(_edge_energy(gray))
+        self.coarse.append(cv2.resize(gray, _COARSE, interpolation=cv2.INTER_AREA).tobytes())
         m = n - self.lookahead
         if m >= 1 and self.scores[m] >= self.cut_threshold:
             before, at = self._at(m - 1), self._at(m)
@@ -161,7 +203,7 @@ class ShotDetector(Detector):
             self.candidates.append((moving[0], moving[-1]))
 
     def finish(self) -> list[Segment]:
-        self.candidates += self._fades()
+        self.candidates += self._fades() + self._mixes()
         cuts = self._cuts()
         graduals = [g for g in self._graduals(cuts) if not self._featureless(*g)]
         cuts = [c for c in cuts if not any(s - 1 <= c <= e + 1 for s, e in graduals)]
@@ -169,6 +211,51 @@ class ShotDetector(Detector):
         for s, e in graduals:
             found += [self._segment(kind, first, last) for kind, first, last in self._label(s, e)]
         return sorted(found, key=lambda seg: seg.first)
+
+    def _mixes(self) -> list[tuple[int, int]]:
+        """Dissolves found from the edge energy alone, which camera motion hardly changes.
+
+        The mix of two unrelated pictures A and B has the edge energy (1-a)^2 E_A + a^2 E_B + 2a(1-a)
+        rho sqrt(E_A E_B), with rho about 0 (pictures of one shot give rho about 1). For each range of
+        4 to the longest window's pictures between a picture ``p`` and ``q``, rho is fitted with ``a``
+        growing evenly; a dissolve fits with a small rho and a small residual, and the energy hardly
+        moves for a few pictures before ``p`` and after ``q`` (a camera slowly panning into a
+        featureless sky keeps losing detail), and the pictures go from ``p`` to ``q`` about straight
+        (a fast pan walks far). Overlapping ranges keep the best fit."""
+        energy = np.asarray(self.energies, np.float64)
+        spreads = np.asarray(self.spreads)
+        fits: list[tuple[float, int, int]] = []
+        h = _MIX_BOUND
+        coarse = np.frombuffer(b"".join(self.coarse), np.uint8).reshape(len(self.coarse), -1).astype(np.float32)
+        walked = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(coarse, axis=0)).mean(axis=1))))
+        for length in range(4, max(self.windows) + 1):
+            if len(energy) < length + 2:
+                break
+            rho = _mix_fit(energy, length)[0]
+            ps = np.arange(len(rho))
+            qs, k = ps + length + 1, min(h, length)
+            before = np.abs(energy[ps] - energy[np.maximum(0, ps - h)])
+            after = np.abs(energy[np.minimum(len(energy) - 1, qs + h)] - energy[qs])
+            steady = (before <= _MIX_STEADY * np.abs(energy[ps] - energy[ps + k])) & (
+                after <= _MIX_STEADY * np.abs(energy[qs] - energy[qs - k])
+            )
+            ends = np.minimum(energy[ps], energy[qs]) >= 1
+            for p in np.flatnonzero((rho >= _MIX_RHO_LOW) & (rho <= _MIX_RHO) & steady & ends).tolist():
+                q = p + length + 1
+                if min(spreads[p : q + 1]) <= _FLAT:
+                    continue  # passes through a flat picture: a fade, found from its flat pictures
+                residual = _mix_residual(energy, p, q, float(rho[p]))
+                if residual > _MIX_RESIDUAL:
+                    continue
+                straight = float(np.abs(coarse[q] - coarse[p]).mean())
+                if straight < _MIX_STRAIGHT * (walked[q] - walked[p]):
+                    continue
+                fits.append((float(rho[p]) + residual, p + 1, q - 1))
+        kept: list[tuple[int, int]] = []
+        for _, first, last in sorted(fits):
+            if all(last < s or e < first for s, e in kept):
+                kept.append((first, last))
+        return sorted(kept)
 
     def _agreed(self, s: int, e: int) -> tuple[int, int]:
         """The frames of a dissolve ``s..e`` that at least half as many candidates hold as hold its
