@@ -24,6 +24,42 @@ export interface Waveform {
   peaks: number[];
 }
 
+/** A line of on-screen text the analysis read (GET /api/v1/assets/{id}/text). */
+export interface ScreenTextLine {
+  id: string;
+  start: number;
+  end: number;
+  start_tc: string | null;
+  end_tc: string | null;
+  text: string;
+  region: "subtitle" | "strap" | "other";
+  confidence: number;
+  box: number[];
+}
+
+export interface ScreenTextList {
+  asset_id: string;
+  total: number;
+  lines: ScreenTextLine[];
+}
+
+/** A stretch of speech, other sound or silence (GET /api/v1/assets/{id}/speech). */
+export interface SoundSegment {
+  kind: "speech" | "other" | "silence";
+  start: number;
+  end: number;
+  duration: number;
+  start_timecode: string | null;
+  end_timecode: string | null;
+}
+
+export interface SpeechReport {
+  asset_id: string;
+  has_speech: boolean | null;
+  speech_seconds: number;
+  segments: SoundSegment[];
+}
+
 /** A centre an asset can be shared with (GET /api/v1/share-targets). */
 export interface ShareTarget {
   id: string;
@@ -37,6 +73,8 @@ export const assetApi = {
   update: (id: string, changes: AssetUpdate) => patch<Asset>(base(id), changes),
   shots: (id: string) => get<ShotList>(`${base(id)}/shots`),
   qc: (id: string) => get<QcReport>(`${base(id)}/qc`),
+  text: (id: string) => get<ScreenTextList>(`${base(id)}/text`),
+  speech: (id: string) => get<SpeechReport>(`${base(id)}/speech`),
   exportRange: (id: string, profile: string, start: number, end: number) =>
     post<Job>(`${base(id)}/exports`, { profile, start, end }),
   requestRenditions: (id: string, profiles: string[]) =>
@@ -55,3 +93,6 @@ export const assetApi = {
 /** A stored file's URL under /api/v1 (those the API answers are absolute paths already). */
 export const renditionUrl = (id: string, profile: string): string =>
   `/api/v1${base(id)}/renditions/${encodeURIComponent(profile)}`;
+
+/** The on-screen text as subtitles: text.srt or text.vtt (a download link). */
+export const textExportUrl = (id: string, format: "srt" | "vtt"): string => `/api/v1${base(id)}/text.${format}`;

@@ -8,7 +8,7 @@ const en: AssetMessages = {
     jobError: "Why: {reason}",
     duration: "Duration {d}",
     sharedReadOnly: "Read-only · shared by {owner}",
-    tabs: { shots: "Shots ({n})", qc: "QC", metadata: "Metadata", export: "Export & renditions", share: "Sharing" },
+    tabs: { shots: "Shots ({n})", text: "On-screen text ({n})", qc: "QC", metadata: "Metadata", export: "Export & renditions", share: "Sharing" },
     player: {
       video: "Video",
       audio: "Audio",
@@ -44,8 +44,20 @@ const en: AssetMessages = {
     },
     timeline: {
       label: "Timeline",
+      sound: "Sound:",
+      soundLabel: "Sound: speech, other sound and silence",
+      sound_kind: { speech: "Speech", other: "Other sound", silence: "Silence" },
       range: "In {in} · Out {out} · Length {length}",
     },
+    text: {
+      title: "On-screen text",
+      none: "No on-screen text was read",
+      download: "Download:",
+      downloadAs: "Download the on-screen text as {file}",
+      open: "Go to “{text}” ({tc})",
+      region: { subtitle: "Subtitle", strap: "Strap", other: "Other" },
+    },
+    speech: { yes: "Has speech", no: "No speech", seconds: "{s} s of speech" },
     shots: {
       title: "Shots",
       none: "No shots analysed yet",

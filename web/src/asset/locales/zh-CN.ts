@@ -6,7 +6,7 @@ const zhCN = {
     jobError: "原因：{reason}",
     duration: "时长 {d}",
     sharedReadOnly: "只读 · 来自 {owner} 的共享素材",
-    tabs: { shots: "镜头（{n}）", qc: "技审", metadata: "编目", export: "导出与转码", share: "共享" },
+    tabs: { shots: "镜头（{n}）", text: "屏幕文字（{n}）", qc: "技审", metadata: "编目", export: "导出与转码", share: "共享" },
     player: {
       video: "视频画面",
       audio: "音频",
@@ -42,8 +42,20 @@ const zhCN = {
     },
     timeline: {
       label: "时间线",
+      sound: "声音：",
+      soundLabel: "声音：语音、其他声音与静音",
+      sound_kind: { speech: "语音", other: "其他声音", silence: "静音" },
       range: "入点 {in} · 出点 {out} · 长度 {length}",
     },
+    text: {
+      title: "屏幕文字",
+      none: "没有识别到屏幕文字",
+      download: "下载：",
+      downloadAs: "下载屏幕文字 {file}",
+      open: "跳到“{text}”（{tc}）",
+      region: { subtitle: "字幕", strap: "标题条", other: "其他" },
+    },
+    speech: { yes: "有语音", no: "无语音", seconds: "语音 {s} 秒" },
     shots: {
       title: "镜头列表",
       none: "还没有镜头分析结果",
