@@ -47,7 +47,7 @@ _FADE_GROWTH = 0.02
 """Detail grows by at least this share per picture during a fade (1/n of the whole for an n-picture fade)."""
 _FADE_RISE = 8.0
 """A fade brings or takes away at least this much spread."""
-_MIX_RHO, _MIX_RHO_LOW, _MIX_RESIDUAL = 0.3, -0.6, 0.25
+_MIX_RHO, _MIX_RHO_LOW, _MIX_RESIDUAL = 0.15, -0.6, 0.2
 """A dissolve's fitted correlation of its two pictures' detail (0 unrelated, 1 one shot), its lowest
 (detail falling further, towards a flat picture, is a fade), and its largest residual."""
 _MIX_STRAIGHT = 0.25
