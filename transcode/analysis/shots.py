@@ -16,6 +16,9 @@ distance between two pictures mixes their mean pixel difference with their histo
   dissolve's range is where at least half as many windows hold it as hold its most agreed
   picture: long windows over a moving camera take some of the motion around it for the mix.
   Where every picture is flat (a field ramping from black to white and back), nothing is found.
+* A **dissolve between moving cameras** (the middle picture is then no average of the ends) is
+  also found from the edge energy of each picture, which motion hardly changes: a mix of two
+  unrelated pictures dips to (1-a)^2 E_A + a^2 E_B of their detail (see ``_mixes``).
 * A gradual transition is then **labelled** by the detail in its pictures (the spread of the
   thumbnail's luma): a dissolve mixes two pictures with content, so detail never vanishes; a fade
   passes through a flat picture. The pictures before the flat ones are a ``fade_out``, those after
