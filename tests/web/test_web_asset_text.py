@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from mam.models import Asset, AssetAnalysis
 from mam.screen_text import replace_text
-from web.conftest import Server, new_context, sign_in
+from web.conftest import WEB, Server, new_context, sign_in
 
 LINES = [
     {
@@ -135,6 +135,29 @@ def test_speech_segments_are_drawn_on_the_timeline_and_has_speech_shows(
     expect(page.get_by_test_id("sound-legend")).to_contain_text("语音")
     expect(page.get_by_test_id("has-speech")).to_have_text("有语音")
     page.screenshot(path=str(tmp_path / "sound-strip.png"), full_page=True)
+
+
+def test_axe_finds_no_serious_or_critical_violation_on_the_text_tab_and_sound_strip(
+    browser: Browser, server: Server, asset: dict[str, Any]
+) -> None:
+    axe = WEB / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.is_file():
+        pytest.fail(f"{axe} is missing: run npm ci in web/ (make install does)")
+    context = new_context(browser, server, bypass_csp=True)
+    try:
+        sign_in(context, server)
+        page = context.new_page()
+        open_asset(page, asset)
+        page.get_by_role("tab", name="屏幕文字").click()
+        expect(page.get_by_test_id("text-lines").get_by_role("button")).to_have_count(2)
+        page.add_script_tag(path=str(axe))
+        result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+        found = [
+            f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result if v["impact"] in ("serious", "critical")
+        ]
+        assert not found, found
+    finally:
+        context.close()
 
 
 def test_english_and_the_empty_state(browser: Browser, server: Server, asset: dict[str, Any], tmp_path: Path) -> None:
