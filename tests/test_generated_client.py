@@ -27,6 +27,7 @@ content_type_overrides:
   "*/*": application/octet-stream
   image/jpeg: application/octet-stream
   text/vtt: application/octet-stream
+  application/x-subrip: application/octet-stream
 """
 
 
