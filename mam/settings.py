@@ -49,7 +49,7 @@ SETTINGS_HELP: dict[str, str] = {
     "MAM_LOG_LEVEL": "least severe log level written: debug, info (default), warning, error",
     "MAM_METRICS_PORT": "`mam worker` serves its job metrics (Prometheus) on this port; 0 or unset: none",
     "MAM_METRICS_HOST": "the address `mam worker` serves its metrics on (default 127.0.0.1; 0.0.0.0: every one)",
-    "MAM_METRICS_STORAGE_SECONDS": "GET /metrics sums the bytes stored at most this often (default 300; 0: each scrape)",
+    "MAM_METRICS_STORAGE_SECONDS": "GET /metrics sums stored bytes at most this often (default 300; 0: each scrape)",
     "MAM_PROFILES_DIR": "directory of *.toml output profiles (default: the shipped profiles/)",
     "MAM_DEFAULT_PROFILES": "profiles rendered when none are asked for (default proxy,web_720p,poster)",
     "MAM_DEFAULT_TENANT": "tenant of the embedded default (default: default)",

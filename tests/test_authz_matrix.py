@@ -108,9 +108,7 @@ _BUILDERS: dict[str, Callable[[World], Call]] = {
         "PATCH", f"/api/v1/webhooks/{_webhook(w)}", json={"active": False}
     ),
     "DELETE /api/v1/webhooks/{webhook_id}": lambda w: Call("DELETE", f"/api/v1/webhooks/{_webhook(w)}"),
-    "GET /api/v1/webhooks/{webhook_id}/deliveries": lambda w: Call(
-        "GET", f"/api/v1/webhooks/{_webhook(w)}/deliveries"
-    ),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": lambda w: Call("GET", f"/api/v1/webhooks/{_webhook(w)}/deliveries"),
     "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": lambda w: Call(
         "POST", f"/api/v1/webhooks/{_delivery(w)}/redeliver"
     ),
