@@ -26,6 +26,7 @@ from api.routes import (
     meta,
     metadata,
     originals,
+    screen_text,
     search,
     session,
     share_targets,
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(metadata.router)
     app.include_router(tus.router)
     app.include_router(analysis.router)
+    app.include_router(screen_text.router)
     app.include_router(shares.router)
     app.include_router(share_targets.router)
     app.include_router(waveform.router)

@@ -38,6 +38,7 @@ def client(services: Services) -> Iterator[TestClient]:
 
 
 def _no_secrets(text: str, services: Services) -> None:
+    text = text.replace("/api/v1/assets/", "/api/v1/…/")  # the API's own URLs are no storage key
     for secret in ("/assets/", str(services.settings.home), services.storage.url, "Error:"):
         assert secret not in text, f"{secret!r} in {text!r}"
 

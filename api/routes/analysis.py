@@ -11,7 +11,6 @@ from api.authz import require
 from api.deps import CurrentTenant, ServicesDep, SessionDep
 from api.errors import problems
 from api.files import serve_stored
-from api.routes import screen_text
 from mam.catalog import get_analysis, list_shots
 from mam.errors import NotFoundError
 from mam.public import QcReport, ShotList, SpeechPublic
@@ -21,7 +20,6 @@ from transcode.errors import ProfileError
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/assets", tags=["analysis"], dependencies=[require("asset:read")])
-router.include_router(screen_text.router)  # /{id}/text, .srt, .vtt: on-screen text (OCR)
 
 
 def _file(media_type: str) -> dict[str, Any]:

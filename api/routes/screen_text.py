@@ -1,4 +1,4 @@
-"""/api/v1/assets/{id}/text (and .srt, .vtt): the on-screen text the analysis read (mounted by analysis.py)."""
+"""/api/v1/assets/{id}/text (and .srt, .vtt): the on-screen text the analysis read."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from api.authz import require
 from api.deps import CurrentTenant, SessionDep
 from api.errors import problems
 from mam.public import ScreenTextList, TextRegion
@@ -14,7 +15,9 @@ from mam.screen_text import list_text, to_srt, to_vtt
 
 __all__ = ["router"]
 
-router = APIRouter()
+# Its own router beside analysis.py's (not nested in it: a nested router's routes keep their own path in
+# the request scope, which the metrics label routes by).
+router = APIRouter(prefix="/api/v1/assets", tags=["analysis"], dependencies=[require("asset:read")])
 
 _Region = Annotated[TextRegion | None, Query(description="only the lines of this region")]
 

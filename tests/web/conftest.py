@@ -116,13 +116,15 @@ def server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield Server(url, app.state.services)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    # Per module, not per session: the sync API runs an event loop in this thread while it is open,
+    # and the suite's other files in this worker process (asyncio.run) must find none running.
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make system does)")
