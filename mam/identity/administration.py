@@ -1,5 +1,6 @@
 """Identity managed by principals over the API: a tenant's administrators manage their own tenant's keys
-and users; the platform operator creates counties below its tenant and their administrators.
+and users; the platform operator creates counties below its tenant and their administrators, and looks
+after those administrators (lists, disables, revokes them: a county's other users are its own business).
 
 The rules, each decided before anything is written:
 
