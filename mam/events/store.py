@@ -104,21 +104,25 @@ def asset_audience(session: Session, asset_id: str) -> list[str]:
     return list(session.scalars(select(Share.tenant_id).where(Share.asset_id == asset_id)))
 
 
-def _asset_payload(asset: Asset) -> dict[str, Any]:
+def _asset_payload(asset: Asset, changed: str | None) -> dict[str, Any]:
     return {
         "asset_id": asset.id,
         "owner": asset.tenant_id,
         "title": asset.title,
         "status": asset.status,
         "media_kind": asset.media_kind,
+        **({"changed": changed} if changed else {}),
     }
 
 
-def emit_asset(session: Session, type_: EventType, asset: Asset) -> list[int]:
-    """``asset.created`` / ``asset.updated`` / ``asset.deleted``: to the owner and the tenants it is shared with."""
+def emit_asset(session: Session, type_: EventType, asset: Asset, *, changed: str | None = None) -> list[int]:
+    """``asset.created`` / ``asset.updated`` / ``asset.deleted``: to the owner and the tenants it is shared with.
+
+    ``changed`` names what changed inside the asset when it is not its description (``spans``,
+    ``subtitles``): a client showing that part fetches it again."""
     session.flush()
     audience = asset_audience(session, asset.id)
-    return emit(session, type_, asset.tenant_id, asset.id, _asset_payload(asset), also_to=audience)
+    return emit(session, type_, asset.tenant_id, asset.id, _asset_payload(asset, changed), also_to=audience)
 
 
 def _job_payload(job: Job) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""Cataloguing inside an asset (编目): segments, shots and markers with in/out times and notes."""
+"""Cataloguing inside an asset (编目): segments, shots and markers with in/out times and notes.
+
+Each change tells the asset's owner and the tenants it is shared with (``asset.updated``, ``changed``:
+``spans``), in the change's own transaction."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import ForbiddenError, MetadataError, NotFoundError
+from mam.events import EventType, emit_asset
 from mam.models import Asset, ShotRow, Span, SpanKind
 from mam.search.visibility import visible_assets
 
@@ -67,6 +71,7 @@ def add_span(
         tags=list(dict.fromkeys(t.strip() for t in tags or [] if t.strip())),
     )
     session.add(span)
+    emit_asset(session, EventType.ASSET_UPDATED, asset, changed="spans")
     session.commit()
     return span
 
@@ -80,9 +85,10 @@ def list_spans(session: Session, tenant_id: str, asset_id: str, kind: str | None
 
 
 def delete_span(session: Session, tenant_id: str, asset_id: str, span_id: str) -> None:
-    owned_asset(session, tenant_id, asset_id)
+    asset = owned_asset(session, tenant_id, asset_id)
     span = session.scalars(select(Span).where(Span.id == span_id, Span.asset_id == asset_id)).first()
     if span is None:
         raise NotFoundError(f"no span {span_id} on asset {asset_id}")
     session.delete(span)
+    emit_asset(session, EventType.ASSET_UPDATED, asset, changed="spans")
     session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import MetadataError
+from mam.events import EventType, emit_asset
 from mam.metadata.spans import owned_asset
 from mam.models import SubtitleCue
 
@@ -58,7 +59,8 @@ def parse_subtitles(text: str) -> list[Cue]:
 
 
 def import_subtitles(session: Session, tenant_id: str, asset_id: str, text: str, track: str = "") -> int:
-    """Replace the cues of ``track`` on the asset with those of ``text``; returns how many."""
+    """Replace the cues of ``track`` on the asset with those of ``text``; returns how many. The owner and
+    the tenants the asset is shared with hear of it (``asset.updated``, ``changed``: ``subtitles``)."""
     asset = owned_asset(session, tenant_id, asset_id)
     cues = parse_subtitles(text)
     old = list(session.scalars(select(SubtitleCue).where(SubtitleCue.asset_id == asset.id, SubtitleCue.track == track)))
@@ -69,6 +71,7 @@ def import_subtitles(session: Session, tenant_id: str, asset_id: str, text: str,
         SubtitleCue(asset_id=asset.id, track=track, position=n, start=c.start, end=c.end, text=c.text)
         for n, c in enumerate(cues, start=1)
     )
+    emit_asset(session, EventType.ASSET_UPDATED, asset, changed="subtitles")
     session.commit()
     return len(cues)
 
