@@ -2,7 +2,8 @@
 slots), one for light work (its own broker and threads), and beside them
 
 - the **sweep**, every ``MAM_JOB_SWEEP_SECONDS``: send again what the broker lost (a broker
-  restarted empty) or what a dead worker held (its lease ran out);
+  restarted empty: Redis is asked by message id, RabbitMQ through its loss mark,
+  :mod:`workers.loss_mark`) or what a dead worker held (its lease ran out);
 - the **idle look**, every second while a slot is free and nothing waits in this process: a job of
   this worker's lanes that could run, whose message went out over a second ago, is sent again: its
   message waits in a busy worker's prefetch (dramatiq's consumers fetch ahead from every queue), and
@@ -27,6 +28,7 @@ from mam.models import utcnow
 from mam.services import Services
 from workers.actors import declare_actors
 from workers.broker import make_broker, make_light_broker, message_held, queue_of
+from workers.loss_mark import LossMark
 from workers.middleware import JobAttempts, Send
 from workers.webhooks import declare_webhooks
 
@@ -36,7 +38,9 @@ log = logging.getLogger(__name__)
 
 _UNKNOWN_BROKER_RESEND = timedelta(minutes=10)
 """On a broker that cannot say whether it still holds a message, a queued job is sent again this
-long after its last message (a duplicate costs one skipped message: jobs are claimed once)."""
+long after its last message (a duplicate costs one skipped message: jobs are claimed once). On
+RabbitMQ the loss mark (:mod:`workers.loss_mark`) finds a broker that lost its queues within a sweep;
+this stays as the backstop for a message removed by other means (a queue purged by hand)."""
 
 IDLE_LOOK_SECONDS = 1.0
 """How often a worker with a free slot looks in the catalog for a job it was not offered."""
@@ -69,12 +73,14 @@ def _policy_middleware(broker: Broker) -> JobAttempts:
     return next(m for m in broker.middleware if isinstance(m, JobAttempts))
 
 
-def sweep(services: Services, broker: Broker) -> int:
+def sweep(services: Services, broker: Broker, mark: LossMark | None = None) -> int:
     """Send again every job that may run now and whose message is gone; fail those whose worker
-    died on their last attempt. Returns how many jobs were sent."""
+    died on their last attempt. ``mark``: this process's look at a RabbitMQ broker's loss mark.
+    Returns how many jobs were sent."""
     attempts = _policy_middleware(broker)
     send: Send = attempts.send
     policy = JobPolicy.from_settings(services.settings)
+    lost_before = mark.look() if mark is not None else None
     sent = 0
     with services.session() as session:
         for job_id in give_up_abandoned(session, policy):
@@ -84,6 +90,8 @@ def sweep(services: Services, broker: Broker) -> int:
                 held = message_held(broker, services.settings, job.message_id)
                 if held is None and services.settings.embedded_broker:
                     held = attempts.held(job.message_id)
+                if held is None and lost_before is not None and job.sent_at is not None:
+                    held = False if job.sent_at < lost_before else None  # sent before the broker lost its queues
                 if held is None:
                     held = job.sent_at is not None and utcnow() - job.sent_at < _UNKNOWN_BROKER_RESEND
                 if held:
@@ -130,6 +138,7 @@ class JobRunner:
             self.light, worker_threads=light_threads or settings.worker_light_threads, worker_timeout=250
         )
         self.sweep_seconds = settings.job_sweep_seconds
+        self.loss_mark = LossMark(broker, settings)
         self.policy = JobPolicy.from_settings(settings)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -148,7 +157,7 @@ class JobRunner:
 
     def resend(self) -> int:
         """Sweep once now: send again what the broker lost or a dead worker held."""
-        return sweep(self.services, self.broker)
+        return sweep(self.services, self.broker, self.loss_mark)
 
     def _sweep_once(self) -> None:
         try:

@@ -5,7 +5,8 @@ The broker only delivers; the catalog says what must run. A job needs sending ag
 
 - it is running but its worker's lease ran out, and nothing was sent since then; or
 - its last message is older than one sweep: the caller asks the broker whether it still holds
-  that message (Redis can say), and sends again only if it does not.
+  that message (Redis can say by id; RabbitMQ whether it lost its queues since the message went out,
+  through a loss mark: workers/loss_mark.py), and sends again only if it does not.
 
 Of several workers sweeping at once, only the one whose conditional UPDATE of ``sent_at`` moves it
 (:func:`take_send`) sends; and if two messages do end up queued, the job still runs once (claiming
