@@ -47,7 +47,7 @@ from mam.errors import (
     WebhookError,
 )
 from mam.identity.keys import looks_like_key
-from mam.public.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, excerpt
+from mam.public.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Param, Problem, code_of, excerpt
 from mam.tus import (
     BadUploadRequestError,
     ChecksumMismatchError,
@@ -134,11 +134,22 @@ def problem_response(
     type: str = "about:blank",
     errors: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
+    params: dict[str, Param] | None = None,
 ) -> ProblemResponse:
-    """An ``application/problem+json`` answer; the title defaults to the status's phrase."""
+    """An ``application/problem+json`` answer; the title defaults to the status's phrase, the code to the
+    kind of problem (the type's last part, else ``http-<status>``)."""
     if title is None:
         title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    problem = Problem(type=type, title=title, status=status, detail=excerpt(detail, _DETAIL_CHARS), errors=errors)
+    problem = Problem(
+        type=type,
+        title=title,
+        status=status,
+        detail=excerpt(detail, _DETAIL_CHARS),
+        code=code or code_of(type, status),
+        params=params or {},
+        errors=errors,
+    )
     return ProblemResponse(problem.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)
 
 
@@ -168,16 +179,27 @@ class ProblemFileResponse(FileResponse):
 
 
 def error_response(exc: Exception, headers: dict[str, str] | None = None) -> ProblemResponse:
-    """The answer to a package error (its message is the detail; anything unexpected says nothing more);
-    a busy server says when to try again (Retry-After)."""
+    """The answer to a package error (its message is the detail, its code and params say it in other words;
+    anything unexpected says nothing more); a busy server says when to try again (Retry-After)."""
     kind = _kind(exc)
     known = isinstance(exc, MamError | TranscodeError)
     detail = str(exc) if known else "an unexpected error; the server's log has the details"
+    code = exc.code if isinstance(exc, MamError) else None
+    params = dict(exc.params) if isinstance(exc, MamError) else {}
     if isinstance(exc, BusyError | RateLimitedError):
         headers = {**(headers or {}), "Retry-After": str(exc.retry_after)}
+        params.setdefault("seconds", exc.retry_after)
     if isinstance(exc, AuthenticationError):
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="mam"'}
-    return problem_response(kind.status, detail, title=kind.title, type=_TYPE_PREFIX + kind.name, headers=headers)
+    return problem_response(
+        kind.status,
+        detail,
+        title=kind.title,
+        type=_TYPE_PREFIX + kind.name,
+        headers=headers,
+        code=code,
+        params=params,
+    )
 
 
 _SECRET_FIELDS = ("password", "secret", "token", "key")
@@ -187,6 +209,18 @@ _SECRET_FIELDS = ("password", "secret", "token", "key")
 def _secret(loc: list[int | str], sent: object) -> bool:
     named = any(isinstance(part, str) and any(word in part.lower() for word in _SECRET_FIELDS) for part in loc)
     return named or (isinstance(sent, str) and looks_like_key(sent))
+
+
+def _limits(context: object) -> dict[str, Param] | None:
+    """The limits a refused value broke (pydantic's error context: ``max_length``, ``ge``...), plain values only."""
+    if not isinstance(context, dict):
+        return None
+    found: dict[str, Param] = {
+        str(name): value
+        for name, value in context.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    }
+    return found or None
 
 
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
@@ -202,6 +236,7 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
                 message=str(error.get("msg", "invalid")),
                 type=kind,
                 input=None if sent is None or _secret(loc, sent) else excerpt(sent),
+                params=_limits(error.get("ctx")),
             )
         )
     return found

@@ -36,6 +36,7 @@ __all__ = [
     "register_rendition",
     "rendered_profiles",
     "replace_analysis",
+    "tenant_name",
     "update_asset",
 ]
 
@@ -58,6 +59,12 @@ def find_asset_by_checksum(session: Session, tenant_id: str, sha256: str) -> Ass
     return session.scalars(select(Asset).where(Asset.tenant_id == tenant_id, Asset.sha256 == sha256)).first()
 
 
+def tenant_name(session: Session, tenant_id: str) -> str:
+    """A tenant's display name (its id when it has none, or is unknown)."""
+    tenant = session.get(Tenant, tenant_id)
+    return (tenant.name if tenant is not None else "") or tenant_id
+
+
 def get_asset(session: Session, tenant_id: str, asset_id: str, *, shared: bool = False) -> Asset:
     """The tenant's own asset (to change it), or with ``shared`` also one shared with it (to read it).
 
@@ -69,11 +76,13 @@ def get_asset(session: Session, tenant_id: str, asset_id: str, *, shared: bool =
         .options(selectinload(Asset.renditions), selectinload(Asset.jobs))
     ).first()
     if asset is None:
-        raise NotFoundError(f"no asset {asset_id} in tenant {tenant_id}")
+        raise NotFoundError(f"no asset {asset_id} in tenant {tenant_id}", code="asset-not-found")
     if asset.tenant_id != tenant_id and not shared:
         raise ForbiddenError(
             f"asset {asset_id} belongs to {asset.tenant_id}, which shares it with {tenant_id} to read; "
-            f"only {asset.tenant_id} can change, export or share it"
+            f"only {asset.tenant_id} can change, export or share it",
+            code="shared-read-only",
+            params={"owner": tenant_name(session, asset.tenant_id)},
         )
     return asset
 
@@ -190,7 +199,11 @@ def get_rendition(session: Session, tenant_id: str, asset_id: str, profile: str)
         if rendition.profile == profile and rendition.source_sha256 == asset.sha256:
             return rendition
     made = ", ".join(r.profile for r in asset.renditions) or "none yet"
-    raise NotFoundError(f"asset {asset_id} has no {profile!r} rendition (made: {made})")
+    raise NotFoundError(
+        f"asset {asset_id} has no {profile!r} rendition (made: {made})",
+        code="rendition-not-found",
+        params={"profile": profile[:64]},
+    )
 
 
 def replace_analysis(session: Session, analysis: AssetAnalysis, shots: Sequence[ShotRow]) -> AssetAnalysis:
@@ -213,7 +226,10 @@ def get_analysis(session: Session, tenant_id: str, asset_id: str) -> tuple[Asset
     asset = get_asset(session, tenant_id, asset_id, shared=True)
     analysis = session.get(AssetAnalysis, asset_id)
     if analysis is None or analysis.source_sha256 != asset.sha256:
-        raise NotFoundError(f"asset {asset_id} has not been analysed yet (its render job makes the analysis)")
+        raise NotFoundError(
+            f"asset {asset_id} has not been analysed yet (its render job makes the analysis)",
+            code="analysis-not-ready",
+        )
     return asset, analysis
 
 

@@ -25,11 +25,20 @@
     ├── LinkError                 a signed link that is malformed, altered, expired or for another path
     ├── WebhookError              a webhook URL that is not http(s) (or private, when refused), unknown event types
     └── ConfigError               a MAM_* setting is missing or malformed
+
+Every error may carry a ``code``, a stable name of the refusal finer than its kind (``span-outside``,
+``field-too-long``), and ``params``, the specifics a sentence about it needs (``{"field": "title",
+"limit": 200}``). The API answers both in the problem details, so a client can say the refusal in its
+user's language; the message stays the English sentence for scripts and logs. :data:`CODES` lists every
+code with the params it always has (a test holds the raise sites to it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
+    "CODES",
     "AuthenticationError",
     "BusyError",
     "CatalogError",
@@ -45,6 +54,7 @@ __all__ = [
     "MamError",
     "MetadataError",
     "NotFoundError",
+    "Param",
     "PermissionDeniedError",
     "RateLimitedError",
     "SearchError",
@@ -55,9 +65,87 @@ __all__ = [
     "WebhookError",
 ]
 
+Param = str | int | float
+"""A value of a refusal's params: said as is in a sentence."""
+
+CODES: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    # code: (what it means, the params it always has)
+    "sign-in-refused": ("the name or password is wrong, or the user is disabled (the same for all three)", ()),
+    "session-ended": ("the session expired or ended: sign in again", ()),
+    "sign-in-rate-limited": ("too many failed sign-ins: try again after `seconds`", ("seconds",)),
+    "role-forbidden": ("the caller's role does not allow `permission`", ("role", "permission")),
+    "rendition-forbidden": ("the caller's role does not read renditions of `profile`", ("role", "profile")),
+    "shared-read-only": ("the asset is shared with the caller by `owner`: only its owner changes it", ("owner",)),
+    "asset-not-found": ("no such asset for this tenant", ()),
+    "job-not-found": ("no such job for this tenant", ()),
+    "rendition-not-found": ("the asset has no rendition of `profile` (yet)", ("profile",)),
+    "analysis-not-ready": ("the asset has not been analysed yet", ()),
+    "waveform-not-ready": ("the asset has no sound rendition to draw its waveform from yet", ()),
+    "nothing-to-retry": ("the asset has no failed or cancelled render to retry", ()),
+    "job-no-output": ("the job is `state` and has no output to download", ("state",)),
+    "unknown-profile": ("no profile named `profile`; `available` lists the known ones", ("profile", "available")),
+    "profile-not-applicable": (
+        "`profile` cannot be made from this `kind` source; `available` lists those that can",
+        ("profile", "kind", "available"),
+    ),
+    "no-profile-applicable": ("none of the profiles asked can be made from this `kind` source", ("kind", "available")),
+    "unknown-lane": ("not a lane: urgent, normal or bulk", ("lane",)),
+    "span-malformed": (
+        "an in or out point that is neither seconds nor a timecode of the source; the source runs from 0 to "
+        "`duration` seconds (`first_tc` to `last_tc` when it has a timecode, else empty)",
+        ("duration", "first_tc", "last_tc"),
+    ),
+    "span-reversed": (
+        "the in point is not before the out point (params as span-malformed)",
+        ("duration", "first_tc", "last_tc"),
+    ),
+    "span-outside": (
+        "the sub-clip is not inside the source (params as span-malformed)",
+        ("duration", "first_tc", "last_tc"),
+    ),
+    "media-unreadable": ("`filename` is not audio or video the server can read", ("filename",)),
+    "media-format-refused": ("`filename` is in a format or uses a protocol that is not accepted", ("filename",)),
+    "media-too-demanding": ("`filename` exceeds the limits on media (size, length, streams)", ("filename",)),
+    "media-crashed": ("reading `filename` failed (the reader crashed): the file is probably damaged", ("filename",)),
+    "file-missing": ("there is no file to ingest (it was moved or removed)", ("filename",)),
+    "probe-busy": (
+        "the server is too busy to look at `filename` now: try again after `seconds`",
+        ("filename", "seconds"),
+    ),
+    "busy": ("the server is too busy now: try again after `seconds`", ("seconds",)),
+    "field-too-long": ("the descriptive field `field` is at most `limit` characters", ("field", "limit")),
+    "field-unknown": ("`field` is not a descriptive field", ("field",)),
+    "field-not-date": ("`field` is not a date (YYYY-MM-DD)", ("field",)),
+    "custom-unknown": ("`field` is not one of this tenant's custom fields", ("field",)),
+    "custom-not-number": ("the custom field `field` takes a number", ("field",)),
+    "custom-not-text": ("the custom field `field` takes text", ("field",)),
+    "custom-not-option": ("the custom field `field` takes one of `options`", ("field", "options")),
+    "custom-too-long": ("the custom field `field` is at most `limit` characters", ("field", "limit")),
+    "custom-required": ("required custom fields are missing: `fields`", ("fields",)),
+    "custom-not-object": ("custom must be an object of field names to values", ()),
+    "subtitle-too-large": ("a subtitle file is at most `limit_mib` MiB", ("limit_mib",)),
+    "subtitle-encoding": ("the subtitle file is neither UTF-8 nor GB18030 text", ()),
+    "subtitle-empty": ("no cues found: SRT or WebVTT expected", ()),
+    "share-no-tenant": ("a share names no tenant", ()),
+    "share-with-owner": ("an asset is not shared with its owner", ()),
+    "share-unknown-tenant": ("no such tenant(s): `tenants`", ("tenants",)),
+    "share-not-found": ("the asset is not shared with `tenant`", ("tenant",)),
+    "upload-too-large": ("the upload is larger than the limit, `limit_mb` MB", ("limit_mb",)),
+    "upload-expired": ("the upload expired: start it again", ()),
+}
+"""Every refusal code, what it means and the params it carries (the web says each in its languages)."""
+
 
 class MamError(Exception):
-    """Root of every error raised by the mam package."""
+    """Root of every error raised by the mam package.
+
+    ``code`` and ``params``: the refusal's stable name and specifics (:data:`CODES`), for a client that
+    says it in its user's language; without a code, the kind of error (its class) is all there is."""
+
+    def __init__(self, *args: object, code: str | None = None, params: Mapping[str, Param] | None = None) -> None:
+        super().__init__(*args)
+        self.code = code
+        self.params: dict[str, Param] = dict(params or {})
 
 
 class CatalogError(MamError):
@@ -106,8 +194,10 @@ class BusyError(MamError):
     """The server is too busy to do this now (e.g. the sandboxed probe ran out of time while the machine
     was overloaded): not a verdict on the request. Try again after ``retry_after`` seconds."""
 
-    def __init__(self, message: str, retry_after: int = 30) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, retry_after: int = 30, *, code: str | None = None, params: Mapping[str, Param] | None = None
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.retry_after = retry_after
 
 
@@ -151,8 +241,10 @@ class RateLimitedError(MamError):
     """Too many attempts (failed sign-ins of an account or from an address): try again after
     ``retry_after`` seconds."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, retry_after: int, *, code: str | None = None, params: Mapping[str, Param] | None = None
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.retry_after = retry_after
 
 

@@ -51,6 +51,19 @@ class IngestResult:
     """The profiles ``job`` makes: for a duplicate, the requested ones the tenant's asset lacked."""
 
 
+_MEDIA_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (ForbiddenInputError, "media-format-refused"),
+    (MediaLimitError, "media-too-demanding"),
+    (MediaCrashError, "media-crashed"),
+    (UnreadableMediaError, "media-unreadable"),
+)
+
+
+def _media_code(exc: Exception) -> str:
+    """The refusal code of a way the probe turns a file down (mam.errors.CODES)."""
+    return next((code for kind, code in _MEDIA_CODES if isinstance(exc, kind)), "media-unreadable")
+
+
 def _unlabelled(message: str, path: Path) -> str:
     """``message`` without the leading ``<path's name>: `` that media errors start with (the path may be a
     scratch file named otherwise), so that the file is named once, by the name the user knows."""
@@ -93,15 +106,25 @@ def ingest_file(
     try:
         lane = parse_lane(lane).value
     except JobRequestError as exc:
-        raise IngestError(f"{filename[:100]}: {exc}") from exc
+        raise IngestError(f"{filename[:100]}: {exc}", code=exc.code, params=exc.params) from exc
     if not path.is_file():
-        raise IngestError(f"{filename[:100]}: there is no file to ingest (it was moved or removed)")
+        raise IngestError(
+            f"{filename[:100]}: there is no file to ingest (it was moved or removed)",
+            code="file-missing",
+            params={"filename": filename[:100]},
+        )
     try:
         info = services.prober.probe(path)
     except MediaTimeoutError as exc:  # overload, not bad media: the same file may probe at once when it is quiet
-        raise BusyError(f"the server is too busy to look at {filename} now; try again in a minute") from exc
+        raise BusyError(
+            f"the server is too busy to look at {filename} now; try again in a minute",
+            code="probe-busy",
+            params={"filename": filename[:100]},
+        ) from exc
     except (UnreadableMediaError, ForbiddenInputError, MediaCrashError, MediaLimitError) as exc:
-        raise IngestError(f"{filename}: {_unlabelled(str(exc), path)}") from exc
+        raise IngestError(
+            f"{filename}: {_unlabelled(str(exc), path)}", code=_media_code(exc), params={"filename": filename[:100]}
+        ) from exc
     choice = _checked(lambda: choice.for_source(info), filename)
     sums = checksum_file(path)
     with services.session() as session:
@@ -154,7 +177,7 @@ def _checked(resolve: Callable[[], ProfileChoice], filename: str) -> ProfileChoi
     try:
         return resolve()
     except JobRequestError as exc:
-        raise IngestError(f"{filename[:100]}: {exc}") from exc
+        raise IngestError(f"{filename[:100]}: {exc}", code=exc.code, params=exc.params) from exc
 
 
 def _duplicate(

@@ -37,13 +37,14 @@ def share_asset(
     get_asset(session, owner_id, asset_id)
     wanted = list(dict.fromkeys(t.strip() for t in tenant_ids if t.strip()))
     if not wanted:
-        raise ShareError("name at least one tenant to share with")
+        raise ShareError("name at least one tenant to share with", code="share-no-tenant")
     if owner_id in wanted:
-        raise ShareError(f"{owner_id} owns asset {asset_id}; share it with other tenants")
+        raise ShareError(f"{owner_id} owns asset {asset_id}; share it with other tenants", code="share-with-owner")
     known = set(session.scalars(select(Tenant.id).where(Tenant.id.in_(wanted))))
     unknown = [t for t in wanted if t not in known]
     if unknown:
-        raise ShareError(f"unknown tenant(s): {', '.join(unknown)}")
+        listed = ", ".join(t[:64] for t in unknown)
+        raise ShareError(f"unknown tenant(s): {listed}", code="share-unknown-tenant", params={"tenants": listed})
     have = set(session.scalars(select(Share.tenant_id).where(Share.asset_id == asset_id)))
     granted = [t for t in wanted if t not in have]
     for tenant_id in granted:
@@ -68,7 +69,11 @@ def unshare_asset(
     share = session.scalars(select(Share).where(Share.asset_id == asset_id, Share.tenant_id == tenant_id)).first()
     if share is None:
         session.rollback()
-        raise NotFoundError(f"asset {asset_id} is not shared with {tenant_id}")
+        raise NotFoundError(
+            f"asset {asset_id} is not shared with {tenant_id}",
+            code="share-not-found",
+            params={"tenant": tenant_id[:64]},
+        )
     session.delete(share)  # through the session, so the search index forgets the tenant in the same commit
     if actor is not None:
         record(session, actor, AuditAction.SHARE_REVOKE, target=asset_id, details={"tenant": tenant_id})

@@ -64,5 +64,8 @@ def asset_waveform(services: Services, session: Session, tenant_id: str, asset_i
     made = {r.profile: r for r in asset.renditions if r.source_sha256 == asset.sha256}
     profile = next((name for name in SOURCES if name in made), None)
     if profile is None:
-        raise NotFoundError(f"asset {asset_id} has no {' or '.join(SOURCES)} rendition to draw its waveform from yet")
+        raise NotFoundError(
+            f"asset {asset_id} has no {' or '.join(SOURCES)} rendition to draw its waveform from yet",
+            code="waveform-not-ready",
+        )
     return Waveform(asset_id, profile, _peaks(services, made[profile].storage_key, points))

@@ -88,7 +88,11 @@ def download_job_output(
     job = get_job(session, tenant, job_id)
     made = job.result.get("output") if job.state == "done" else None
     if not made:
-        raise ConflictError(f"job {job_id} is {job.state} and has no output to download")
+        raise ConflictError(
+            f"job {job_id} is {job.state} and has no output to download",
+            code="job-no-output",
+            params={"state": job.state},
+        )
     authorize_rendition(principal, made["profile"])  # an export of broadcast_hd is a broadcast rendition
     asked = request.headers.get("range", "").replace(" ", "").lower()
     if not asked or asked.startswith("bytes=0-"):  # not a player's later range

@@ -115,13 +115,15 @@ async def post_subtitles(
 ) -> ImportResult:
     raw = await file.read(20 * 1024 * 1024 + 1)
     if len(raw) > 20 * 1024 * 1024:
-        raise MetadataError("subtitle files are at most 20 MiB")
+        raise MetadataError("subtitle files are at most 20 MiB", code="subtitle-too-large", params={"limit_mib": 20})
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             content = raw.decode("gb18030")
         except UnicodeDecodeError as exc:
-            raise MetadataError("the subtitle file is neither UTF-8 nor GB18030 text") from exc
+            raise MetadataError(
+                "the subtitle file is neither UTF-8 nor GB18030 text", code="subtitle-encoding"
+            ) from exc
     count = import_subtitles(session, tenant, asset_id, content, track)
     return ImportResult(asset_id=asset_id, track=track, cues=count)

@@ -22,7 +22,9 @@ def authorize(principal: Principal, permission: str) -> None:
         raise ValueError(f"unknown permission {permission!r}")  # a programming error, not the caller's
     if not principal.can(permission):
         raise PermissionDeniedError(
-            f"{principal.label} has the role {principal.role.name!r}, which does not allow {permission}"
+            f"{principal.label} has the role {principal.role.name!r}, which does not allow {permission}",
+            code="role-forbidden",
+            params={"role": principal.role.name, "permission": permission},
         )
 
 
@@ -34,5 +36,7 @@ def authorize_rendition(principal: Principal, profile: str) -> None:
         readable = ", ".join(principal.role.renditions) or "none"
         raise PermissionDeniedError(
             f"{principal.label} has the role {principal.role.name!r}, which reads renditions of {readable}, "
-            f"not {profile[:40]!r}"
+            f"not {profile[:40]!r}",
+            code="rendition-forbidden",
+            params={"role": principal.role.name, "profile": profile[:40]},
         )

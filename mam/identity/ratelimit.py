@@ -55,7 +55,9 @@ class SignInLimiter:
                 times = self._recent(key, now)
                 if len(times) >= limit:
                     wait = max(1, math.ceil(times[len(times) - limit] + self.window - now))
-                    raise RateLimitedError(f"too many failed sign-ins for {who}; try again in {wait} s", wait)
+                    raise RateLimitedError(
+                        f"too many failed sign-ins for {who}; try again in {wait} s", wait, code="sign-in-rate-limited"
+                    )
 
     def failed(self, account: str, address: str | None) -> None:
         now = self._clock()

@@ -61,7 +61,7 @@ def sign_in(
         if limiter is not None:
             limiter.failed(name, address)
         _refused(session, name, user, good, address)
-        raise AuthenticationError(_REFUSED)
+        raise AuthenticationError(_REFUSED, code="sign-in-refused")
     if limiter is not None:
         limiter.succeeded(name)
     token, csrf = new_secret(32), new_secret(24)
@@ -108,12 +108,14 @@ def authenticate_session(
         select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == digest(token))
     ).first()
     if found is None:
-        raise AuthenticationError("the session ended or is unknown; sign in again")
+        raise AuthenticationError("the session ended or is unknown; sign in again", code="session-ended")
     row, user = found
     if row.expires_at <= now:
-        raise AuthenticationError("the session expired; sign in again")
+        raise AuthenticationError("the session expired; sign in again", code="session-ended")
     role = roles.get(user.role)
     if user.disabled or role is None:
-        raise AuthenticationError("this user is disabled; sign in again once an administrator enables it")
+        raise AuthenticationError(
+            "this user is disabled; sign in again once an administrator enables it", code="session-ended"
+        )
     principal = Principal(kind="user", id=user.id, name=user.name, tenant_id=user.tenant_id, role=role)
     return Authenticated(principal, row.csrf_token, user)

@@ -42,7 +42,9 @@ def parse_lane(value: str | None) -> Lane:
     try:
         return Lane(value.strip().lower())
     except ValueError:
-        raise JobRequestError(f"unknown lane {value!r}: choose urgent, normal or bulk") from None
+        raise JobRequestError(
+            f"unknown lane {value!r}: choose urgent, normal or bulk", code="unknown-lane", params={"lane": value[:40]}
+        ) from None
 
 
 def parse_lanes(values: str | Iterable[str]) -> tuple[Lane, ...]:

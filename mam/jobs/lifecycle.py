@@ -39,7 +39,7 @@ __all__ = [
 def get_job(session: Session, tenant_id: str, job_id: str) -> Job:
     job = session.scalars(select(Job).join(Asset).where(Job.id == job_id, Asset.tenant_id == tenant_id)).first()
     if job is None:
-        raise NotFoundError(f"no job {job_id} in tenant {tenant_id}")
+        raise NotFoundError(f"no job {job_id} in tenant {tenant_id}", code="job-not-found")
     return job
 
 

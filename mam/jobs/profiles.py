@@ -53,15 +53,25 @@ class ProfileChoice:
             elif self.where_applicable:
                 skipped.append(profile.name)
             else:
-                raise JobRequestError(f"{reason}; {self._can_have(info)}")
+                raise JobRequestError(
+                    f"{reason}; {self._can_have(info)}",
+                    code="profile-not-applicable",
+                    params={"profile": profile.name, "kind": info.kind, "available": self._usable(info)},
+                )
         if self.profiles and not usable:  # a list meant for every file, of which none is for this one
             names = ", ".join(p.name for p in self.profiles)
-            raise JobRequestError(f"none of {names} can be made from this {info.kind} source; {self._can_have(info)}")
+            raise JobRequestError(
+                f"none of {names} can be made from this {info.kind} source; {self._can_have(info)}",
+                code="no-profile-applicable",
+                params={"kind": info.kind, "available": self._usable(info)},
+            )
         return ProfileChoice(self.available, tuple(usable), self.where_applicable, tuple(skipped))
 
+    def _usable(self, info: MediaInfo) -> str:
+        return ", ".join(sorted(p.name for p in self.available.values() if unusable_reason(p, info) is None))
+
     def _can_have(self, info: MediaInfo) -> str:
-        can = ", ".join(sorted(p.name for p in self.available.values() if unusable_reason(p, info) is None))
-        return f"this {info.kind} source can have: {can or 'none'}"
+        return f"this {info.kind} source can have: {self._usable(info) or 'none'}"
 
 
 def resolve_profiles(
@@ -86,7 +96,11 @@ def resolve_profiles(
         profile = available.get(name)
         if profile is None:
             known = ", ".join(sorted(available))
-            raise JobRequestError(f"unknown profile {name[:64]!r}; available: {known}")
+            raise JobRequestError(
+                f"unknown profile {name[:64]!r}; available: {known}",
+                code="unknown-profile",
+                params={"profile": name[:64], "available": known},
+            )
         if profile not in chosen:
             chosen.append(profile)
     choice = ProfileChoice(available, tuple(chosen), where_applicable)

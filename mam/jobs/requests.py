@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mam.audit import Actor, AuditAction, record
 from mam.catalog import get_asset, rendered_profiles
-from mam.errors import ConflictError, JobRequestError
+from mam.errors import ConflictError, JobRequestError, Param
 from mam.events import EventType, emit_asset, emit_job
 from mam.jobs.lanes import parse_lane
 from mam.jobs.profiles import resolve_profiles
@@ -23,8 +23,9 @@ from mam.models import Asset, AssetStatus, Job, JobState, new_id
 from mam.services import Services
 from transcode.errors import SpanError
 from transcode.mediainfo import MediaInfo
-from transcode.plan import make_span
+from transcode.plan import make_span, standard_rate
 from transcode.profiles import Profile
+from transcode.timecode import format_frames, parse_timecode
 
 __all__ = [
     "RenditionRequest",
@@ -167,7 +168,7 @@ def retry_asset(
     asset = get_asset(session, tenant_id, asset_id)
     ended = [j for j in asset.jobs if j.kind == "render" and j.state in _ENDED_BADLY]
     if not ended:
-        raise ConflictError(f"asset {asset_id} has no failed or cancelled render to retry")
+        raise ConflictError(f"asset {asset_id} has no failed or cancelled render to retry", code="nothing-to-retry")
     names = list(dict.fromkeys(p for j in ended for p in j.profiles if p in services.profiles))
     audit = (actor, AuditAction.RENDITIONS_REQUEST, {"profiles": names, "retry": True}) if actor else None
     return queue_renditions(services, session, asset, names, audit=audit, lane=lane)
@@ -196,7 +197,7 @@ def request_export(
     try:
         make_span(info, start, end)
     except SpanError as exc:
-        raise JobRequestError(str(exc)) from exc
+        raise _span_refused(info, exc) from exc
     asked = {"request": {"start": start, "end": end}}
     job = Job(
         id=new_id(), asset=asset, kind="export", profiles=[chosen.name], result=asked, lane=parse_lane(lane).value
@@ -218,3 +219,27 @@ def profiles_for_job(session: Session, available: Mapping[str, Profile], job: Jo
     :class:`JobRequestError` if a profile was removed from the profiles folder since the request."""
     done = rendered_profiles(session, job.asset) if job.kind == "render" else set()
     return [p for p in resolve_profiles(available, job.profiles).profiles if p.name not in done]
+
+
+def _span_refused(info: MediaInfo, exc: SpanError) -> JobRequestError:
+    """The refusal of an export's in/out points, with the source's valid range as params: 0 to ``duration``
+    seconds, and ``first_tc`` to ``last_tc`` in its own timecode (empty without one)."""
+    said = str(exc)
+    if "must come before the out-point" in said:
+        code = "span-reversed"
+    elif "not inside the source" in said or "not a point in the source" in said or "before the clip's first" in said:
+        code = "span-outside"
+    else:
+        code = "span-malformed"
+    base = max(1, round(standard_rate(info.video[0].frame_rate))) if info.video else 25
+    first = last = ""
+    if info.start_timecode:
+        try:
+            origin = parse_timecode(info.start_timecode, base, strict=True).frames
+        except SpanError:
+            pass
+        else:
+            first = format_frames(origin, base)
+            last = format_frames(origin + round(info.duration * base), base)
+    params: dict[str, Param] = {"duration": round(info.duration, 3), "first_tc": first, "last_tc": last}
+    return JobRequestError(said, code=code, params=params)

@@ -44,7 +44,9 @@ def _as_date(name: str, value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise MetadataError(f"{name}: {excerpt(value)} is not a date; write YYYY-MM-DD") from exc
+        raise MetadataError(
+            f"{name}: {excerpt(value)} is not a date; write YYYY-MM-DD", code="field-not-date", params={"field": name}
+        ) from exc
 
 
 def list_fields(session: Session, tenant_id: str) -> list[FieldDefinition]:
@@ -104,23 +106,34 @@ def _custom_value(definition: FieldDefinition, value: Any) -> Any:
     name = definition.name
     if definition.kind == FieldKind.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise MetadataError(f"{name}: {excerpt(value)} is not a number")
+            raise MetadataError(
+                f"{name}: {excerpt(value)} is not a number", code="custom-not-number", params={"field": name}
+            )
         try:
             number = float(value)
         except ValueError as exc:
-            raise MetadataError(f"{name}: {excerpt(value)} is not a number") from exc
+            raise MetadataError(
+                f"{name}: {excerpt(value)} is not a number", code="custom-not-number", params={"field": name}
+            ) from exc
         return int(number) if number.is_integer() else number
     if definition.kind == FieldKind.DATE:
         return _as_date(name, value).isoformat()
     if not isinstance(value, str):
-        raise MetadataError(f"{name}: {excerpt(value)} is not text")
+        raise MetadataError(f"{name}: {excerpt(value)} is not text", code="custom-not-text", params={"field": name})
     text = value.strip()
     if definition.kind == FieldKind.ENUM and text not in definition.options:
-        raise MetadataError(f"{name}: {excerpt(text)} is not one of {', '.join(definition.options)}")
+        options = ", ".join(definition.options)
+        raise MetadataError(
+            f"{name}: {excerpt(text)} is not one of {options}",
+            code="custom-not-option",
+            params={"field": name, "options": options},
+        )
     limit = MAX_SHORT_FIELD_CHARS if definition.kind == FieldKind.KEYWORD else MAX_CUSTOM_TEXT_CHARS
     if len(text) > limit:
         raise MetadataError(
-            f"{name}: {excerpt(text)} is too long; a {definition.kind} value is at most {limit} characters"
+            f"{name}: {excerpt(text)} is too long; a {definition.kind} value is at most {limit} characters",
+            code="custom-too-long",
+            params={"field": name, "limit": limit},
         )
     return text
 
@@ -134,14 +147,21 @@ def validate_custom(
     for name, value in changes.items():
         if name not in by_name:
             known = ", ".join(by_name) or "none defined"
-            raise MetadataError(f"unknown custom field {excerpt(name)} (this tenant's fields: {known})")
+            raise MetadataError(
+                f"unknown custom field {excerpt(name)} (this tenant's fields: {known})",
+                code="custom-unknown",
+                params={"field": excerpt(name, 64)},
+            )
         if value is None or value == "":
             merged.pop(name, None)
         else:
             merged[name] = _custom_value(by_name[name], value)
     missing = [d.name for d in definitions if d.required and d.name not in merged]
     if missing:
-        raise MetadataError(f"required custom field(s) missing: {', '.join(missing)}")
+        listed = ", ".join(missing)
+        raise MetadataError(
+            f"required custom field(s) missing: {listed}", code="custom-required", params={"fields": listed}
+        )
     return merged
 
 
@@ -151,17 +171,21 @@ def apply_descriptive(session: Session, asset: Asset, changes: Mapping[str, Any]
         if name == "custom":
             continue
         if name not in CORE_FIELDS:
-            raise MetadataError(f"unknown descriptive field {excerpt(name)}")
+            raise MetadataError(
+                f"unknown descriptive field {excerpt(name)}", code="field-unknown", params={"field": excerpt(name, 64)}
+            )
         limit = CORE_FIELDS[name]
         if limit is None:
             setattr(asset, name, None if value in (None, "") else _as_date(name, value))
             continue
         text = "" if value is None else str(value).strip()
         if len(text) > limit:
-            raise MetadataError(f"{name} is at most {limit} characters")
+            raise MetadataError(
+                f"{name} is at most {limit} characters", code="field-too-long", params={"field": name, "limit": limit}
+            )
         setattr(asset, name, text)
     if "custom" in changes:
         custom = changes["custom"] or {}
         if not isinstance(custom, Mapping):
-            raise MetadataError("custom must be an object of field names to values")
+            raise MetadataError("custom must be an object of field names to values", code="custom-not-object")
         asset.custom = validate_custom(list_fields(session, asset.tenant_id), asset.custom or {}, custom)

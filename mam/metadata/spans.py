@@ -10,10 +10,15 @@ from sqlalchemy.orm import Session
 
 from mam.errors import ForbiddenError, MetadataError, NotFoundError
 from mam.events import EventType, emit_asset
-from mam.models import Asset, ShotRow, Span, SpanKind
+from mam.models import Asset, ShotRow, Span, SpanKind, Tenant
 from mam.search.visibility import visible_assets
 
 __all__ = ["add_span", "delete_span", "list_spans", "owned_asset"]
+
+
+def _owner_name(session: Session, tenant_id: str) -> str:
+    tenant = session.get(Tenant, tenant_id)
+    return (tenant.name if tenant is not None else "") or tenant_id
 
 
 def owned_asset(session: Session, tenant_id: str, asset_id: str, *, shared: bool = False) -> Asset:
@@ -22,9 +27,13 @@ def owned_asset(session: Session, tenant_id: str, asset_id: str, *, shared: bool
     asked for to change it raises :class:`ForbiddenError` (only its owner catalogues it)."""
     asset = session.scalars(select(Asset).where(Asset.id == asset_id, visible_assets(tenant_id))).first()
     if asset is None:
-        raise NotFoundError(f"no asset {asset_id} in tenant {tenant_id}")
+        raise NotFoundError(f"no asset {asset_id} in tenant {tenant_id}", code="asset-not-found")
     if asset.tenant_id != tenant_id and not shared:
-        raise ForbiddenError(f"asset {asset_id} is shared with {tenant_id} to read; only its owner catalogues it")
+        raise ForbiddenError(
+            f"asset {asset_id} is shared with {tenant_id} to read; only its owner catalogues it",
+            code="shared-read-only",
+            params={"owner": _owner_name(session, asset.tenant_id)},
+        )
     return asset
 
 

@@ -54,7 +54,9 @@ def parse_subtitles(text: str) -> list[Cue]:
         if cue_text:
             cues.append(Cue(start, end, cue_text))
     if not cues:
-        raise MetadataError("no cues found: expected SRT or WebVTT (lines like 00:00:01,000 --> 00:00:02,000)")
+        raise MetadataError(
+            "no cues found: expected SRT or WebVTT (lines like 00:00:01,000 --> 00:00:02,000)", code="subtitle-empty"
+        )
     return cues
 
 

@@ -7,10 +7,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.orm import object_session
 
 from mam import limits
 from mam.metadata.fields import CORE_FIELDS
-from mam.models import Asset, AssetStatus, JobLane, Rendition
+from mam.models import Asset, AssetStatus, JobLane, Rendition, Tenant
 from mam.public.jobs import JobPublic
 from mam.public.values import CalendarDate, Number
 from transcode.mediainfo import MediaInfo
@@ -64,6 +65,14 @@ class RenditionPublic(BaseModel):
         )
 
 
+def _owner_name(asset: Asset) -> str:
+    """The display name of the asset's tenant, read in the asset's own session (a primary-key lookup,
+    answered from the session's identity map after the first asset of that tenant): only the name."""
+    session = object_session(asset)
+    tenant = session.get(Tenant, asset.tenant_id) if session is not None else None
+    return (tenant.name if tenant is not None else "") or asset.tenant_id
+
+
 class AssetSummary(BaseModel):
     id: str
     tenant_id: str
@@ -81,6 +90,9 @@ class AssetSummary(BaseModel):
     updated_at: AwareDatetime
     renditions: list[RenditionPublic]
     owner: str = Field("", description="the tenant that owns the asset")
+    owner_name: str = Field(
+        "", description="the display name of the tenant that owns the asset (its id when it has no name)"
+    )
     shared: bool = Field(
         False, description="true when another tenant owns the asset and shares it with the caller: read-only"
     )
@@ -104,6 +116,7 @@ class AssetSummary(BaseModel):
             updated_at=asset.updated_at,
             renditions=[RenditionPublic.of(r) for r in asset.renditions if r.source_sha256 == asset.sha256],
             owner=asset.tenant_id,
+            owner_name=_owner_name(asset),
         )
 
     @classmethod

@@ -100,7 +100,9 @@ class UploadStore:
             raise BadUploadRequestError("Upload-Length must be a whole number of bytes")
         if length > self.max_bytes:
             raise UploadTooLargeError(
-                f"the upload is {length} bytes; the limit is {self.max_bytes} (MAM_MAX_UPLOAD_MB)"
+                f"the upload is {length} bytes; the limit is {self.max_bytes} (MAM_MAX_UPLOAD_MB)",
+                code="upload-too-large",
+                params={"limit_mb": round(self.max_bytes / 1024 / 1024)},
             )
         if "sha256" in metadata and not _SHA256.match(metadata["sha256"].strip()):
             raise BadUploadRequestError("the sha256 in Upload-Metadata must be 64 hexadecimal digits")
@@ -133,7 +135,9 @@ class UploadStore:
                 f"upload {upload_id} could not be made an asset ({info.failed}); upload the file again"
             )
         if info.expires_at <= datetime.now(UTC):
-            raise UploadGoneError(f"upload {upload_id} expired at {info.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+            raise UploadGoneError(
+                f"upload {upload_id} expired at {info.expires_at:%Y-%m-%d %H:%M:%S} UTC", code="upload-expired"
+            )
         return info
 
     def _expires_at(self, directory: Path, data_file: Path) -> datetime:
