@@ -12,15 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mam.errors import ConfigError
 
-__all__ = ["SessionFactory", "make_engine", "migrate", "schema_change"]
+__all__ = ["SessionFactory", "head_revision", "make_engine", "migrate", "schema_change"]
 
 SessionFactory = sessionmaker[Session]
 
@@ -82,7 +81,25 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def head_revision() -> str:
+    """The newest migration's revision: each file under ``migrations/versions`` is named after its
+    revision, ``NNNN_what.py`` (tests/test_migration_upgrade.py holds every file to that)."""
+    return max(p.name.split("_", 1)[0] for p in (_MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            versions = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except DBAPIError:  # no schema yet
+        return False
+    return versions == [head_revision()]
+
+
 def _upgrade(connection: Connection) -> None:
+    from alembic import command  # loaded only when there is something to upgrade (about 0.3 s)
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
@@ -122,7 +139,10 @@ def migrate(engine: Engine) -> None:
 
     Several processes (the API, workers, CLI commands) may start at once on a fresh catalog; the
     upgrade is serialised so that exactly one of them creates the schema and the others find it made.
+    A catalog already at the newest revision is left alone without loading alembic.
     """
+    if _at_head(engine):
+        return
     if engine.dialect.name == "sqlite":
         with _sqlite_file_lock(engine), schema_change(engine) as connection:
             _upgrade(connection)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
-from mam.db import _MIGRATIONS, make_engine, migrate, schema_change
+import mam.db
+from mam.db import _MIGRATIONS, head_revision, make_engine, migrate, schema_change
 from mam.errors import ConfigError
 
 _ASSET = (
@@ -60,4 +61,31 @@ def test_a_schema_change_that_would_leave_rows_pointing_at_nothing_is_refused_an
 
     with engine.connect() as connection:
         assert connection.execute(text("SELECT id FROM tenants WHERE id = 'county'")).scalar() == "county"
+    engine.dispose()
+
+
+def test_each_migration_is_named_after_its_revision_and_the_newest_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+    assert head_revision() == scripts.get_current_head()
+
+
+def test_a_catalog_at_the_newest_revision_starts_without_running_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    migrate(engine)  # made from nothing: alembic runs
+    ran: list[Connection] = []
+    monkeypatch.setattr(mam.db, "_upgrade", ran.append)
+    migrate(engine)
+    assert ran == []
+    with engine.begin() as connection:  # one revision behind: it upgrades again
+        connection.execute(text("UPDATE alembic_version SET version_num = '0018'"))
+    migrate(engine)
+    assert len(ran) == 1
     engine.dispose()

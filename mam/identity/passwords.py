@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -11,7 +13,13 @@ __all__ = ["MIN_PASSWORD_CHARS", "check_strength", "hash_password", "verify_pass
 
 MIN_PASSWORD_CHARS = 10
 _HASHER = PasswordHasher()
-_DUMMY = _HASHER.hash("a password nobody has")
+
+
+@cache
+def _dummy() -> str:
+    """A hash to verify against when there is no user: made at the first sign-in, not at import (an
+    argon2id hash costs tens of milliseconds and 64 MiB, which every `mam` command would pay)."""
+    return _HASHER.hash("a password nobody has")
 
 
 def check_strength(password: str) -> None:
@@ -29,6 +37,6 @@ def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored``; with no stored hash (no such user) the same work is
     done against a dummy, so the answer's time does not tell which names exist."""
     try:
-        return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+        return _HASHER.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -6,13 +6,21 @@
 from __future__ import annotations
 
 from functools import cache, lru_cache
+from types import ModuleType
 from typing import Any
-
-import pypinyin
 
 __all__ = ["initials_of", "is_initials", "segmentations", "syllables_of"]
 
 _MAX_SEGMENTATIONS = 3
+
+
+@cache
+def _pypinyin() -> ModuleType:
+    """pypinyin, loaded at the first use: its phrase dictionary takes about half a second to load,
+    which a `mam` command that never indexes nor searches should not pay."""
+    import pypinyin
+
+    return pypinyin
 
 
 def _unknown(chars: str) -> Any:
@@ -28,6 +36,7 @@ def syllables_of(run: str) -> list[str]:
 @lru_cache(maxsize=65_536)
 def _syllables_of(run: str) -> tuple[str, ...]:
     # Cached: programmes, places, reporters and tags recur on most assets of a catalog.
+    pypinyin = _pypinyin()
     out = pypinyin.lazy_pinyin(run, style=pypinyin.Style.NORMAL, errors=_unknown)
     if len(out) != len(run):  # pypinyin joined something unexpectedly; fall back per character
         out = [(pypinyin.lazy_pinyin(ch, errors=_unknown) or [""])[0] for ch in run]
@@ -41,6 +50,7 @@ def initials_of(syllables: list[str]) -> list[str]:
 @cache
 def _syllables() -> frozenset[str]:
     chars = "".join(chr(c) for c in range(0x4E00, 0x9FA6))
+    pypinyin = _pypinyin()
     readings = pypinyin.pinyin(chars, style=pypinyin.Style.NORMAL, heteronym=True)
     # Interjections without a vowel (ng, hm, m…) would only cut words into nonsense.
     return frozenset(p for r in readings for p in r if p.isascii() and p.isalpha() and any(v in p for v in "aeiouv"))
