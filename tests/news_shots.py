@@ -68,7 +68,7 @@ def _photo(width: int, height: int, rng: np.random.Generator) -> Image:
         p1 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         p2 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         cv2.line(out, p1, p2, tuple(float(c) for c in rng.uniform(0, 255, 3)), int(rng.integers(1, 4)))
-    return np.clip(out, 16, 235).astype(np.uint8)
+    return np.asarray(np.clip(out, 16, 235), np.uint8)
 
 
 def _shot(width: int, height: int, frames: int, rng: np.random.Generator) -> list[Image]:
@@ -121,33 +121,36 @@ def news_frames(
             plan[pick.randrange(len(plan))] = join
 
     def generate() -> Iterator[Image]:
-        count = 0
+        count, touched = 0, 0  # touched: the first pictures of `pending` that the join before it mixed
         pending = _shot(width, height, pick.randint(40, 90), rng)
         for join in plan:
             incoming = _shot(width, height, pick.randint(40, 90), rng)
-            if join == "cut":
+            room = len(pending) - touched  # a transition out of a shot mixes no picture the one into it mixed
+            overlap = min(pick.randint(6, 38), room) if join == "dissolve" else 0
+            if join == "cut" or (join == "dissolve" and overlap < 6):
                 yield from pending
                 count += len(pending)
                 truth.transitions.append(Transition("cut", count, count))
+                touched = 0
             elif join == "dissolve":
-                overlap = pick.randint(6, 38)
                 yield from pending[:-overlap]
                 count += len(pending) - overlap
                 tail = pending[-overlap:]
                 for k in range(overlap):
                     incoming[k] = _mix(tail[k], incoming[k], (k + 1) / (overlap + 1))
                 truth.transitions.append(Transition("dissolve", count, count + overlap - 1))
+                touched = overlap
             else:
-                fading = pick.randint(6, 30)
+                fading = min(pick.randint(6, 30), room)
                 cut_in = join == "ramp" and around_ramp.random() < 0.5  # cut into black, cut out of it
-                if cut_in:
+                if cut_in or fading < 6:
                     fading = 0
                 kept = len(pending) - fading
                 for k in range(fading):
                     pending[kept + k] = _mix(pending[kept + k], black, (k + 1) / (fading + 1))
                 yield from pending
                 count += len(pending)
-                if cut_in:
+                if not fading:
                     truth.transitions.append(Transition("cut", count, count))
                 else:
                     truth.transitions.append(Transition("fade_out", count - fading, count - 1))
@@ -167,10 +170,12 @@ def news_frames(
                     count += 3
                 if cut_in:
                     pick.randint(6, 30)  # the fade in's draw: the rest of the set stays as it was
+                touched = 0
                 if join == "cut_from_black" or cut_in:
                     truth.transitions.append(Transition("cut_from_black", count, count))
                 else:
                     rising = pick.randint(6, 30)
+                    touched = rising
                     for k in range(rising):
                         incoming[k] = _mix(black, incoming[k], (k + 1) / (rising + 1))
                     truth.transitions.append(Transition("fade_in", count, count + rising - 1))
@@ -204,9 +209,10 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def score(found: Sequence[tuple[str, int, int]], truth: NewsTruth) -> dict[str, dict[str, Any]]:
     """Per kind: how many there are, found (a cut within a frame; a gradual transition by a detection
-    inside its range), labelled right, and for gradual ones the detected length against the true one.
+    that overlaps its range), labelled right, ``inside`` (gradual ones: a detection labelled right
+    lies inside the true range), and for gradual ones the detected length against the true one.
     For ``ramp``: detections inside it (false shot changes; none is right). ``extra`` counts
-    detections matching nothing."""
+    detections matching nothing, and those beside the one labelled right on the same transition."""
     report: dict[str, dict[str, Any]] = {}
     used: set[int] = set()
     for t in truth.transitions:
@@ -224,16 +230,18 @@ def score(found: Sequence[tuple[str, int, int]], truth: NewsTruth) -> dict[str, 
         else:
             near = [k for k, (_, s, e) in enumerate(found) if _overlaps((s, e), (t.first, t.last))]
             label = t.kind
+            row.setdefault("inside", 0)
         if not near:
             continue
-        used.update(near)
         row["found"] += 1
         right = [k for k in near if found[k][0] == label]
+        used.update(right[:1] or near)
         if right:
             row["labelled"] += 1
             _, s, e = found[right[0]]
             if t.kind not in ("cut", "cut_from_black"):
                 row["length_errors"].append((e - s) - (t.last - t.first))
+                row["inside"] += t.first <= s and e <= t.last
     for row in report.values():
         errors = row.pop("length_errors")
         if errors:

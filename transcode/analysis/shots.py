@@ -6,23 +6,26 @@ distance between two pictures mixes their mean pixel difference with their histo
 * A **hard cut** at frame *n* is a distance from *n-1* to *n* that is large in itself, several
   times the distances around it (so steady fast motion is not a cut), and that stays large when
   *n-1* is compared with the next few pictures (so a flash, after which the picture comes back,
-  is not a cut).
-* A **gradual transition** is found with windows of three lengths ending at each picture: the
-  pictures at both ends differ a lot, and the picture in the middle is close to the average of
-  the two ends (a dissolve is a weighted average of its two shots; motion, cuts and flashes are
-  not). Where a window fits, each picture's position along the line from the first picture to
-  the last locates the transition's first and last frame. Windows that agree are merged, and a
-  fade out, a short flat picture (black or a colour) and a fade in are taken together. A
-  dissolve's range is where at least half as many windows hold it as hold its most agreed
-  picture: long windows over a moving camera take some of the motion around it for the mix.
-  Where every picture is flat (a field ramping from black to white and back), nothing is found.
-* A **dissolve between moving cameras** (the middle picture is then no average of the ends) is
-  also found from the edge energy of each picture, which motion hardly changes: a mix of two
-  unrelated pictures dips to (1-a)^2 E_A + a^2 E_B of their detail (see ``_mixes``).
-* A gradual transition is then **labelled** by the detail in its pictures (the spread of the
-  thumbnail's luma): a dissolve mixes two pictures with content, so detail never vanishes; a fade
-  passes through a flat picture. The pictures before the flat ones are a ``fade_out``, those after
-  them a ``fade_in``, so a fade through black is a fade out followed by a fade in.
+  is not a cut). Between two alike pictures (the same tones) the distance is smaller: there a
+  change that no shift of the old picture explains (a jolt of the camera is one) is a cut too.
+* **Fades** are found from runs of flat pictures (black or a colour): the fade out before a run
+  and the fade in after it are where detail and the level's distance from the flat one shrink in
+  even steps towards it (:func:`~transcode.analysis.transitions.fade_from`). A fade through
+  black is a fade out followed by a fade in. Where every picture is flat (a field ramping from
+  black to white and back), nothing is found.
+* **Dissolves** are found with windows of three lengths ending at each picture: the pictures at
+  both ends differ a lot, and the picture in the middle is close to the average of the two ends
+  (a dissolve is a weighted average of its two shots; motion, cuts and flashes are not). Between
+  moving cameras (the middle picture is then no average of the ends) they are found from the
+  edge energy and the variance of each picture, which motion hardly changes: a mix of two
+  unrelated pictures dips to (1-a)^2 E_A + a^2 E_B of their detail (see
+  :func:`~transcode.analysis.transitions.mixes`). Candidates across a cut, a fade or flat
+  pictures are dropped; those that touch are merged. A dissolve's range is then fitted on the
+  means of twelve blocks of the picture, which a dissolve moves linearly from one shot to the
+  other (:func:`~transcode.analysis.transitions.knees`): the windows over a moving camera take
+  some motion around a dissolve for the mix, so their range is only where to look.
+* A candidate that falls to a small share of its ends' detail without a flat picture (a fade out
+  straight into a fade in) is **labelled** as the fades it is made of; the others are dissolves.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from transcode.analysis.detector import Detector, Gray, Segment, register
+from transcode.analysis.transitions import aligned, fade_from, knees, mixes
 
 __all__ = ["ShotDetector"]
 
@@ -50,17 +54,9 @@ _FADE_GROWTH = 0.02
 """Detail grows by at least this share per picture during a fade (1/n of the whole for an n-picture fade)."""
 _FADE_RISE = 8.0
 """A fade brings or takes away at least this much spread."""
-_MIX_RHO, _MIX_RHO_LOW, _MIX_RESIDUAL = 0.15, -0.6, 0.2
-"""A dissolve's fitted correlation of its two pictures' detail (0 unrelated, 1 one shot), its lowest
-(detail falling further, towards a flat picture, is a fade), and its largest residual."""
-_MIX_STRAIGHT = 0.25
-"""A dissolve goes from one picture to the other about straight: the distance between its ends (on
-16x9 thumbnails) is at least this share of the distance walked picture by picture. A fast pan over
-detail that thins out and comes back walks far and ends near where it began."""
 _COARSE = (16, 9)
-_MIX_BOUND, _MIX_STEADY = 5, 0.6
-"""The energy of the pictures ``_MIX_BOUND`` before and after a dissolve moves less than
-``_MIX_STEADY`` times what it moves over as many pictures inside it."""
+_ALIGNED = 0.7
+"""Under this correlation once aligned (:func:`aligned`), a change between alike pictures is no jolt."""
 
 
 @dataclass(frozen=True)
@@ -98,27 +94,6 @@ def _distance(a: _Picture, b: _Picture) -> float:
     return 0.5 * (min(1.0, 3.0 * pixels) + min(1.0, 4.0 * moved))
 
 
-def _mix_fit(energy: npt.NDArray[np.float64], length: int) -> tuple[npt.NDArray[np.float64], ...]:
-    """For every picture ``p`` with ``length`` pictures after it and one more (``q``): the correlation
-    rho that fits the energy between them as a mix of ``p`` and ``q`` (see :meth:`ShotDetector._mixes`),
-    by least squares, from sums that one correlation of the energy curve with the cross term gives."""
-    alpha = np.arange(1, length + 1) / (length + 1)
-    cross = 2 * alpha * (1 - alpha)
-    ep, eq = energy[: -length - 1], energy[length + 1 :]
-    along = np.correlate(energy[1:-1], cross, mode="valid")  # sum of E_k times the cross term
-    fitted = along - ep * float(((1 - alpha) ** 2 * cross).sum()) - eq * float((alpha**2 * cross).sum())
-    rho: npt.NDArray[np.float64] = fitted / np.maximum(np.sqrt(ep * eq) * float((cross * cross).sum()), 1e-9)
-    return rho, alpha, cross
-
-
-def _mix_residual(energy: npt.NDArray[np.float64], p: int, q: int, rho: float) -> float:
-    """The mean distance of the energy between ``p`` and ``q`` from its fit, as a share of the cross term."""
-    alpha = np.arange(1, q - p) / (q - p)
-    cross = 2 * alpha * (1 - alpha) * np.sqrt(energy[p] * energy[q])
-    base = (1 - alpha) ** 2 * energy[p] + alpha**2 * energy[q]
-    return float(np.abs(energy[p + 1 : q] - base - rho * cross).mean() / max(float(cross.mean()), 1e-9))
-
-
 @register
 class ShotDetector(Detector):
     """Hard cuts and gradual transitions; see the module docstring for how."""
@@ -129,6 +104,7 @@ class ShotDetector(Detector):
         self,
         *,
         cut_threshold: float = 0.12,
+        alike_threshold: float = 0.06,
         cut_ratio: float = 2.5,
         flash_ratio: float = 0.5,
         gradual_threshold: float = 0.22,
@@ -136,6 +112,7 @@ class ShotDetector(Detector):
         window_seconds: tuple[float, ...] = (0.4, 0.8, 1.6),
     ) -> None:
         self.cut_threshold, self.cut_ratio, self.flash_ratio = cut_threshold, cut_ratio, flash_ratio
+        self.alike_threshold = alike_threshold
         self.gradual_threshold, self.linearity = gradual_threshold, linearity
         self.window_seconds = window_seconds
         self.start(25.0)
@@ -152,6 +129,8 @@ class ShotDetector(Detector):
         self.coarse: list[bytes] = []
         self.scores: list[float] = [0.0]
         self.bridges: dict[int, float] = {}
+        self.grays: deque[Gray] = deque(maxlen=self.lookahead + 2)
+        self.unaligned: set[int] = set()
         self.candidates: list[tuple[int, int]] = []
 
     @property
@@ -173,8 +152,13 @@ class ShotDetector(Detector):
         self.spreads.append(picture.spread)
         self.energies.append(_edge_energy(gray))
         self.coarse.append(cv2.resize(gray, _COARSE, interpolation=cv2.INTER_AREA).tobytes())
+        self.grays.append(gray)
         m = n - self.lookahead
-        if m >= 1 and self.scores[m] >= self.cut_threshold:
+        alike = m >= 1 and self.alike_threshold <= self.scores[m] < self.cut_threshold
+        alike = alike and len(self.grays) > self.lookahead + 1 and min(self.spreads[m - 1], self.spreads[m]) > _FLAT
+        if alike and aligned(self.grays[0], self.grays[1]) < _ALIGNED:  # alike pictures, and no jolt of the camera
+            self.unaligned.add(m)
+        if m >= 1 and (self.scores[m] >= self.cut_threshold or m in self.unaligned):
             before, at = self._at(m - 1), self._at(m)
             ahead = min(_distance(before, self._at(k)) for k in range(m + 1, n + 1))
             earlier = range(max(0, m - 4, n - len(self.recent) + 1), m - 1)  # empty for a change at frame 1
@@ -206,75 +190,47 @@ class ShotDetector(Detector):
             self.candidates.append((moving[0], moving[-1]))
 
     def finish(self) -> list[Segment]:
-        self.candidates += self._fades() + self._mixes()
         cuts = self._cuts()
-        graduals = [g for g in self._graduals(cuts) if not self._featureless(*g)]
-        cuts = [c for c in cuts if not any(s - 1 <= c <= e + 1 for s, e in graduals)]
+        fades = self._fades()
+        busy = [(s, e) for _, s, e in fades] + self._flat_runs(0, len(self.spreads) - 1)
+        coarse = np.frombuffer(b"".join(self.coarse), np.uint8).reshape(len(self.coarse), -1).astype(np.float32)
+        energy, spreads = np.asarray(self.energies, np.float64), np.asarray(self.spreads, np.float64)
+        self.candidates += mixes(energy, spreads, coarse, max(self.windows), _FLAT)
+        self.candidates += mixes(spreads * spreads, spreads, coarse, max(self.windows), _FLAT, also=energy)
+        parts = list(fades)
+        for s, e in self._graduals(cuts, busy):
+            if not self._featureless(s, e):
+                parts += self._label(s, e)
+        blocks = coarse.reshape(len(coarse), 3, 3, 4, 4).mean(axis=(2, 4)).reshape(len(coarse), -1)
+        parts = [self._dissolve(p, parts, cuts, busy, blocks) if p[0] == "dissolve" else p for p in parts]
+        cuts = [c for c in cuts if not any(s - 1 <= c <= e + 1 for _, s, e in parts)]
         found = [self._segment("cut", c, c) for c in cuts]
-        for s, e in graduals:
-            found += [self._segment(kind, first, last) for kind, first, last in self._label(s, e)]
+        found += [self._segment(kind, first, last) for kind, first, last in parts]
         return sorted(found, key=lambda seg: seg.first)
 
-    def _mixes(self) -> list[tuple[int, int]]:
-        """Dissolves found from the edge energy alone, which camera motion hardly changes.
-
-        The mix of two unrelated pictures A and B has the edge energy (1-a)^2 E_A + a^2 E_B + 2a(1-a)
-        rho sqrt(E_A E_B), with rho about 0 (pictures of one shot give rho about 1). For each range of
-        4 to the longest window's pictures between a picture ``p`` and ``q``, rho is fitted with ``a``
-        growing evenly; a dissolve fits with a small rho and a small residual, and the energy hardly
-        moves for a few pictures before ``p`` and after ``q`` (a camera slowly panning into a
-        featureless sky keeps losing detail), and the pictures go from ``p`` to ``q`` about straight
-        (a fast pan walks far). Overlapping ranges keep the best fit."""
-        energy = np.asarray(self.energies, np.float64)
-        spreads = np.asarray(self.spreads)
-        fits: list[tuple[float, int, int]] = []
-        h = _MIX_BOUND
-        coarse = np.frombuffer(b"".join(self.coarse), np.uint8).reshape(len(self.coarse), -1).astype(np.float32)
-        walked = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(coarse, axis=0)).mean(axis=1))))
-        for length in range(4, max(self.windows) + 1):
-            if len(energy) < length + 2:
-                break
-            rho = _mix_fit(energy, length)[0]
-            ps = np.arange(len(rho))
-            qs, k = ps + length + 1, min(h, length)
-            before = np.abs(energy[ps] - energy[np.maximum(0, ps - h)])
-            after = np.abs(energy[np.minimum(len(energy) - 1, qs + h)] - energy[qs])
-            steady = (before <= _MIX_STEADY * np.abs(energy[ps] - energy[ps + k])) & (
-                after <= _MIX_STEADY * np.abs(energy[qs] - energy[qs - k])
-            )
-            ends = np.minimum(energy[ps], energy[qs]) >= 1
-            for p in np.flatnonzero((rho >= _MIX_RHO_LOW) & (rho <= _MIX_RHO) & steady & ends).tolist():
-                q = p + length + 1
-                if min(spreads[p : q + 1]) <= _FLAT:
-                    continue  # passes through a flat picture: a fade, found from its flat pictures
-                residual = _mix_residual(energy, p, q, float(rho[p]))
-                if residual > _MIX_RESIDUAL:
-                    continue
-                straight = float(np.abs(coarse[q] - coarse[p]).mean())
-                if straight < _MIX_STRAIGHT * (walked[q] - walked[p]):
-                    continue
-                fits.append((float(rho[p]) + residual, p + 1, q - 1))
-        kept: list[tuple[int, int]] = []
-        for _, first, last in sorted(fits):
-            if all(last < s or e < first for s, e in kept):
-                kept.append((first, last))
-        return sorted(kept)
-
-    def _agreed(self, s: int, e: int) -> tuple[int, int]:
-        """The frames of a dissolve ``s..e`` that at least half as many candidates hold as hold its
-        most agreed frame. Every window that spans a transition finds it, but a long one
-        over a moving camera also takes the motion before and after it for part of the mix: the
-        union of the windows' ranges is longer than the transition (a 7-frame dissolve read as 24)."""
-        if self._label(s, e) != [("dissolve", s, e)]:
-            return s, e  # fades: their ranges are walked from the flat or darkest pictures
-        votes = np.zeros(e - s + 1)
-        for first, last in self.candidates:
-            if first >= s and last <= e:
-                votes[first - s : last - s + 1] += 1
-        held = np.flatnonzero(votes >= 0.5 * votes.max())
-        if not held.size or held[-1] - held[0] < 2:
-            return s, e
-        return s + int(held[0]), s + int(held[-1])
+    def _dissolve(
+        self,
+        part: tuple[str, int, int],
+        parts: list[tuple[str, int, int]],
+        cuts: list[int],
+        busy: list[tuple[int, int]],
+        blocks: npt.NDArray[np.float32],
+    ) -> tuple[str, int, int]:
+        """A dissolve with its range fitted on the block means (:func:`knees`), between the cuts and
+        other transitions around it. Every window that spans a dissolve finds it, and a long one over
+        a moving camera also takes the motion around it for part of the mix, so the candidates'
+        range is only where to look."""
+        kind, s, e = part
+        reach, pad = max(3, round(0.32 * self.rate)), max(3, round(0.24 * self.rate))
+        lo, hi = max(0, s - 1 - reach - pad), min(len(blocks) - 1, e + 1 + reach + pad)
+        others = [(other[1], other[2]) for other in parts if other != part] + busy + [(c, c) for c in cuts]
+        for first, last in others:
+            if last < s:
+                lo = max(lo, last + 1)
+            elif first > e:
+                hi = min(hi, first - 1)
+        first, last = knees(blocks.astype(np.float64), lo, hi, s, e, reach)
+        return kind, first, last
 
     def _featureless(self, s: int, e: int) -> bool:
         """Whether every picture of ``s..e`` and its neighbours is flat: a field that only changes its
@@ -300,20 +256,24 @@ class ShotDetector(Detector):
                     runs.append((k, k))
         return runs
 
-    def _fades(self) -> list[tuple[int, int]]:
-        """Fades anchored on flat pictures, whatever moves in the shot being faded.
-
-        From each run of flat pictures, walk back while detail keeps falling towards it (a fade
-        out) and on while detail keeps rising from it (a fade in); a rise in one step (a cut from
-        black) or too little detail at the far end is no fade."""
-        found = list[tuple[int, int]]()
-        for first, last in self._flat_runs(0, len(self.spreads) - 1):
-            for edge, step, stop in ((first, -1, 0), (last, 1, len(self.spreads) - 1)):
-                far = self._walk(edge, step, stop)
-                rise = self.spreads[far] - self.spreads[edge]
-                jumps = [abs(self.spreads[j + step] - self.spreads[j]) for j in range(edge, far, step)]
-                if abs(far - edge) >= 3 and rise >= _FADE_RISE and max(jumps) <= 0.5 * rise:
-                    found.append((far, edge - 1) if step < 0 else (edge + 1, far))
+    def _fades(self) -> list[tuple[str, int, int]]:
+        """Fades anchored on flat pictures, whatever moves in the shot being faded: from each run of
+        flat pictures, the fade out before it and the fade in after it (:func:`fade_from`)."""
+        found: list[tuple[str, int, int]] = []
+        end = len(self.spreads) - 1
+        spreads, means = np.asarray(self.spreads), np.asarray(self.means)
+        for first, last in self._flat_runs(0, end):
+            # A fade mixes its shot with the flat picture: detail and the distance of the mean level
+            # from the flat one shrink together, and their sum moves in larger, steadier steps.
+            # The flat picture is the least detailed of the run's first (last) few: a long fade's last
+            # (first) pictures are flat by the threshold but still on their way.
+            near_out = first + int(np.argmin(spreads[first : min(last, first + 8) + 1]))
+            tail = spreads[max(first, last - 8) : last + 1]
+            near_in = last - int(np.argmin(tail[::-1]))
+            out = fade_from((spreads + np.abs(means - means[near_out])).tolist(), first, -1, 0, _FADE_RISE)
+            into = fade_from((spreads + np.abs(means - means[near_in])).tolist(), last, 1, end, _FADE_RISE)
+            found += [("fade_out", *out)] if out else []
+            found += [("fade_in", *into)] if into else []
         return found
 
     def _label(self, s: int, e: int) -> list[tuple[str, int, int]]:
@@ -349,7 +309,7 @@ class ShotDetector(Detector):
         scores, found = self.scores, list[int]()
         for n in range(1, len(scores)):
             score = scores[n]
-            if score < self.cut_threshold:
+            if score < self.cut_threshold and n not in self.unaligned:
                 continue
             around = [scores[k] for k in (n - 2, n - 1, n + 1, n + 2) if 1 <= k < len(scores)]
             if around and score < self.cut_ratio * (sum(around) / len(around)) + 0.02:
@@ -363,20 +323,21 @@ class ShotDetector(Detector):
             found.append(n)
         return found
 
-    def _graduals(self, cuts: list[int]) -> list[tuple[int, int]]:
-        merged: list[list[int]] = []
+    def _graduals(self, cuts: list[int], busy: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The candidates' ranges merged, without those across a cut, and away from fades and flat
+        pictures (a candidate reaching into one by a few pictures keeps the rest)."""
+        clipped = []
         for s, e in sorted(self.candidates):
-            if merged and s <= merged[-1][1] + 1:
+            if any(s <= c <= e for c in cuts):
+                continue
+            if not any(first <= e and s <= last for first, last in busy):
+                clipped.append((s, e))
+        merged: list[list[int]] = []
+        for s, e in clipped:
+            if e - s < 2:
+                continue
+            if merged and s <= merged[-1][1] + 4:
                 merged[-1][1] = max(merged[-1][1], e)
             else:
                 merged.append([s, e])
-        kept = [(s, e) for s, e in merged if e - s >= 2 and not any(s <= c <= e for c in cuts)]
-        joined: list[tuple[int, int]] = []
-        gap = round(0.4 * self.rate)
-        for s, e in kept:
-            through_flat = bool(joined) and all(spread <= _FLAT for spread in self.spreads[joined[-1][1] + 1 : s])
-            if joined and (s - joined[-1][1] <= 4 or (s - joined[-1][1] <= gap and through_flat)):
-                joined[-1] = (joined[-1][0], e)
-            else:
-                joined.append((s, e))
-        return [self._agreed(s, e) for s, e in joined]
+        return [(s, e) for s, e in merged]
