@@ -6,7 +6,7 @@
 
 import { reactive } from "vue";
 import { DetailedError, Upload, defaultOptions, type PreviousUpload } from "tus-js-client";
-import { API, writeHeaders } from "./api";
+import { API, reason, sayProblem, sayUnreachable, writeHeaders, type Problem } from "./api";
 
 export type UploadState = "waiting" | "uploading" | "paused" | "done" | "duplicate" | "failed";
 
@@ -82,18 +82,21 @@ function pump(): void {
   }
 }
 
-/** The sentence in a refused request's problem details, else the error's own message. */
+/** A refused request's problem details said in the page's language (never the API's English detail);
+ * an upload that got no answer at all, as such. */
 function refusal(error: Error | DetailedError): string {
   if (error instanceof DetailedError && error.originalResponse) {
+    const status = error.originalResponse.getStatus();
+    let problem: Problem = {};
     try {
-      const problem = JSON.parse(error.originalResponse.getBody()) as { detail?: string; title?: string };
-      if (problem.detail || problem.title) return (problem.detail || problem.title) as string;
+      const body: unknown = JSON.parse(error.originalResponse.getBody());
+      if (body && typeof body === "object") problem = body as Problem;
     } catch {
-      // not problem details
+      // not problem details: the status says it
     }
-    return `HTTP ${error.originalResponse.getStatus()}`;
+    return sayProblem(status, problem);
   }
-  return error.message;
+  return sayUnreachable();
 }
 
 /** A refusal that trying again cannot change (4xx other than conflicts, locks and rate limits). */
@@ -110,7 +113,7 @@ async function begin(item: UploadItem): Promise<void> {
     headers = await writeHeaders();
   } catch (error) {
     item.state = "failed";
-    item.error = error instanceof Error ? error.message : String(error);
+    item.error = reason(error);
     pump();
     return;
   }

@@ -1,24 +1,15 @@
 // The one way the workspace talks to the HTTP API (/api/v1): same origin, the HttpOnly session cookie
 // (the browser sends it; no script reads it) and, on every write, the session's X-CSRF-Token.
-// Errors are thrown as ApiError carrying the API's problem details (RFC 9457), whose `detail` is
-// the sentence to show a person.
+// Errors are thrown as ApiError carrying the API's problem details (RFC 9457); reason() says one in
+// the page's language from its code and params (./problems.ts), never the API's English detail.
 
 import type { components } from "./schema";
+import { sayProblem, sayUnreachable, type Problem } from "./problems";
 
 export type Schemas = components["schemas"];
 
 export const API = "/api/v1";
 export const CSRF_HEADER = "X-CSRF-Token";
-
-/** Problem details as the API answers them (api/errors.py). */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: unknown;
-  [key: string]: unknown;
-}
 
 export class ApiError extends Error {
   readonly status: number;
@@ -129,9 +120,11 @@ export const patch = <T>(path: string, body?: unknown): Promise<T> => request<T>
 export const put = <T>(path: string, body?: unknown): Promise<T> => request<T>("PUT", path, { body });
 export const del = <T>(path: string): Promise<T> => request<T>("DELETE", path);
 
-/** The sentence to show for any error (an ApiError's detail, else the error's message). */
+/** The sentence to show for any error, in the page's language: an ApiError said from its code and
+ * params; a request that got no answer (fetch's TypeError) as such; anything else by its message. */
 export function reason(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) return sayProblem(error.status, error.problem);
+  if (error instanceof TypeError && /fetch|network|load failed/i.test(error.message)) return sayUnreachable();
   if (error instanceof Error) return error.message;
   return String(error);
 }

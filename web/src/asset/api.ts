@@ -1,6 +1,7 @@
 // The asset page's calls (beside the shell's in src/api/endpoints.ts), typed by the OpenAPI schema.
 
 import { del, get, patch, post, request, type Schemas } from "@/api";
+import type { operations } from "@/api/schema";
 
 export type Asset = Schemas["AssetPublic"];
 export type AssetUpdate = Schemas["AssetUpdate"];
@@ -16,55 +17,12 @@ export type Share = Schemas["SharePublic"];
 export type Profile = Schemas["ProfilePublic"];
 export type RenditionsRequested = Schemas["RenditionsRequested"];
 
-/** Peaks of an asset's sound (GET /api/v1/assets/{id}/waveform). */
-export interface Waveform {
-  asset_id: string;
-  profile: string;
-  duration: number;
-  peaks: number[];
-}
-
-/** A line of on-screen text the analysis read (GET /api/v1/assets/{id}/text). */
-export interface ScreenTextLine {
-  id: string;
-  start: number;
-  end: number;
-  start_tc: string | null;
-  end_tc: string | null;
-  text: string;
-  region: "subtitle" | "strap" | "other";
-  confidence: number;
-  box: number[];
-}
-
-export interface ScreenTextList {
-  asset_id: string;
-  total: number;
-  lines: ScreenTextLine[];
-}
-
-/** A stretch of speech, other sound or silence (GET /api/v1/assets/{id}/speech). */
-export interface SoundSegment {
-  kind: "speech" | "other" | "silence";
-  start: number;
-  end: number;
-  duration: number;
-  start_timecode: string | null;
-  end_timecode: string | null;
-}
-
-export interface SpeechReport {
-  asset_id: string;
-  has_speech: boolean | null;
-  speech_seconds: number;
-  segments: SoundSegment[];
-}
-
-/** A centre an asset can be shared with (GET /api/v1/share-targets). */
-export interface ShareTarget {
-  id: string;
-  name: string;
-}
+export type Waveform = Schemas["WaveformPublic"];
+export type ScreenTextLine = Schemas["ScreenTextLinePublic"];
+export type ScreenTextList = Schemas["ScreenTextList"];
+export type SoundSegment = Schemas["SoundSegment"];
+export type SpeechReport = Schemas["SpeechPublic"];
+export type ShareTarget = Schemas["ShareTarget"];
 
 const base = (id: string): string => `/assets/${encodeURIComponent(id)}`;
 
@@ -76,14 +34,16 @@ export const assetApi = {
   text: (id: string) => get<ScreenTextList>(`${base(id)}/text`),
   speech: (id: string) => get<SpeechReport>(`${base(id)}/speech`),
   exportRange: (id: string, profile: string, start: number, end: number) =>
-    post<Job>(`${base(id)}/exports`, { profile, start, end }),
+    post<Job>(`${base(id)}/exports`, { profile, start, end } satisfies Omit<Schemas["ExportCreate"], "lane">),
   requestRenditions: (id: string, profiles: string[]) =>
-    post<RenditionsRequested>(`${base(id)}/renditions`, { profiles }),
+    post<RenditionsRequested>(`${base(id)}/renditions`, { profiles } satisfies Omit<Schemas["RenditionsCreate"], "lane">),
   shares: (id: string) => get<Share[]>(`${base(id)}/shares`),
-  share: (id: string, tenants: string[]) => post<Share[]>(`${base(id)}/shares`, { tenants }),
+  share: (id: string, tenants: string[]) =>
+    post<Share[]>(`${base(id)}/shares`, { tenants } satisfies Schemas["ShareCreate"]),
   unshare: (id: string, tenant: string) => del<void>(`${base(id)}/shares/${encodeURIComponent(tenant)}`),
   shareTargets: () => get<ShareTarget[]>("/share-targets"),
-  waveform: (id: string, points: number) => get<Waveform>(`${base(id)}/waveform`, { points }),
+  waveform: (id: string, points: number) =>
+    get<Waveform>(`${base(id)}/waveform`, { points } satisfies operations["getWaveform"]["parameters"]["query"]),
   fields: () => get<Field[]>("/fields"),
   profiles: () => get<Profile[]>("/profiles"),
   jobs: (id: string) => get<Schemas["JobList"]>("/jobs", { asset_id: id, limit: 20 }),

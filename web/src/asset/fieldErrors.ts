@@ -1,13 +1,16 @@
-// The API's refusals of a metadata change, by field: request validation lists each field in
-// `errors` (field "title", "tags.3", "custom.weather"); a custom field's value is refused with a detail
-// that starts with the field's name ("weather: 'x' is not one of ..."). Messages of known kinds are
-// said in the page's language; others are the API's own sentence.
+// The API's refusals of a metadata change, by field: request validation lists each field in `errors`
+// (field "title", "tags.3", "custom.weather"); a refusal of a custom or core value names its field in
+// `params.field` (codes custom-*, field-*), required custom fields in `params.fields`. Every message is
+// said in the page's language (src/api/problems.ts), never the API's English detail.
 
-import { ApiError } from "@/api";
+import { ApiError, reason, sayField, sayProblem, type SayOptions } from "@/api";
 
 export interface FieldIssue {
   field: string;
+  /** the kind of a request validation error (`string_too_long`), else "" */
   type: string;
+  /** the limits of a request validation error (`max_length`...) */
+  params: Record<string, string | number>;
   message: string;
 }
 
@@ -18,30 +21,33 @@ function fieldOf(path: string, known: readonly string[]): string {
 }
 
 /** Issues by field ("" for those that name none) from an error of a PATCH. */
-export function issuesOf(error: unknown, known: readonly string[], custom: readonly string[]): FieldIssue[] {
-  if (!(error instanceof ApiError)) return [{ field: "", type: "", message: String(error) }];
-  const listed = error.problem.errors;
-  if (Array.isArray(listed) && listed.length) {
-    return listed.map((item) => {
-      const entry = item as { field?: string; type?: string; message?: string };
-      return { field: fieldOf(entry.field ?? "", known), type: entry.type ?? "", message: entry.message ?? "" };
-    });
+export function issuesOf(
+  error: unknown,
+  known: readonly string[],
+  custom: readonly string[],
+  options: SayOptions = {},
+): FieldIssue[] {
+  if (!(error instanceof ApiError)) return [{ field: "", type: "", params: {}, message: reason(error) }];
+  const listed = error.problem.errors ?? [];
+  if (listed.length) {
+    return listed.map((item) => ({
+      field: fieldOf(item.field, known),
+      type: item.type,
+      params: item.params ?? {},
+      message: sayField(item, options),
+    }));
   }
-  const detail = error.message;
-  const named = /^([a-z][a-z0-9_]*): /.exec(detail);
-  if (named && named[1]) {
-    const name = named[1];
-    if (custom.includes(name)) return [{ field: `custom.${name}`, type: "custom", message: detail.slice(name.length + 2) }];
-    if (known.includes(name)) return [{ field: name, type: "", message: detail.slice(name.length + 2) }];
+  const params = error.problem.params ?? {};
+  const message = sayProblem(error.status, error.problem, options);
+  const named = typeof params.field === "string" ? params.field : "";
+  if (named && custom.includes(named)) return [{ field: `custom.${named}`, type: "", params: {}, message }];
+  if (named && known.includes(named)) return [{ field: named, type: "", params: {}, message }];
+  if (error.problem.code === "custom-required" && typeof params.fields === "string") {
+    const names = params.fields
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => custom.includes(name));
+    if (names.length) return names.map((name) => ({ field: `custom.${name}`, type: "missing", params: {}, message }));
   }
-  const required = /^required custom field\(s\) missing: (.+)$/.exec(detail);
-  if (required && required[1]) {
-    return required[1].split(", ").map((name) => ({ field: `custom.${name}`, type: "missing", message: detail }));
-  }
-  return [{ field: "", type: "", message: detail }];
-}
-
-/** A number the message gives (the length limit of "at most 200 characters"). */
-export function limitIn(message: string): string {
-  return /(\d+)/.exec(message)?.[1] ?? "";
+  return [{ field: "", type: "", params: {}, message }];
 }
