@@ -55,8 +55,9 @@ _FADE_GROWTH = 0.02
 _FADE_RISE = 8.0
 """A fade brings or takes away at least this much spread."""
 _COARSE = (16, 9)
-_ALIGNED = 0.7
-"""Under this correlation once aligned (:func:`aligned`), a change between alike pictures is no jolt."""
+_ALIGNED, _SURE_CUT = 0.7, 0.3
+"""From this correlation once aligned (:func:`aligned`), a change under ``_SURE_CUT`` is a jolt of
+the camera (no cut); under it, new pictures (a cut, even between alike pictures)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class ShotDetector(Detector):
         self.bridges: dict[int, float] = {}
         self.grays: deque[Gray] = deque(maxlen=self.lookahead + 2)
         self.unaligned: set[int] = set()
+        self.jolts: set[int] = set()
         self.candidates: list[tuple[int, int]] = []
 
     @property
@@ -154,10 +156,9 @@ class ShotDetector(Detector):
         self.coarse.append(cv2.resize(gray, _COARSE, interpolation=cv2.INTER_AREA).tobytes())
         self.grays.append(gray)
         m = n - self.lookahead
-        alike = m >= 1 and self.alike_threshold <= self.scores[m] < self.cut_threshold
-        alike = alike and len(self.grays) > self.lookahead + 1 and min(self.spreads[m - 1], self.spreads[m]) > _FLAT
-        if alike and aligned(self.grays[0], self.grays[1]) < _ALIGNED:  # alike pictures, and no jolt of the camera
-            self.unaligned.add(m)
+        near = m >= 1 and self.alike_threshold <= self.scores[m] < _SURE_CUT and len(self.grays) > self.lookahead + 1
+        if near and min(self.spreads[m - 1], self.spreads[m]) > _FLAT:  # a jolt of the camera, or new pictures?
+            (self.jolts if aligned(self.grays[0], self.grays[1]) >= _ALIGNED else self.unaligned).add(m)
         if m >= 1 and (self.scores[m] >= self.cut_threshold or m in self.unaligned):
             before, at = self._at(m - 1), self._at(m)
             ahead = min(_distance(before, self._at(k)) for k in range(m + 1, n + 1))
@@ -309,7 +310,7 @@ class ShotDetector(Detector):
         scores, found = self.scores, list[int]()
         for n in range(1, len(scores)):
             score = scores[n]
-            if score < self.cut_threshold and n not in self.unaligned:
+            if (score < self.cut_threshold and n not in self.unaligned) or n in self.jolts:
                 continue
             around = [scores[k] for k in (n - 2, n - 1, n + 1, n + 2) if 1 <= k < len(scores)]
             if around and score < self.cut_ratio * (sum(around) / len(around)) + 0.02:
@@ -336,7 +337,7 @@ class ShotDetector(Detector):
         for s, e in clipped:
             if e - s < 2:
                 continue
-            if merged and s <= merged[-1][1] + 4:
+            if merged and s <= merged[-1][1] + 1:
                 merged[-1][1] = max(merged[-1][1], e)
             else:
                 merged.append([s, e])

@@ -27,7 +27,7 @@ __all__ = ["aligned", "fade_from", "knees", "mixes"]
 
 Floats = npt.NDArray[np.float64]
 
-_FADE_STEP_SHARE = 0.4
+_FADE_STEP_SHARE = 0.5
 """A fade goes on while detail changes by at least this share of the fade's median step."""
 _MIX_RHO, _MIX_RHO_LOW, _MIX_RESIDUAL = 0.15, -0.6, 0.2
 """A dissolve's fitted correlation of its two pictures' detail (0 unrelated, 1 one shot), its lowest
