@@ -44,6 +44,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the node's listener does
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class RabbitServer:
     """``rabbitmq-server`` on free ports (AMQP and distribution), node ``mam-test-<id>@localhost``,
     no plugins; guest/guest on the loopback."""
@@ -123,6 +133,20 @@ class RabbitServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        self._wait_gone(self.proc.pid)
+
+    def _wait_gone(self, group: int, timeout: float = 30) -> None:
+        """Until the node's processes are gone and its ports free (the script exits before the VM has
+        let go of its listener, and a node started at once would find the port taken)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                if all(_bindable(port) for port in (self.port, self.dist_port)):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the RabbitMQ node {self.node} did not let go of its ports within {timeout:g} s")
 
     def restart(self, *, keep_data: bool, down: float = 0.0) -> None:
         """Stop, stay down ``down`` seconds, start again: stopped cleanly and started on the same data

@@ -66,6 +66,7 @@ def _restart_with_jobs_queued_and_running(
     sent_as = {i: cluster.job(i).message_id for i in ids if cluster.job(i).state == JobState.QUEUED}
     assert sent_as, "no job left queued behind the two renders"
 
+    marks_found_gone = _marks_found_gone(cluster)
     stopped_at = time.monotonic()
     rabbit.restart(keep_data=keep_data)
     back_at = time.monotonic()
@@ -89,8 +90,16 @@ def _restart_with_jobs_queued_and_running(
     )
     jobs = [cluster.job(i) for i in ids]
     assert [j.state for j in jobs] == [JobState.DONE] * 5, cluster.logs_text()
+    # the sweep's loss mark: kept by a restart on the broker's data, found gone after one on empty data
+    assert (_marks_found_gone(cluster) > marks_found_gone) is not keep_data
     assert [j.attempts for j in jobs] == [1] * 5  # none was run twice, none failed
     assert renditions_per_asset(cluster, ids) == [1] * 5
+
+
+def _marks_found_gone(cluster: Cluster) -> int:
+    """How often the workers' sweeps found the broker's loss mark gone (workers/loss_mark.py logs it)."""
+    logs = sorted(cluster.logs.glob("worker-*.log"))
+    return sum(log.read_text(errors="replace").count("the broker holds no loss mark") for log in logs)
 
 
 def _all_done(cluster: Cluster, ids: list[str]) -> bool:
