@@ -21,7 +21,9 @@ def _found(pictures: list[Image]) -> list[tuple[str, int, int]]:
     detector = ShotDetector()
     detector.start(25.0)
     for index, rgb in enumerate(pictures):
-        gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (160, 90), interpolation=cv2.INTER_AREA)
+        gray = np.asarray(
+            cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (160, 90), interpolation=cv2.INTER_AREA), np.uint8
+        )
         detector.process(gray, index, index / 25)
     return [(s.kind, s.first, s.last) for s in detector.finish()]
 
@@ -100,3 +102,75 @@ def test_a_dissolve_between_two_moving_cameras_is_found_as_a_dissolve_within_its
     assert [kind for kind, _, _ in found] == ["dissolve"], found
     (_, first, last) = found[0]
     assert 40 <= first <= last <= 40 + overlap - 1 and last - first >= overlap // 2, found
+
+
+def _inside(found: list[tuple[str, int, int]], kind: str, first: int, last: int) -> tuple[str, int, int]:
+    """The one detection of ``kind`` overlapping ``first..last``, which must lie inside it."""
+    (match,) = [f for f in found if f[0] == kind and f[1] <= last and first <= f[2]]
+    assert first <= match[1] <= match[2] <= last, (match, first, last, found)
+    return match
+
+
+def test_a_dissolve_running_straight_into_a_fade_out_is_a_dissolve_then_a_fade_out_each_inside_its_range() -> None:
+    """The incoming shot of a dissolve fades to black as soon as the dissolve ends (it was read as one
+    long fade out from the dissolve's first picture)."""
+    rng = np.random.default_rng(21)
+    before, after, later = _shot(_W, _H, 60, rng), _shot(_W, _H, 40, rng), _shot(_W, _H, 40, rng)
+    black = _flat(_W, _H, 16)
+    mixed = [_mix(before[40 + k], after[k], (k + 1) / 21) for k in range(20)]
+    faded = [_mix(after[20 + k], black, (k + 1) / 19) for k in range(18)]
+    found = _found(before[:40] + mixed + faded + [black] * 6 + later)
+    assert [kind for kind, _, _ in found] == ["dissolve", "fade_out", "cut"], found
+    dissolve = _inside(found, "dissolve", 40, 59)
+    _inside(found, "fade_out", 60, 77)
+    assert dissolve[2] - dissolve[1] >= 10 and found[2][1] == 84, found
+
+
+def test_a_fade_out_of_a_shot_whose_light_dims_begins_where_the_fade_does() -> None:
+    """Dimming light takes detail away as a fade does, but in smaller steps: the fade is only where
+    the steps are a fade's."""
+    rng = np.random.default_rng(8)
+    shot = _shot(_W, _H, 70, rng)
+    dimming = [np.clip(p.astype(np.float32) * (1 - 0.006 * k), 16, 235).astype(np.uint8) for k, p in enumerate(shot)]
+    black = _flat(_W, _H, 16)
+    faded = dimming[:50] + [_mix(dimming[50 + k], black, (k + 1) / 21) for k in range(20)]
+    found = _found(faded + [black] * 10)
+    assert [kind for kind, _, _ in found] == ["fade_out"], found
+    _, first, last = _inside(found, "fade_out", 50, 69)
+    assert first <= 51 and last >= 66, found
+
+
+def test_a_flash_and_a_jolt_of_the_camera_are_no_shot_change() -> None:
+    """Two bright pictures, and a camera that jumps by 10x16 pixels (a change of 0.128, over the cut
+    threshold): a shift of the old picture explains the jolt, and the flash's picture comes back."""
+    rng = np.random.default_rng(13)
+    shot = _shot(_W, _H, 60, rng)
+    flashed = [
+        np.clip(p.astype(np.float32) * 1.8 + 40, 16, 235).astype(np.uint8) if k in (20, 21) else p
+        for k, p in enumerate(shot)
+    ]
+    jolted = [np.roll(p, (10, 16), axis=(0, 1)) if k >= 40 else p for k, p in enumerate(flashed)]
+    assert _found(jolted) == []
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_on_the_news_set_every_gradual_transition_is_labelled_right_and_fades_lie_inside_their_ranges(
+    seed: int,
+) -> None:
+    """Fades inside their true range; dissolves labelled right, at most three pictures past their true
+    edges and over at least half their length (the first and last pictures of a dissolve are mixed
+    by a twentieth or less: the hardest to place)."""
+    pictures, truth = news_frames(stories=3, seed=seed)
+    found = _found(list(pictures))
+    report = score(found, truth)
+    for kind in ("dissolve", "fade_out", "fade_in"):
+        row = report.get(kind)
+        if row:
+            assert row["labelled"] == row["count"], (kind, report)
+            assert kind == "dissolve" or row["inside"] == row["count"], (kind, report)
+    for t in truth.transitions:
+        if t.kind == "dissolve":
+            (match,) = [f for f in found if f[0] == "dissolve" and f[1] <= t.last and t.first <= f[2]]
+            assert t.first - 3 <= match[1] <= match[2] <= t.last + 3, (match, t)
+            assert match[2] - match[1] >= (t.last - t.first) // 2, (match, t)
+    assert report["extra"]["count"] == 0, report
