@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -15,6 +16,7 @@ from mam.jobs.lanes import parse_lanes
 from mam.logs import safe_url
 from mam.services import open_services
 from mam.settings import SETTINGS_HELP, Settings
+from mam.worker_settings import machine_cores, threads_per_job
 from transcode.errors import TranscodeError
 from workers.runtime import JobRunner, attach_broker
 
@@ -59,6 +61,16 @@ def worker(
             "(default MAM_WORKER_GRACE_SECONDS, 60). A second signal gives it back at once.",
         ),
     ] = None,
+    threads_per_job_: Annotated[
+        int | None,
+        typer.Option(
+            "--threads-per-job",
+            min=0,
+            help="Threads each decoder, encoder and filter graph of a job may use (default MAM_THREADS_PER_JOB; "
+            "0: this worker's share of the machine, cores / concurrency). Several workers on one machine: "
+            "cores / (workers x concurrency) each.",
+        ),
+    ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve this worker's job metrics for Prometheus here (default MAM_METRICS_PORT).")
     ] = None,
@@ -69,7 +81,11 @@ def worker(
     given back, queued again for another worker; then the worker exits 0.
     """
     try:
-        services = open_services(Settings.from_env())
+        settings = Settings.from_env()
+        slots = concurrency or settings.worker_threads
+        configured = settings.threads_per_job if threads_per_job_ is None else threads_per_job_
+        settings = replace(settings, threads_per_job=threads_per_job(configured, slots, machine_cores()))
+        services = open_services(settings)
     except (MamError, TranscodeError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -96,7 +112,8 @@ def worker(
     grace_seconds = settings.worker_grace_seconds if grace is None else grace
     err.print(
         f"mam worker: broker {kind}, lanes {','.join(taken)}, {runner.concurrency} slot(s) "
-        f"+ {runner.light_worker.worker_threads} light thread(s), lease {settings.job_lease_seconds:g} s, "
+        f"+ {runner.light_worker.worker_threads} light thread(s), {settings.threads_per_job} thread(s) a job, "
+        f"lease {settings.job_lease_seconds:g} s, "
         f"sweep every {settings.job_sweep_seconds:g} s, grace {grace_seconds:g} s; Ctrl-C to stop"
     )
     stop.wait()

@@ -305,6 +305,7 @@ def render_job(services: Services, job_id: str, on_progress: Callable[[float], N
                 cancel=reporter.is_cancelled,
                 span=span,
                 ocr=_reads_text(services, job.asset.tenant_id),
+                threads=services.settings.threads_per_job,
             )
             _stop_if_cancelled(reporter)
             if span is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mam.errors import ConfigError
 from mam.events.config import EVENT_SETTINGS_HELP, EventSettings
+from mam.worker_settings import WORKER_SETTINGS_HELP, threads_per_job_from_env
 from transcode.limits import ProbeLimits, RenderCeilings
 
 __all__ = ["MAX_LINK_SECONDS", "MAX_PRESIGN_SECONDS", "SETTINGS_HELP", "Settings"]
@@ -37,14 +38,7 @@ SETTINGS_HELP: dict[str, str] = {
     "RabbitMQ, shared by `mam worker` processes; unset (or 'embedded') to run jobs in-process",
     "MAM_BROKER_NAMESPACE": "prefix of the broker's queues (<namespace>-urgent, -normal, -bulk, -light) and, on "
     "Redis, of its keys (default mam)",
-    "MAM_WORKER_THREADS": "heavy jobs (renders, exports) one worker process runs at once (default 1: a render "
-    "uses every core); `mam worker --concurrency`",
-    "MAM_WORKER_LANES": "the lanes a worker takes, comma-separated, among urgent, normal and bulk (default all "
-    "three); `mam worker --lanes`",
-    "MAM_WORKER_LIGHT_THREADS": "threads of a worker for light work (webhook deliveries, notifications), never "
-    "taken by a render (default 2)",
-    "MAM_WORKER_GRACE_SECONDS": "on SIGTERM a worker takes no new job and gives its running job this long to "
-    "finish, then gives it back to the queue (not counted as an attempt) and exits 0 (default 60)",
+    **WORKER_SETTINGS_HELP,
     "MAM_LOG_FORMAT": "text (readable key=value lines, the default) or json (one JSON object a line)",
     "MAM_LOG_LEVEL": "least severe log level written: debug, info (default), warning, error",
     "MAM_METRICS_PORT": "`mam worker` serves its job metrics (Prometheus) on this port; 0 or unset: none",
@@ -242,6 +236,9 @@ class Settings:
     worker_lanes: tuple[str, ...] = WORKER_LANES
     worker_light_threads: int = 2
     worker_grace_seconds: float = 60.0
+    threads_per_job: int = 0
+    """Threads of each decoder, encoder and filter graph of a job (0: the libraries' choice; a worker
+    sets its share of the machine, :func:`mam.worker_settings.threads_per_job`)."""
     log_format: str = "text"
     log_level: str = "INFO"
     metrics_port: int = 0
@@ -351,6 +348,7 @@ class Settings:
             worker_lanes=_lanes(env.get("MAM_WORKER_LANES") or ",".join(WORKER_LANES), "MAM_WORKER_LANES"),
             worker_light_threads=max(1, _int(env, "MAM_WORKER_LIGHT_THREADS", 2)),
             worker_grace_seconds=float(max(0, _int(env, "MAM_WORKER_GRACE_SECONDS", 60))),
+            threads_per_job=threads_per_job_from_env(env),
             log_format=_choice(env, "MAM_LOG_FORMAT", ("text", "json")),
             log_level=_choice(env, "MAM_LOG_LEVEL", ("info", "debug", "warning", "error")).upper(),
             metrics_port=max(0, _int(env, "MAM_METRICS_PORT", 0)),

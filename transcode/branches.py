@@ -160,7 +160,9 @@ class VideoBranch(Branch):
         start_timecode: str | None,
         timecode_base: int,
         source_field_order: str,
+        threads: int = 0,
     ) -> None:
+        """``threads``: the encoder's own (0: as many as it likes, about one per core)."""
         super().__init__(plan)
         spec = plan.video
         assert spec is not None and plan.geometry is not None
@@ -177,10 +179,11 @@ class VideoBranch(Branch):
         ctx.time_base = 1 / plan.rate
         if plan.interlace != "none":
             ctx.field_order = _FIELD_TT
+        ctx.thread_count = threads
         if spec.codec == "libx264":
             # x264's own frame threads, as the ffmpeg command line runs it: PyAV asks for sliced
             # threads by default, which cost more CPU per frame and bits per quality
-            ctx.thread_type, ctx.thread_count = "FRAME", 0
+            ctx.thread_type = "FRAME"
         self.stream = stream
         self.timecode: Timecode | None = None
         if spec.burn_timecode:

@@ -151,8 +151,9 @@ def _fan_out(
 def build_video_graph(
     first: VideoFrame, time_base: Fraction, plan: RenderPlan, branches: Sequence[BranchBuilder]
 ) -> BuiltGraph:
-    """Graph for frames shaped like ``first``."""
+    """Graph for frames shaped like ``first``; its filters use the plan's threads."""
     graph = av.filter.Graph()
+    graph.threads = plan.threads
     source = graph.add_buffer(width=first.width, height=first.height, format=first.format, time_base=time_base)
     raw = [b for b in branches if b.route == "raw"]
     progressive = [b for b in branches if b.route == "progressive"]

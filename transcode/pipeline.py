@@ -68,12 +68,14 @@ def make_renditions(
     analyze: bool = True,
     speech: bool = True,
     ocr: bool | None = None,
+    threads: int = 0,
 ) -> JobResult:
     """Make and check every output; on any failure no output file is left behind.
 
     With ``analyze`` (and no ``span``), shots, keyframes, storyboard and QC ride the same decode
     (and the loudness pass), into an ``analysis`` folder beside the outputs. On-screen text is read
-    too when ``ocr`` is true, or (``None``) when a profile's ``[analysis]`` table asks for it."""
+    too when ``ocr`` is true, or (``None``) when a profile's ``[analysis]`` table asks for it.
+    ``threads``: what each decoder, encoder and filter graph of the render may use (0: their choice)."""
 
     def report(fraction: float) -> None:
         if progress is not None:
@@ -93,7 +95,7 @@ def make_renditions(
             progress=lambda f: report(_MEASURE_SHARE * f),
         )
     report(_MEASURE_SHARE)
-    plan = make_plan(source, info, outputs, loudness, span)
+    plan = make_plan(source, info, outputs, loudness, span, threads)
     branches = _analysis_branches(plan, outputs) if analyze else []
     branches += text_branches(plan, outputs, ocr) if analyze else []
     rendered = render(plan, progress=lambda f: report(_MEASURE_SHARE + _RENDER_SHARE * f), extra=branches)

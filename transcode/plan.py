@@ -233,6 +233,9 @@ class RenderPlan:
     source_loudness: Loudness | None = None
     span: Span | None = None
     """A sub-clip: only [in, out) of the source, which becomes time zero of every output."""
+    threads: int = 0
+    """Threads each of the render's decoder, encoders and video filter graph may use; 0: the libraries'
+    own choice (about one per core). Several jobs on one machine each get their share."""
 
     @property
     def duration(self) -> float:
@@ -350,8 +353,10 @@ def make_plan(
     outputs: list[tuple[Profile, Path]],
     loudness: Loudness | None = None,
     span: Span | None = None,
+    threads: int = 0,
 ) -> RenderPlan:
-    """Decide every output's geometry, scan and gain; RenderError if a profile cannot apply."""
+    """Decide every output's geometry, scan and gain; RenderError if a profile cannot apply.
+    ``threads``: :attr:`RenderPlan.threads`."""
     video = info.primary_video
     for profile, _ in outputs:
         reason = unusable_reason(profile, info)
@@ -373,6 +378,7 @@ def make_plan(
         timecode_base=max(1, round(float(rate))),
         source_loudness=loudness,
         span=span,
+        threads=max(0, threads),
     )
 
 

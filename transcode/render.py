@@ -151,7 +151,13 @@ def _setup_outputs(plan: RenderPlan) -> list[_Output]:
             for video in out.rungs or ((out,) if out.video is not None else ()):
                 branches.append(
                     VideoBranch(
-                        video, container, muxer, plan.start_timecode, plan.timecode_base, plan.source_field_order
+                        video,
+                        container,
+                        muxer,
+                        plan.start_timecode,
+                        plan.timecode_base,
+                        plan.source_field_order,
+                        plan.threads,
                     )
                 )
             if out.audio is not None and out.audio.layout == "tracks":
@@ -243,6 +249,7 @@ def _run(
         vgraph: BuiltGraph | None = None
         if vstream is not None:
             vstream.thread_type = "AUTO"
+            vstream.codec_context.thread_count = plan.threads
         astreams: list[AudioStream] = []
         agraph: BuiltGraph | None = None
         silence: _Silence | None = None

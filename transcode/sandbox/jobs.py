@@ -68,9 +68,11 @@ def renditions_isolated(
     cancel: Cancel | None = None,
     span: Span | None = None,
     ocr: bool | None = None,
+    threads: int = 0,
 ) -> JobResult:
-    """:func:`transcode.pipeline.make_renditions` (measure, render, verify) in a child process."""
-    work = functools.partial(make_renditions, source, info, outputs, span=span, ocr=ocr)
+    """:func:`transcode.pipeline.make_renditions` (measure, render, verify) in a child process;
+    ``threads``: what each of its decoder, encoders and filter graph may use (0: their choice)."""
+    work = functools.partial(make_renditions, source, info, outputs, span=span, ocr=ocr, threads=threads)
     limits = _Limits(timeout, memory_bytes, cpu_seconds, on_progress, cancel)
     return _making(work, list(outputs), source, info, limits, span)
 
