@@ -1,6 +1,5 @@
 """Helpers of the fault tests: a Redis server of the test's own (to restart it), the PostgreSQL
-connections of one database (to drop them), and `mam worker` clusters (tests/test_job_policy.py's
-:class:`Cluster`) on them."""
+connections of one database (to drop them), and `mam worker` clusters on them (tests/cluster_support.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +7,17 @@ import shutil
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
+from cluster_support import Cluster, cluster_on, stop_clusters, wait_for
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
-from test_job_policy import Cluster, wait_for
 
 from mam.models import Job, Rendition
-from mam.services import open_services
-from mam.settings import Settings
-from workers.runtime import attach_broker
 
 __all__ = [
     "RedisServer",
@@ -77,43 +72,6 @@ def _pings(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.RedisError:
         return False
-
-
-def cluster_on(tmp_path: Path, broker_url: str, database_url: str, **settings: str) -> Cluster:
-    """A :class:`Cluster` (no worker started yet) with short leases, sweeps and backoffs."""
-    env = {
-        "MAM_HOME": str(tmp_path / "home"),
-        "MAM_DATABASE_URL": database_url,
-        "MAM_BROKER_URL": broker_url,
-        "MAM_BROKER_NAMESPACE": f"mam-faults-{uuid.uuid4().hex[:10]}",
-        "MAM_JOB_LEASE_SECONDS": "3",
-        "MAM_JOB_SWEEP_SECONDS": "1",
-        "MAM_JOB_BACKOFF_SECONDS": "1",
-        "MAM_JOB_MAX_ATTEMPTS": "3",
-        "MAM_WORKER_THREADS": "1",
-        **settings,
-    }
-    services = open_services(Settings.from_env(env))
-    return Cluster(env, services, attach_broker(services), tmp_path)
-
-
-def stop_cluster(cluster: Cluster) -> None:
-    for proc in cluster.workers.values():
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in cluster.workers.values():
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    cluster.broker.close()
-    cluster.services.close()
-
-
-def stop_clusters(made: list[Cluster]) -> None:
-    for cluster in made:
-        stop_cluster(cluster)
 
 
 def drop_connections(database_url: str) -> int:

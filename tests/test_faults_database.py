@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cluster_support import Cluster
 from fault_support import cluster_on, drop_connections, refusing_connections, renditions_per_asset, stop_clusters
-from test_job_policy import Cluster
 
 from mam.ingest import ingest_file
 from mam.models import JobState

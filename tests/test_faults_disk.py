@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cluster_support import Cluster
 from fault_support import cluster_on, renditions_per_asset, stop_clusters
-from test_job_policy import Cluster
 
 from mam.ingest import ingest_file
 from mam.models import Asset, JobState

@@ -8,22 +8,15 @@ the times measured are printed (run with ``-s``).
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
+from cluster_support import MAM, Cluster, cluster_on, stop_clusters, wait_for
 from conftest import Media
-from dramatiq import Broker
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import func, select
 
 from mam.ingest import ingest_file
@@ -34,8 +27,7 @@ from mam.settings import Settings
 from transcode import generate
 from workers.runtime import JobRunner, attach_broker
 
-MAM = Path(sys.executable).parent / "mam"
-T = TypeVar("T")
+__all__ = ["MAM", "Cluster", "wait_for"]  # older imports of these names keep working
 
 
 @pytest.fixture(scope="module")
@@ -46,115 +38,16 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-@dataclass
-class Cluster:
-    """`mam worker` processes sharing one home, one catalog and one Redis namespace with this test."""
-
-    env: dict[str, str]
-    services: Services
-    broker: Broker
-    logs: Path
-    workers: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        log = self.logs / f"worker-{len(self.workers)}.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen([str(MAM), "worker"], env={**os.environ, **self.env}, stdout=sink, stderr=sink)
-        self.workers[proc.pid] = proc
-        wait_for(lambda: "mam worker:" in log.read_text(errors="replace"), 60, f"worker {proc.pid} to start")
-        return proc
-
-    def job(self, job_id: str) -> Job:
-        with self.services.session() as session:
-            job = session.get(Job, job_id, populate_existing=True)
-            assert job is not None
-            return job
-
-    def wait_job(self, job_id: str, done: Callable[[Job], bool], timeout: float, what: str) -> Job:
-        """The job once ``done`` says so (polled every 0.1 s, at most ``timeout`` seconds)."""
-        found: list[Job] = []
-
-        def probe() -> bool:
-            job = self.job(job_id)
-            found[:] = [job]
-            return done(job)
-
-        self.wait(probe, timeout, what)
-        return found[0]
-
-    def wait(self, probe: Callable[[], T], timeout: float, what: str) -> T:
-        """:func:`wait_for`, with the workers' logs when it gives up."""
-        try:
-            return wait_for(probe, timeout, what)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{self.logs_text()}") from None
-
-    def renditions(self, asset_id: str) -> list[str]:
-        with self.services.session() as session:
-            return list(session.scalars(select(Rendition.profile).where(Rendition.asset_id == asset_id)))
-
-    def worker_of(self, job: Job) -> subprocess.Popen[bytes]:
-        assert job.worker is not None
-        return self.workers[int(job.worker.rsplit(":", 1)[1])]
-
-    def lose_every_message(self) -> int:
-        """What a broker restarted empty does to us: every key of our namespace is gone."""
-        assert isinstance(self.broker, RedisBroker)
-        keys = list(self.broker.client.scan_iter(match=f"{self.env['MAM_BROKER_NAMESPACE']}:*"))
-        return int(self.broker.client.delete(*keys)) if keys else 0
-
-    def logs_text(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log"))
-        )
-
-
-def wait_for(probe: Callable[[], T], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting {timeout:g} s for {what}")
-
-
 @pytest.fixture
 def cluster_factory(tmp_path: Path, redis_url: str, postgres_url: str) -> Iterator[Callable[..., Cluster]]:
     made: list[Cluster] = []
 
     def make(**settings: str) -> Cluster:
-        env = {
-            "MAM_HOME": str(tmp_path / "home"),
-            "MAM_DATABASE_URL": postgres_url,
-            "MAM_BROKER_URL": redis_url,
-            "MAM_BROKER_NAMESPACE": f"mam-policy-{uuid.uuid4().hex[:10]}",
-            "MAM_JOB_LEASE_SECONDS": "3",
-            "MAM_JOB_SWEEP_SECONDS": "1",
-            "MAM_JOB_BACKOFF_SECONDS": "1",
-            "MAM_JOB_MAX_ATTEMPTS": "3",
-            "MAM_WORKER_THREADS": "1",
-            **settings,
-        }
-        services = open_services(Settings.from_env(env))
-        cluster = Cluster(env, services, attach_broker(services), tmp_path)
-        made.append(cluster)
-        return cluster
+        made.append(cluster_on(tmp_path, redis_url, postgres_url, **settings))
+        return made[-1]
 
     yield make
-    for cluster in made:
-        for proc in cluster.workers.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in cluster.workers.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        cluster.lose_every_message()
-        cluster.broker.close()
-        cluster.services.close()
+    stop_clusters(made)
 
 
 def test_a_worker_killed_mid_render_leaves_its_job_to_a_running_worker_which_clears_the_scratch_and_makes_it_once(

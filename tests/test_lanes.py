@@ -174,7 +174,10 @@ def test_light_work_runs_on_its_own_threads_while_every_heavy_slot_renders(
         job = ingest_file(services, clip, profiles=["proxy"]).job
         assert job is not None
         deadline = utcnow() + timedelta(seconds=120)
-        while utcnow() < deadline and _state(services, job.id) != JobState.RUNNING:
+        # the catalog says running a moment before the runner counts the attempt: wait for both
+        while utcnow() < deadline and not (
+            _state(services, job.id) == JobState.RUNNING and runner.attempts.running == 1
+        ):
             threading.Event().wait(0.1)
         assert _state(services, job.id) == JobState.RUNNING and runner.attempts.running == 1
         light.get_actor("notify").send("a webhook delivery")

@@ -7,26 +7,17 @@ generously: on a shared 2-core machine one tiny render has taken 90 s."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pika  # type: ignore[import-untyped]
 import pytest
+from cluster_support import Cluster, cluster_on, stop_clusters
 from conftest import need_server
-from dramatiq.brokers.redis import RedisBroker
-from test_job_policy import MAM, Cluster
 
-from mam.ingest import ingest_file
 from mam.models import JobState
-from mam.services import open_services
-from mam.settings import Settings
 from transcode import generate
-from workers.runtime import attach_broker
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -40,34 +31,6 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-class Workers(Cluster):
-    """A :class:`Cluster` whose workers take arguments (``--lanes``) and settings of their own."""
-
-    def start(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
-        log = self.logs / f"worker-{len(self.workers)}.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [str(MAM), "worker", *args], env={**os.environ, **self.env, **env}, stdout=sink, stderr=sink
-            )
-        self.workers[proc.pid] = proc
-        self.wait(lambda: "mam worker:" in log.read_text(errors="replace"), 240, f"worker {proc.pid} to start")
-        return proc
-
-    def ingest(self, clip: Path, lane: str, profile: str = "poster") -> str:
-        job = ingest_file(self.services, clip, profiles=[profile], lane=lane).job
-        assert job is not None
-        return job.id
-
-
-def _delete_queues(url: str, namespace: str) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    channel = connection.channel()
-    for lane in ("urgent", "normal", "bulk", "light"):
-        for suffix in ("", ".DQ", ".XQ"):
-            channel.queue_delete(f"{namespace}-{lane}{suffix}")
-    connection.close()
-
-
 def _broker_url(request: pytest.FixtureRequest, broker: str) -> str:
     if broker == "rabbitmq":
         need_server("RabbitMQ", "127.0.0.1", 5672)
@@ -79,48 +42,24 @@ def _broker_url(request: pytest.FixtureRequest, broker: str) -> str:
 @pytest.fixture
 def workers_factory(
     tmp_path: Path, postgres_url: str, request: pytest.FixtureRequest
-) -> Iterator[Callable[..., Workers]]:
+) -> Iterator[Callable[..., Cluster]]:
     """``make(broker, **settings)``: workers on ``redis`` or ``rabbitmq``, queues of their own."""
-    made: list[Workers] = []
+    made: list[Cluster] = []
 
-    def make(broker: str, **settings: str) -> Workers:
-        broker_url = _broker_url(request, broker)
-        env = {
-            "MAM_HOME": str(tmp_path / "home"),
-            "MAM_DATABASE_URL": postgres_url,
-            "MAM_BROKER_URL": broker_url,
-            "MAM_BROKER_NAMESPACE": f"mam-lanes-{uuid.uuid4().hex[:10]}",
-            "MAM_JOB_LEASE_SECONDS": "3",
-            "MAM_JOB_SWEEP_SECONDS": "1",
-            "MAM_JOB_BACKOFF_SECONDS": "1",
-            "MAM_WORKER_THREADS": "1",
-            **settings,
-        }
-        services = open_services(Settings.from_env(env))
-        cluster = Workers(env, services, attach_broker(services), tmp_path)
-        made.append(cluster)
-        return cluster
+    def make(broker: str, **settings: str) -> Cluster:
+        made.append(cluster_on(tmp_path, _broker_url(request, broker), postgres_url, **settings))
+        return made[-1]
 
     yield make
-    for cluster in made:
-        for proc in cluster.workers.values():
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        if isinstance(cluster.broker, RedisBroker):
-            cluster.lose_every_message()
-        else:
-            _delete_queues(cluster.env["MAM_BROKER_URL"], cluster.env["MAM_BROKER_NAMESPACE"])
-        cluster.broker.close()
-        cluster.services.close()
+    stop_clusters(made, kill=True)
 
 
 @pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
 def test_an_urgent_only_worker_takes_only_urgent_work_and_another_takes_normal_before_older_bulk(
-    workers_factory: Callable[..., Workers], clips: dict[str, Path], broker: str
+    workers_factory: Callable[..., Cluster], clips: dict[str, Path], broker: str
 ) -> None:
     cluster = workers_factory(broker)
-    urgent_only = cluster.start("--lanes", "urgent")
+    urgent_only = cluster.start_worker("--lanes", "urgent")
     bulk = [cluster.ingest(clips[f"short{n}"], "bulk") for n in range(3)]
     normal = cluster.ingest(clips["short3"], "normal")
     time.sleep(2.5)  # two idle looks of the urgent-only worker: it leaves bulk and normal work alone
@@ -130,7 +69,7 @@ def test_an_urgent_only_worker_takes_only_urgent_work_and_another_takes_normal_b
     assert cluster.worker_of(done) is urgent_only and done.attempts == 1
     assert all(cluster.job(j).state == JobState.QUEUED for j in [*bulk, normal])
 
-    anything = cluster.start()  # every lane: normal first, then bulk oldest first, whatever it is offered
+    anything = cluster.start_worker()  # every lane: normal first, then bulk oldest first, whatever it is offered
     ids = [*bulk, normal]
     cluster.wait(lambda: all(cluster.job(i).state == JobState.DONE for i in ids), 900, "every job")
     jobs = {i: cluster.job(i) for i in ids}
@@ -143,12 +82,12 @@ def test_an_urgent_only_worker_takes_only_urgent_work_and_another_takes_normal_b
 
 
 def test_on_rabbitmq_a_worker_killed_mid_render_leaves_its_job_to_the_other_which_makes_it_once(
-    workers_factory: Callable[..., Workers], clips: dict[str, Path]
+    workers_factory: Callable[..., Cluster], clips: dict[str, Path]
 ) -> None:
     """The same on Redis: tests/test_job_policy.py."""
     cluster = workers_factory("rabbitmq")
-    cluster.start()
-    cluster.start()
+    cluster.start_worker()
+    cluster.start_worker()
     job_id = cluster.ingest(clips["long"], "normal", "proxy")
     running = cluster.wait_job(job_id, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 600, "the render")
     victim = cluster.worker_of(running)
@@ -164,11 +103,11 @@ def test_on_rabbitmq_a_worker_killed_mid_render_leaves_its_job_to_the_other_whic
 
 
 def test_sigterm_finishes_the_running_job_within_the_grace_or_gives_it_back_and_exits_0(
-    workers_factory: Callable[..., Workers], clips: dict[str, Path]
+    workers_factory: Callable[..., Cluster], clips: dict[str, Path]
 ) -> None:
     """On Redis (the stop is the worker's own, the same on either broker)."""
     cluster = workers_factory("redis")
-    patient = cluster.start("--grace", "120")
+    patient = cluster.start_worker("--grace", "120")
     short = cluster.ingest(clips["short1"], "normal", "proxy")
     cluster.wait_job(short, lambda j: j.state == JobState.RUNNING, 600, "the short render")
     patient.send_signal(signal.SIGTERM)
@@ -176,7 +115,7 @@ def test_sigterm_finishes_the_running_job_within_the_grace_or_gives_it_back_and_
     finished = cluster.job(short)
     assert finished.state == JobState.DONE and finished.attempts == 1  # finished within the grace
 
-    hasty = cluster.start("--grace", "0")  # give the running job back at once
+    hasty = cluster.start_worker("--grace", "0")  # give the running job back at once
     longer = generate.silent_clip(clips["long"].parent / "longer.mp4", seconds=40.0, width=320, height=240)
     long = cluster.ingest(longer, "normal", "proxy")
     cluster.wait_job(long, lambda j: j.state == JobState.RUNNING and j.progress > 0.05, 600, "the long render")
@@ -188,7 +127,7 @@ def test_sigterm_finishes_the_running_job_within_the_grace_or_gives_it_back_and_
     assert given_back.state == JobState.QUEUED and given_back.attempts == 0 and given_back.worker is None
     assert cluster.renditions(given_back.asset_id) == []
 
-    cluster.start()  # nothing lost: the next worker takes it up
+    cluster.start_worker()  # nothing lost: the next worker takes it up
     done = cluster.wait_job(long, lambda j: j.state in (JobState.DONE, JobState.FAILED), 600, "the job")
     assert done.state == JobState.DONE and done.attempts == 1, done.error
     assert cluster.renditions(done.asset_id) == ["proxy"]
