@@ -53,7 +53,7 @@ system:
 	@bash .ci/system
 
 test: install system services
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 lint: install
 	$(BIN)/ruff check .
