@@ -2,6 +2,7 @@
 backlog, and the time a SIGKILLed worker's job takes to run again.
 
     .venv/bin/python benchmarks/workers.py [--broker redis://127.0.0.1:6379/0] [--lease 10 --sweep 2]
+        [--phases throughput,urgent,recovery] [--threads-per-job 0]
 
 Real `mam worker` processes (one thread each) on a Redis (or ``amqp://``) broker and a fresh PostgreSQL
 catalog per phase, renders of generated clips:
@@ -9,6 +10,14 @@ catalog per phase, renders of generated clips:
 - **throughput**: a fixed mix (4 × ``proxy`` of 3 s 320×240, 2 × ``proxy`` + ``poster`` of 2 s 640×360,
   2 × ``poster`` of 2 s 320×240) queued at once, then 1 worker, then (fresh catalog) 2 workers; jobs/hour
   from the first start to the last end in the catalog. Goal: 2 workers ≥ 1.8× one on 2 cores.
+  What it compares: one worker with the whole machine against two workers with half of it each. Each
+  job's decoder, encoders and filters get ``--threads-per-job`` threads (default 0: the phase's share,
+  cores / workers, i.e. 2 for one worker and 1 for each of two on 2 cores; left to choose, each of two
+  workers would start one thread per core). The workers' CPU time (their media children included) is
+  recorded beside the wall time: ``cores_busy`` is how much of the machine the workers kept busy.
+  Other work on the machine skews the ratio (under a load of L other runnable threads one worker gets
+  2/(L+1) of the 2 cores and two get 4/(L+2): at L=2, 1.5× at best); the load average at the start and
+  the end of the phase is recorded with it.
 - **urgent wait**: 2 workers busy with bulk ``proxy`` jobs and 20 more queued; then an urgent job. Its
   wait (queued → started) against the remaining time of the jobs running when it came (goal: no more
   than that), and how many queued bulk jobs started before it (goal: none).
@@ -22,6 +31,7 @@ Writes benchmarks/results/workers.json and workers.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -59,6 +69,15 @@ class Phase:
     logs: Path
     workers: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def cpu_seconds(self) -> float:
+        """User and system time of the workers so far, their reaped media children included."""
+        total = 0
+        for pid in self.workers:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def start(self, n: int = 1) -> None:
         for _ in range(n):
             log = self.logs / f"worker-{len(self.workers)}-{uuid.uuid4().hex[:4]}.log"
@@ -77,20 +96,21 @@ class Phase:
             rows = session.scalars(select(Job).where(Job.id.in_(ids)).execution_options(populate_existing=True))
             return {j.id: j for j in rows}
 
-    def wait_done(self, ids: list[str], timeout: float = 900) -> dict[str, Job]:
-        _wait(lambda: all(j.state in (JobState.DONE, JobState.FAILED) for j in self.jobs(ids).values()), timeout)
+    def wait_done(self, ids: list[str], timeout: float = 900, every: float = 0.1) -> dict[str, Job]:
+        done = (JobState.DONE, JobState.FAILED)
+        _wait(lambda: all(j.state in done for j in self.jobs(ids).values()), timeout, every)
         jobs = self.jobs(ids)
         failed = [j.error for j in jobs.values() if j.state != JobState.DONE]
         assert not failed, failed
         return jobs
 
 
-def _wait(probe: Any, timeout: float) -> None:
+def _wait(probe: Any, timeout: float, every: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if probe():
             return
-        time.sleep(0.1)
+        time.sleep(every)
     raise TimeoutError(f"gave up after {timeout:g} s")
 
 
@@ -151,19 +171,29 @@ def _mix(bench: Phase, clips: dict[str, list[Path]]) -> list[str]:
     return ids + [bench.ingest(c, ["poster"]) for c in clips["poster"]]
 
 
-def throughput(root: Path, broker: str, clips: dict[str, list[Path]], workers: int) -> dict[str, Any]:
-    with phase(root, broker) as bench:
+def throughput(root: Path, broker: str, clips: dict[str, list[Path]], workers: int, threads: int = 0) -> dict[str, Any]:
+    """The mix on ``workers`` workers; each job's codecs get ``threads`` threads (0: cores / workers)."""
+    cores = len(os.sched_getaffinity(0))
+    per_job = threads or max(1, cores // workers)
+    load_before = os.getloadavg()[0]
+    with phase(root, broker, MAM_THREADS_PER_JOB=str(per_job)) as bench:
         ids = _mix(bench, clips)
         bench.start(workers)
-        jobs = bench.wait_done(ids)
+        cpu_before, wall_before = bench.cpu_seconds(), time.monotonic()
+        jobs = bench.wait_done(ids, every=1.0)  # the figures come from the catalog: a slow look costs nothing
+        cpu, wall = bench.cpu_seconds() - cpu_before, time.monotonic() - wall_before
     first = min(j.started_at for j in jobs.values() if j.started_at)
     last = max(j.finished_at for j in jobs.values() if j.finished_at)
     seconds = (last - first).total_seconds()
     return {
         "workers": workers,
+        "threads_per_job": per_job,
         "jobs": len(ids),
         "seconds": round(seconds, 2),
         "jobs_per_hour": round(len(ids) / seconds * 3600),
+        "cpu_seconds_per_job": round(cpu / len(ids), 2),
+        "cores_busy": round(cpu / wall, 2),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -222,6 +252,13 @@ def main() -> None:
     parser.add_argument(
         "--phases", default="throughput,urgent,recovery", help="which to run; the others keep their last results"
     )
+    parser.add_argument(
+        "--threads-per-job",
+        type=int,
+        default=0,
+        help="threads of each job's decoder, encoders and filters in the throughput phase (MAM_THREADS_PER_JOB); "
+        "0: the phase's share of the machine, cores / workers",
+    )
     args = parser.parse_args()
     phases = set(args.phases.split(","))
     saved = RESULTS / "workers.json"
@@ -241,8 +278,8 @@ def main() -> None:
         clips = _clips(root)
         if "throughput" in phases:
             load = os.getloadavg()[0]
-            one = throughput(root, args.broker, clips, 1)
-            two = throughput(root, args.broker, clips, 2)
+            one = throughput(root, args.broker, clips, 1, args.threads_per_job)
+            two = throughput(root, args.broker, clips, 2, args.threads_per_job)
             record("throughput", [one, two], load)
             results["two_over_one"] = round(two["jobs_per_hour"] / one["jobs_per_hour"], 2)
         if "urgent" in phases:
@@ -266,9 +303,14 @@ def _markdown(r: dict[str, Any]) -> str:
             f"# workers ({r['date']}, {r['broker']}, {r['cpus']} cores; load average at the start of each phase: "
             f"throughput {load.get('throughput')}, urgent {load.get('urgent')}, recovery {load.get('recovery')})",
             "",
-            "| workers | jobs | seconds | jobs/hour |",
-            "|---|---|---|---|",
-            *(f"| {t['workers']} | {t['jobs']} | {t['seconds']} | {t['jobs_per_hour']} |" for t in (one, two)),
+            "| workers | threads a job | jobs | seconds | jobs/hour | CPU s a job | cores busy | load start, end |",
+            "|---|---|---|---|---|---|---|---|",
+            *(
+                f"| {t['workers']} | {t.get('threads_per_job', '')} | {t['jobs']} | {t['seconds']} | "
+                f"{t['jobs_per_hour']} | {t.get('cpu_seconds_per_job', '')} | {t.get('cores_busy', '')} | "
+                f"{t.get('load_average', '')} |"
+                for t in (one, two)
+            ),
             "",
             f"2 workers / 1: **{r['two_over_one']}** (goal ≥ 1.8)",
             "",
