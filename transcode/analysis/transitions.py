@@ -63,6 +63,12 @@ def aligned(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) -> floa
     return float((x * y).sum() / max(1e-6, float(np.sqrt((x * x).sum() * (y * y).sum()))))
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def fade_from(spreads: Sequence[float], edge: int, step: int, stop: int, rise: float) -> tuple[int, int] | None:
     """The fade next to the flat picture ``edge`` (``step`` -1: the fade out before it, +1: the fade
     in after it), not past ``stop``, as (first, last) frames; None if detail does not grow away from
@@ -76,13 +82,13 @@ def fade_from(spreads: Sequence[float], edge: int, step: int, stop: int, rise: f
     far = edge
     while far != stop:
         grown = spreads[far + step] - spreads[far]
-        if grown <= 0.05 or (len(steps) >= 2 and grown < _FADE_STEP_SHARE * float(np.median(steps))):
+        if grown <= 0.05 or (len(steps) >= 2 and grown < _FADE_STEP_SHARE * _median(steps)):
             break
         steps.append(grown)
         far += step
     if len(steps) < 3 or sum(steps) < rise or max(steps) > 0.5 * sum(steps):  # too short, or a cut from black
         return None
-    typical = float(np.median(steps))
+    typical = _median(steps)
     near = edge + step  # the picture next to the flat run
     while 0 <= near - step < len(spreads):
         k = near - step  # one more picture into the flat run
@@ -109,16 +115,21 @@ def knees(blocks: Floats, lo: int, hi: int, first: int, last: int, reach: int) -
         return first, last
     centred = values - values.mean(axis=0)
     total = float((centred * centred).sum())
-    best = (np.inf, first, last)
-    for p in range(max(lo, first - 1 - reach), min(hi, first - 1 + reach) + 1):
-        for q in range(max(p + 3, last + 1 - reach), min(hi, last + 1 + reach) + 1):
-            basis = np.stack([rows - rows.mean(), np.maximum(0.0, rows - p), np.maximum(0.0, rows - q)], axis=1)
-            basis -= basis.mean(axis=0)
-            coef = np.linalg.lstsq(basis, centred, rcond=None)[0]
-            error = total - float((coef * (basis.T @ centred)).sum())
-            if error < best[0]:
-                best = (error, p + 1, q - 1)
-    return best[1], best[2]
+    pairs = [
+        (p, q)
+        for p in range(max(lo, first - 1 - reach), min(hi, first - 1 + reach) + 1)
+        for q in range(max(p + 3, last + 1 - reach), min(hi, last + 1 + reach) + 1)
+    ]
+    if not pairs:
+        return first, last
+    ps, qs = (np.asarray(side, np.float64)[:, None] for side in zip(*pairs, strict=True))
+    line = np.broadcast_to(rows - rows.mean(), (len(pairs), len(rows)))
+    basis = np.stack([line, np.maximum(0.0, rows - ps), np.maximum(0.0, rows - qs)], axis=2)
+    basis -= basis.mean(axis=1, keepdims=True)
+    coef = np.linalg.pinv(basis) @ centred  # least squares for every pair at once
+    errors = total - (coef * (basis.transpose(0, 2, 1) @ centred)).sum(axis=(1, 2))
+    p, q = pairs[int(np.argmin(errors))]
+    return p + 1, q - 1
 
 
 def _mix_fit(energy: Floats, length: int) -> Floats:
