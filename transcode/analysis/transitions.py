@@ -75,15 +75,22 @@ def fade_from(spreads: Sequence[float], edge: int, step: int, stop: int, rise: f
     the flat pictures in even steps, by ``rise`` at least.
 
     Walking away from the flat picture, each step must grow detail by at least a share of the
-    median step so far; the last picture walked is the first of full detail (its shot's own), so
-    the fade ends one before it. Towards the flat run, pictures whose detail still falls by a
-    fade's step (flat by the threshold, but not yet the flat picture) belong to the fade too."""
+    median step so far (or, with the next step, twice that share); the last picture walked is the
+    first of full detail (its shot's own), so the fade ends one before it. Towards the flat run,
+    pictures whose detail still falls by a fade's step (flat by the threshold, but not yet the flat
+    picture) belong to the fade too."""
     steps: list[float] = []
     far = edge
     while far != stop:
         grown = spreads[far + step] - spreads[far]
-        if grown <= 0.05 or (len(steps) >= 2 and grown < _FADE_STEP_SHARE * _median(steps)):
+        if grown <= 0.05:
             break
+        if len(steps) >= 2 and grown < _FADE_STEP_SHARE * (typical := _median(steps)):
+            # one small step (a jolt of the camera) is forgiven if the next one makes up for it
+            beyond = far + 2 * step
+            after = spreads[beyond] - spreads[far + step] if far + step != stop and 0 <= beyond < len(spreads) else 0.0
+            if not (grown + after >= 2 * _FADE_STEP_SHARE * typical and after <= 3 * typical):
+                break
         steps.append(grown)
         far += step
     if len(steps) < 3 or sum(steps) < rise or max(steps) > 0.5 * sum(steps):  # too short, or a cut from black
