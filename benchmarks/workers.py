@@ -79,12 +79,16 @@ class Phase:
         return total / os.sysconf("SC_CLK_TCK")
 
     def start(self, n: int = 1) -> None:
+        """Start ``n`` workers at once and wait until every one is ready (one after another, the first
+        ran the queued mix alone while the next was still starting: seconds counted as two workers')."""
+        logs = []
         for _ in range(n):
             log = self.logs / f"worker-{len(self.workers)}-{uuid.uuid4().hex[:4]}.log"
             with log.open("wb") as sink:
                 proc = subprocess.Popen([str(MAM), "worker"], env={**os.environ, **self.env}, stdout=sink, stderr=sink)
             self.workers[proc.pid] = proc
-            _wait(lambda log=log: "mam worker:" in log.read_text(errors="replace"), 120)
+            logs.append(log)
+        _wait(lambda: all("mam worker:" in log.read_text(errors="replace") for log in logs), 120)
 
     def ingest(self, clip: Path, profiles: list[str], lane: str = "normal") -> str:
         job = ingest_file(self.services, clip, profiles=profiles, lane=lane).job
