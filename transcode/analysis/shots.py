@@ -325,8 +325,7 @@ class ShotDetector(Detector):
         return found
 
     def _graduals(self, cuts: list[int], busy: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """The candidates' ranges merged, without those across a cut, and away from fades and flat
-        pictures (a candidate reaching into one by a few pictures keeps the rest)."""
+        """The candidates' ranges merged, without those across a cut, a fade or flat pictures."""
         clipped = []
         for s, e in sorted(self.candidates):
             if any(s <= c <= e for c in cuts):
@@ -337,7 +336,10 @@ class ShotDetector(Detector):
         for s, e in clipped:
             if e - s < 2:
                 continue
-            if merged and s <= merged[-1][1] + 1:
+            # candidates that touch are one transition; a few pictures apart, only if they make a fade
+            # out straight into a fade in (each half alone has no dark middle to be told by)
+            near = bool(merged) and s <= merged[-1][1] + 4
+            if near and (s <= merged[-1][1] + 1 or "dissolve" not in {k for k, _, _ in self._label(merged[-1][0], e)}):
                 merged[-1][1] = max(merged[-1][1], e)
             else:
                 merged.append([s, e])
