@@ -48,19 +48,24 @@ _MIX_BOUND, _MIX_STEADY = 5, 0.6
 ``_MIX_STEADY`` times what it moves over as many pictures inside it."""
 
 
-def aligned(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) -> float:
-    """The correlation of two pictures once ``before`` is shifted onto ``after`` (phase correlation):
-    about 1 for one shot however the camera jolts, lower for a new picture. Level and contrast do not
-    count (a fade step correlates fully)."""
+def aligned(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) -> tuple[float, float]:
+    """How well ``before``, shifted onto ``after`` (phase correlation), explains it: their correlation
+    (about 1 for one shot however the camera jolts) and the share of their difference left once
+    shifted (small for a jolt; about 1 for new pictures, even when smooth gradients in both
+    correlate). Level and contrast do not count (a fade step is fully explained)."""
     a, b = np.asarray(before, np.float32), np.asarray(after, np.float32)
     (dx, dy), _ = cv2.phaseCorrelate(a, b)
     h, w = a.shape
     shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
     shifted = np.asarray(cv2.warpAffine(a, shift, (w, h)), np.float32)
     mx, my = min(w // 3, int(abs(dx)) + 2), min(h // 3, int(abs(dy)) + 2)
-    x, y = shifted[my : h - my, mx : w - mx], b[my : h - my, mx : w - mx]
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / max(1e-6, float(np.sqrt((x * x).sum() * (y * y).sum()))))
+    x, y, z = (
+        (v - v.mean()) / max(1e-6, float(v.std()))
+        for v in (shifted[my : h - my, mx : w - mx], b[my : h - my, mx : w - mx], a[my : h - my, mx : w - mx])
+    )
+    correlation = float((x * y).mean())
+    left = float(np.abs(x - y).mean()) / max(1e-6, float(np.abs(z - y).mean()))
+    return correlation, left
 
 
 def _median(values: list[float]) -> float:
