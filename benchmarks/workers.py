@@ -15,9 +15,12 @@ catalog per phase, renders of generated clips:
   cores / workers, i.e. 2 for one worker and 1 for each of two on 2 cores; left to choose, each of two
   workers would start one thread per core). The workers' CPU time (their media children included) is
   recorded beside the wall time: ``cores_busy`` is how much of the machine the workers kept busy.
-  Other work on the machine skews the ratio (under a load of L other runnable threads one worker gets
-  2/(L+1) of the 2 cores and two get 4/(L+2): at L=2, 1.5× at best); the load average at the start and
-  the end of the phase is recorded with it.
+  Each worker runs in a session of its own: Linux shares the cores between sessions (autogroups) before
+  threads, so two workers in the benchmark's session got together the share one worker gets whenever
+  other sessions kept the machine busy (0.62× to 1.95× in one afternoon; a systemd service or a
+  container is a group of its own the same way). Other work on the machine skews the ratio still
+  (with G other busy sessions one worker gets 2/(G+1) of the 2 cores and two get 4/(G+2): at G=2,
+  1.5× at best); the load average at the start and the end of the phase is recorded with it.
 - **urgent wait**: 2 workers busy with bulk ``proxy`` jobs and 20 more queued; then an urgent job. Its
   wait (queued → started) against the remaining time of the jobs running when it came (goal: no more
   than that), and how many queued bulk jobs started before it (goal: none).
@@ -85,7 +88,13 @@ class Phase:
         for _ in range(n):
             log = self.logs / f"worker-{len(self.workers)}-{uuid.uuid4().hex[:4]}.log"
             with log.open("wb") as sink:
-                proc = subprocess.Popen([str(MAM), "worker"], env={**os.environ, **self.env}, stdout=sink, stderr=sink)
+                proc = subprocess.Popen(
+                    [str(MAM), "worker"],
+                    env={**os.environ, **self.env},
+                    stdout=sink,
+                    stderr=sink,
+                    start_new_session=True,  # its own share of a busy machine, as a service of its own has
+                )
             self.workers[proc.pid] = proc
             logs.append(log)
         _wait(lambda: all("mam worker:" in log.read_text(errors="replace") for log in logs), 120)
