@@ -47,13 +47,33 @@ def initials_of(syllables: list[str]) -> list[str]:
     return [s[0] if s else "" for s in syllables]
 
 
-@cache
+# Every toneless syllable pypinyin reads a CJK character (U+4E00-U+9FA5) as, with a vowel (interjections
+# without one, ng, hm, m..., would only cut words into nonsense). Written out, not derived at the first
+# Latin word a search process meets: deriving it ran pypinyin over 20,902 characters, 2-4 s on a loaded
+# machine for whoever typed first (tests/test_search_pinyin_syllables.py derives it and compares).
+_WRITTEN = """
+    a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce cen
+    ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong
+    cou cu cuan cui cun cuo da dai dan dang dao de dei den deng di dia dian diao die ding diu dong dou du duan dui
+    dun duo e ei en eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang gao ge gei gen geng gong gou gu
+    gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun
+    huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou
+    ku kua kuai kuan kuang kui kun kuo la lai lan lang lao le lei len leng li lia lian liang liao lie lin ling liu
+    lo long lou lu luan lun luo lv lve ma mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu
+    na nai nan nang nao ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu nuan nun nuo nv nve o ou
+    pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong
+    qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen
+    seng sha shai shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song
+    sou su suan sui sun suo ta tai tan tang tao te tei teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa
+    wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao
+    ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe
+    zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
+"""
+_SYLLABLES = frozenset(_WRITTEN.split())
+
+
 def _syllables() -> frozenset[str]:
-    chars = "".join(chr(c) for c in range(0x4E00, 0x9FA6))
-    pypinyin = _pypinyin()
-    readings = pypinyin.pinyin(chars, style=pypinyin.Style.NORMAL, heteronym=True)
-    # Interjections without a vowel (ng, hm, m…) would only cut words into nonsense.
-    return frozenset(p for r in readings for p in r if p.isascii() and p.isalpha() and any(v in p for v in "aeiouv"))
+    return _SYLLABLES
 
 
 def segmentations(word: str) -> list[list[str]]:
