@@ -55,11 +55,13 @@ _FADE_GROWTH = 0.02
 _FADE_RISE = 8.0
 """A fade brings or takes away at least this much spread."""
 _COARSE = (16, 9)
-_ALIGNED, _LEFT, _SURE_CUT = 0.9, 0.5, 0.3
+_ALIGNED, _LEFT, _NEW, _SURE_CUT = 0.9, 0.5, 0.5, 0.3
 """A change under ``_SURE_CUT`` that a shift of the old picture explains (:func:`aligned`: at least
-this correlation, at most this share of the difference left) is a jolt of the camera (no cut);
-otherwise new pictures (a cut, even between alike pictures). Jolts of the news set: 0.98 or more
-and 0.18 or less; cuts: 0.77 (two smooth gradients) or less, and 0.94 or more."""
+this correlation, at most this share of the difference left) is a jolt of the camera (no cut); one
+under ``_NEW`` correlation once shifted is new pictures (a cut, even between alike pictures under
+the cut threshold). Jolts of the news set: 0.98 or more and 0.18 or less; a cut between alike
+pictures 0.14; a cut between two smooth gradients 0.77; the end of a freeze (a test picture's
+parts moved on) 0.83."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,10 @@ class ShotDetector(Detector):
         near = m >= 1 and self.alike_threshold <= self.scores[m] < _SURE_CUT and len(self.grays) > self.lookahead + 1
         if near and min(self.spreads[m - 1], self.spreads[m]) > _FLAT:  # a jolt of the camera, or new pictures?
             correlation, left = aligned(self.grays[0], self.grays[1])
-            (self.jolts if correlation >= _ALIGNED and left <= _LEFT else self.unaligned).add(m)
+            if correlation >= _ALIGNED and left <= _LEFT:
+                self.jolts.add(m)
+            elif correlation < _NEW:  # unrelated pictures (a scene whose parts moved still correlates)
+                self.unaligned.add(m)
         if m >= 1 and (self.scores[m] >= self.cut_threshold or m in self.unaligned):
             before, at = self._at(m - 1), self._at(m)
             ahead = min(_distance(before, self._at(k)) for k in range(m + 1, n + 1))
