@@ -1,7 +1,8 @@
 """Serving the editors' workspace (``web/``, built by Vite into ``web/dist``) from the API's own server.
 
-- ``/_app/<file>``: the built scripts, styles and pictures (hashed names: cached for a year; gzipped
-  for a browser that accepts it);
+- ``/_app/<file>``: the built scripts, styles and pictures (hashed names: cached for a year, immutable);
+  to a browser that accepts it, the copy the build compressed (``<file>.br``, ``<file>.gz``: web's
+  vite.config.ts), else gzipped on the fly (a build without those copies);
 - any other GET of a path that no route answers and that is not the API's (``/api/``, ``/docs``...):
   ``index.html`` (the router in the page shows the right screen, so ``/assets/<id>`` opens directly);
   never cached, so a new build is picked up at the next load;
@@ -19,7 +20,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["default_web_dist", "install_web"]
@@ -37,6 +41,47 @@ _NOT_BUILT = """<!doctype html>
 def default_web_dist() -> Path:
     """``web/dist`` beside the ``api`` package (the source tree of an editable install)."""
     return Path(__file__).resolve().parent.parent / "web" / "dist"
+
+
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+"""The compressed copies a build may hold beside a file, best first."""
+
+
+def _accepted(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header takes (those not given ``q=0``)."""
+    taken = set()
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+        try:
+            weight = float(q)
+        except ValueError:
+            weight = 1.0
+        if coding and weight > 0:
+            taken.add(coding.strip().lower())
+    return taken
+
+
+class _Built(StaticFiles):
+    """The built files: a copy the build compressed, where there is one and the browser takes it."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        plain = await super().get_response(path, scope)  # 404 for what is not built, whatever copies lie there
+        accepted = _accepted(Headers(scope=scope).get("accept-encoding", ""))
+        for coding, suffix in _ENCODINGS:
+            if coding not in accepted and "*" not in accepted:
+                continue
+            try:
+                packed = await super().get_response(path + suffix, scope)
+            except HTTPException:
+                continue
+            if "content-type" in plain.headers:  # (a 304 has none: the copy's own is the file's type too)
+                packed.headers["content-type"] = plain.headers["content-type"]
+            packed.headers["content-encoding"] = coding
+            packed.headers["vary"] = "Accept-Encoding"
+            return packed
+        plain.headers["vary"] = "Accept-Encoding"
+        return plain
 
 
 class _Immutable:
@@ -73,7 +118,8 @@ def install_web(app: FastAPI, dist: Path | None = None) -> None:
     index = dist / "index.html"
     assets = dist / "_app"
     if assets.is_dir():
-        app.mount("/_app", GZipMiddleware(_Immutable(StaticFiles(directory=assets)), minimum_size=1024), name="web")
+        # GZipMiddleware leaves an answer already encoded as it is.
+        app.mount("/_app", GZipMiddleware(_Immutable(_Built(directory=assets)), minimum_size=1024), name="web")
     not_found = app.router.default
 
     async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
