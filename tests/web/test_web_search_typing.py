@@ -110,3 +110,20 @@ def test_while_two_searches_are_on_their_way_the_newest_words_wait_and_the_words
     expect(page.locator(".results")).to_have_attribute("data-query", "防汛检查")
     expect(page.get_by_test_id("results")).to_contain_text(FLOOD)
     assert list(dict.fromkeys(asked)) == ["防", "防汛", "防汛检查"]
+
+
+def test_deleting_from_the_list_asks_first_with_the_box_fetched_when_needed(
+    signed_in: Callable[..., Page], server: Server
+) -> None:
+    page = signed_in("admin")
+    with server.services.session() as session:
+        session.add(catalog_asset("default", 950, "待删除的测试素材"))
+        session.commit()
+    page.goto("/assets?q=待删除的测试素材")
+    hit = page.get_by_test_id("results").locator("li.hit")
+    expect(hit).to_have_count(1)
+    hit.get_by_test_id("delete-asset").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("待删除的测试素材")
+    dialog.get_by_role("button", name="删除").click()
+    expect(hit).to_have_count(0)
