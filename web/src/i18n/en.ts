@@ -60,7 +60,7 @@ const en: ShellMessages = {
     status: { processing: "Processing", ready: "Ready", failed: "Failed" },
     kind: { video: "Video", audio: "Audio", image: "Image" },
     innerHits: "Hits inside the asset",
-    innerKind: { segment: "Segment", shot: "Shot", marker: "Marker", subtitle: "Subtitle" },
+    innerKind: { segment: "Segment", shot: "Shot", marker: "Marker", subtitle: "Subtitle", screen_text: "On-screen text" },
     playFrom: "Play {title} from {tc}",
     duration: "Duration",
     created: "Ingested",

@@ -58,7 +58,7 @@ const zhCN = {
     status: { processing: "处理中", ready: "就绪", failed: "失败" },
     kind: { video: "视频", audio: "音频", image: "图片" },
     innerHits: "素材内命中",
-    innerKind: { segment: "片段", shot: "镜头", marker: "标记", subtitle: "字幕" },
+    innerKind: { segment: "片段", shot: "镜头", marker: "标记", subtitle: "字幕", screen_text: "画面文字" },
     playFrom: "从 {tc} 播放 {title}",
     duration: "时长",
     created: "入库时间",
