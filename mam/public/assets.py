@@ -66,11 +66,16 @@ class RenditionPublic(BaseModel):
 
 
 def _owner_name(asset: Asset) -> str:
-    """The display name of the asset's tenant, read in the asset's own session (a primary-key lookup,
-    answered from the session's identity map after the first asset of that tenant): only the name."""
+    """The display name of the asset's tenant, and only that: read once per session and tenant (kept in
+    ``session.info``, since the identity map holds objects weakly and would read it again per asset)."""
     session = object_session(asset)
-    tenant = session.get(Tenant, asset.tenant_id) if session is not None else None
-    return (tenant.name if tenant is not None else "") or asset.tenant_id
+    if session is None:
+        return asset.tenant_id
+    names: dict[str, str] = session.info.setdefault("tenant_names", {})
+    if asset.tenant_id not in names:
+        tenant = session.get(Tenant, asset.tenant_id)
+        names[asset.tenant_id] = (tenant.name if tenant is not None else "") or asset.tenant_id
+    return names[asset.tenant_id]
 
 
 class AssetSummary(BaseModel):
