@@ -99,19 +99,23 @@ def test_a_job_whose_worker_died_on_its_last_attempt_fails_saying_so(
 
 
 def test_jobs_the_broker_lost_are_sent_again_by_the_running_worker_and_each_is_made_once(
-    cluster_factory: Callable[..., Cluster], clip: Path, tmp_path: Path
+    cluster_factory: Callable[..., Cluster], tmp_path: Path
 ) -> None:
     cluster = cluster_factory()
     cluster.start_worker()
-    first = ingest_file(cluster.services, clip, profiles=["proxy"]).job.id  # type: ignore[union-attr]
+    # the first render must outlast the check below: once its slot is free, the idle look sends a
+    # waiting job again by design (its message may sit in another worker's prefetch)
+    long = generate.silent_clip(tmp_path / "long.mp4", seconds=30.0, width=320, height=240)
+    shorts = [generate.silent_clip(tmp_path / f"s{i}.mp4", seconds=1 + i / 5, width=160, height=90) for i in range(4)]
+    first = ingest_file(cluster.services, long, profiles=["proxy"]).job.id  # type: ignore[union-attr]
     cluster.wait(lambda: cluster.job(first).state == JobState.RUNNING, 90, "the first render")
     # queued behind it; the worker (one thread) has prefetched at most two messages
-    shorts = [generate.silent_clip(tmp_path / f"s{i}.mp4", seconds=1 + i / 5, width=160, height=90) for i in range(4)]
     behind = [ingest_file(cluster.services, short, profiles=["poster"]) for short in shorts]
     queued = {r.job.id: cluster.job(r.job.id).message_id for r in behind if r.job is not None}
     assert len(queued) == 4 and all(queued.values())
     time.sleep(2.5)  # two sweeps: a message Redis still holds is not sent again
     assert {i: cluster.job(i).message_id for i in queued} == queued
+    assert cluster.job(first).state == JobState.RUNNING, "the first render ended before the check: a longer clip"
 
     assert cluster.lose_every_message() > 0
     lost_at = time.monotonic()

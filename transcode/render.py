@@ -274,7 +274,15 @@ def _run(
         for packet in container.demux(streams):
             if plan.span is not None and decoded_until >= duration + _PAST_OUT_POINT:
                 break
-            for frame in packet.decode():
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                if decoded_until <= 0.0:
+                    raise
+                # damaged data after good pictures (a threaded decoder says so where a single thread
+                # went quiet): decoding stops here, and _check_complete tells a short source apart
+                break
+            for frame in frames:
                 if not isinstance(frame, (VideoFrame, AudioFrame)) or frame.pts is None or frame.time_base is None:
                     continue
                 seconds = float(frame.pts * frame.time_base) - start
