@@ -105,7 +105,7 @@ def test_jobs_the_broker_lost_are_sent_again_by_the_running_worker_and_each_is_m
     cluster.start_worker()
     # the first render must outlast the check below: once its slot is free, the idle look sends a
     # waiting job again by design (its message may sit in another worker's prefetch)
-    long = generate.silent_clip(tmp_path / "long.mp4", seconds=30.0, width=320, height=240)
+    long = generate.silent_clip(tmp_path / "long.mp4", seconds=45.0, width=320, height=240)
     shorts = [generate.silent_clip(tmp_path / f"s{i}.mp4", seconds=1 + i / 5, width=160, height=90) for i in range(4)]
     first = ingest_file(cluster.services, long, profiles=["proxy"]).job.id  # type: ignore[union-attr]
     cluster.wait(lambda: cluster.job(first).state == JobState.RUNNING, 90, "the first render")
