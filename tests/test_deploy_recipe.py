@@ -12,7 +12,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ import boto3
 import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
+from cluster_support import wait_for as wait_until
 from conftest import auth_headers
 from live_server import free_port
 from sqlalchemy import select
@@ -88,13 +88,11 @@ def test_the_compose_file_and_the_systemd_units_run_the_same_commands_with_the_s
 
 
 def wait_for(probe: Callable[[], T], timeout: float, what: str, logs: Callable[[], str] = str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting {timeout:g} s for {what}\n{logs()}")
+    """:func:`cluster_support.wait_for`, with the processes' logs when it gives up."""
+    try:
+        return wait_until(probe, timeout, what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{logs()}") from None
 
 
 @dataclass
